@@ -1,0 +1,80 @@
+// Package api is the JSON API under /api/v1/: thin handlers that decode a
+// request, call a feature service and encode the answer. No SQL here.
+package api
+
+import (
+	"net/http"
+	"sort"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/httpx"
+	"agtrace/internal/region"
+)
+
+// Services are the feature services the API calls.
+type Services struct {
+	Auth     *auth.Service
+	Regions  *region.Service
+	Calendar *region.Calendar
+}
+
+// Server registers the API routes on a mux.
+type Server struct {
+	svc     Services
+	mux     *http.ServeMux
+	routes  []Route
+	version string
+}
+
+// HandlerFunc is an API handler; a returned error becomes a problem response.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Register adds every API route to mux and returns the server.
+func Register(mux *http.ServeMux, svc Services, version string) *Server {
+	s := &Server{svc: svc, mux: mux, version: version}
+	s.foundationRoutes()
+	s.handle(Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true},
+		func(w http.ResponseWriter, r *http.Request) error {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			httpx.WriteJSON(w, http.StatusOK, s.OpenAPI())
+			return nil
+		})
+	return s
+}
+
+// OpenAPI returns the generated document.
+func (s *Server) OpenAPI() map[string]any {
+	routes := append([]Route(nil), s.routes...)
+	sort.SliceStable(routes, func(i, j int) bool { return routes[i].Path < routes[j].Path })
+	return OpenAPI(routes, s.version)
+}
+
+// Routes lists the registered routes (for docs and tests).
+func (s *Server) Routes() []Route { return s.routes }
+
+func (s *Server) handle(rt Route, h HandlerFunc) {
+	s.routes = append(s.routes, rt)
+	s.mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {
+		if !rt.Public && httpx.Actor(r) == nil {
+			httpx.WriteProblem(w, r, errUnauthenticated)
+			return
+		}
+		if err := h(w, r); err != nil {
+			httpx.WriteProblem(w, r, err)
+		}
+	})
+}
+
+var errUnauthenticated = auth.Authorize(nil, auth.ActOwnAccount, auth.Resource{})
+
+// Items wraps a list so that list responses are objects (room for paging).
+type Items[T any] struct {
+	Items []T `json:"items"`
+}
+
+func items[T any](list []T) Items[T] {
+	if list == nil {
+		list = []T{}
+	}
+	return Items[T]{Items: list}
+}

@@ -1,0 +1,114 @@
+// Package app wires the platform together: it opens the database, builds the
+// feature services and the HTTP handler, and runs the server. cmd/agtrace
+// only parses flags and calls into here.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/platform"
+	"agtrace/internal/region"
+)
+
+// Version is set at build time with -ldflags "-X agtrace/internal/app.Version=...".
+var Version = "dev"
+
+// Config is everything the platform needs to start.
+type Config struct {
+	Addr       string // listen address
+	DataDir    string // SQLite file, secret keys, uploaded documents
+	DBURL      string // postgres://...; empty = SQLite in DataDir
+	PublicURL  string // base URL printed in QR codes; default http://<addr>
+	TrustProxy bool   // honour X-Forwarded-For / X-Forwarded-Proto
+	// SeedProvinces limits region seeding (tests); empty = the whole country.
+	SeedProvinces []string
+}
+
+// App is a running platform instance: database plus services.
+type App struct {
+	Config   Config
+	DB       *platform.DB
+	Clock    platform.Clock
+	Auth     *auth.Service
+	Regions  *region.Service
+	Calendar *region.Calendar
+	Log      *slog.Logger
+}
+
+// Open opens (creating and migrating if needed) the database and builds the services.
+func Open(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:8080"
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + cfg.Addr
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("cannot create data directory %s: %v", cfg.DataDir, errors.Unwrap(err))
+	}
+	db, err := platform.Open(ctx, platform.OpenOptions{URL: cfg.DBURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return nil, err
+	}
+	a, err := build(ctx, cfg, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
+	if _, err := db.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := region.Seed(ctx, db, cfg.SeedProvinces...); err != nil {
+		return nil, err
+	}
+	if _, err := region.SeedCalendar(ctx, db); err != nil {
+		return nil, err
+	}
+	abs, _ := filepath.Abs(cfg.DataDir)
+	cfg.DataDir = abs
+	clock := platform.SystemClock{}
+	a := &App{
+		Config:   cfg,
+		DB:       db,
+		Clock:    clock,
+		Auth:     auth.NewService(db, clock),
+		Regions:  region.NewService(db),
+		Calendar: region.NewCalendar(db),
+		Log:      slog.Default(),
+	}
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Ready reports whether the database answers and migrations are current.
+func (a *App) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := a.DB.SQL().PingContext(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	_, pending, err := a.DB.MigrationStatus(ctx)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return errors.New("migrations pending; run agtrace migrate")
+	}
+	return nil
+}

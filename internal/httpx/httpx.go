@@ -1,0 +1,184 @@
+// Package httpx holds what both transports (api, ui) share: the actor of a
+// request, RFC 7807 problem responses, JSON decoding with size limits, and
+// the client address.
+package httpx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/platform"
+)
+
+type actorKey struct{}
+
+// WithActor stores the authenticated actor (and the write origin) in ctx.
+func WithActor(ctx context.Context, a *auth.Actor, addr string) context.Context {
+	ctx = context.WithValue(ctx, actorKey{}, a)
+	o := platform.Origin{Addr: addr}
+	if a != nil {
+		o.UserID, o.Username = a.UserID, a.Username
+	}
+	return platform.WithOrigin(ctx, o)
+}
+
+// Actor returns the request's actor, or nil for an anonymous request.
+func Actor(r *http.Request) *auth.Actor {
+	a, _ := r.Context().Value(actorKey{}).(*auth.Actor)
+	return a
+}
+
+// ClientAddr is the remote IP (without port). X-Forwarded-For is trusted only
+// when the server was told it sits behind a proxy.
+func ClientAddr(r *http.Request, trustProxy bool) string {
+	if trustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			return strings.TrimSpace(strings.Split(xff, ",")[0])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Problem is an RFC 7807 problem document with agtrace's extensions.
+type Problem struct {
+	Type     string                `json:"type"`
+	Title    string                `json:"title"`
+	Status   int                   `json:"status"`
+	Detail   string                `json:"detail,omitempty"`
+	DetailZH string                `json:"detail_zh,omitempty"`
+	Instance string                `json:"instance,omitempty"`
+	Errors   []platform.FieldError `json:"errors,omitempty"`
+	Extra    map[string]any        `json:"-"`
+}
+
+var kindStatus = map[platform.Kind]int{
+	platform.KindBadRequest: http.StatusBadRequest, platform.KindUnauthorized: http.StatusUnauthorized,
+	platform.KindForbidden: http.StatusForbidden, platform.KindNotFound: http.StatusNotFound,
+	platform.KindConflict: http.StatusConflict, platform.KindInvalid: http.StatusUnprocessableEntity,
+	platform.KindTooLarge: http.StatusRequestEntityTooLarge, platform.KindUnsupported: http.StatusUnsupportedMediaType,
+	platform.KindTooMany: http.StatusTooManyRequests,
+}
+
+// StatusOf maps an error to its HTTP status (500 for unexpected errors).
+func StatusOf(err error) int {
+	if s, ok := kindStatus[platform.KindOf(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// ProblemOf builds the problem document for err. Internal errors are logged
+// and hidden behind a generic message.
+func ProblemOf(r *http.Request, err error) Problem {
+	status := StatusOf(err)
+	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Instance: r.URL.Path}
+	var e *platform.Error
+	if errors.As(err, &e) {
+		p.Detail, p.DetailZH, p.Errors, p.Extra = e.EN, e.ZH, e.Fields, e.Extra
+		if p.Extra != nil {
+			if f, ok := p.Extra["field"].(string); ok && len(p.Errors) == 0 {
+				p.Errors = []platform.FieldError{{Field: f, Code: "conflict", ZH: e.ZH, EN: e.EN}}
+			}
+		}
+	} else {
+		slog.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "method", r.Method, "err", err)
+		p.Detail, p.DetailZH = "internal error; it has been logged", "服务器内部错误，已记录"
+	}
+	return p
+}
+
+// WriteProblem writes err as application/problem+json.
+func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
+	p := ProblemOf(r, err)
+	body := map[string]any{"type": p.Type, "title": p.Title, "status": p.Status, "instance": p.Instance}
+	if p.Detail != "" {
+		body["detail"], body["detail_zh"] = p.Detail, p.DetailZH
+	}
+	if len(p.Errors) > 0 {
+		body["errors"] = p.Errors
+	}
+	for k, v := range p.Extra {
+		if _, taken := body[k]; !taken {
+			body[k] = v
+		}
+	}
+	if p.Status == http.StatusTooManyRequests {
+		if s, ok := p.Extra["retry_after_seconds"]; ok {
+			w.Header().Set("Retry-After", fmt.Sprint(s))
+		}
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// WriteJSON writes v with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// MaxJSONBody bounds JSON request bodies.
+const MaxJSONBody = 1 << 20
+
+// DecodeJSON reads one JSON object into dst. Malformed JSON, wrong types,
+// unknown fields and trailing data are 400; an oversize body is 413.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxJSONBody)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return platform.BadRequest("请求体只能包含一个 JSON 对象", "request body must hold a single JSON object")
+	}
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		return decodeError(err)
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var maxErr *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &maxErr):
+		return platform.TooLarge(fmt.Sprintf("请求体超过 %d 字节", maxErr.Limit), fmt.Sprintf("request body exceeds %d bytes", maxErr.Limit))
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "(body)"
+		}
+		e := platform.BadRequest("字段类型错误："+field, fmt.Sprintf("field %s must be %s, not %s", field, typeErr.Type, typeErr.Value))
+		e.Fields = []platform.FieldError{{Field: field, Code: "type", ZH: "类型错误，应为 " + typeErr.Type.String(), EN: "must be " + typeErr.Type.String()}}
+		return e
+	case errors.As(err, &syntaxErr):
+		return platform.BadRequest(fmt.Sprintf("JSON 格式错误（第 %d 字节）", syntaxErr.Offset), fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
+	case errors.Is(err, io.EOF):
+		return platform.BadRequest("请求体为空", "request body is empty")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		e := platform.BadRequest("未知字段："+f, "unknown field: "+f)
+		e.Fields = []platform.FieldError{{Field: f, Code: "unknown", ZH: "未知字段", EN: "unknown field"}}
+		return e
+	default:
+		return platform.BadRequest("无法解析请求体", "cannot parse request body: "+err.Error())
+	}
+}

@@ -1,0 +1,271 @@
+package platform
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Dialect names the SQL engine behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is the platform's handle on its database. Queries are written once, in
+// PostgreSQL syntax ($1 placeholders); on SQLite they are rewritten on the fly.
+type DB struct {
+	sql     *sql.DB
+	pool    *pgxpool.Pool
+	dialect Dialect
+	rewrite sync.Map // query text -> rewritten text (SQLite only)
+	clk     Clock
+}
+
+// Dialect reports which engine this DB runs on.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// SQL exposes the database/sql handle for libraries that need one (migrations, stats).
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Close releases the database (the database/sql handle before the pool, see stack.md).
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	return err
+}
+
+// OpenOptions says where the database is.
+type OpenOptions struct {
+	// URL is a postgres:// or postgresql:// URL; empty means SQLite in DataDir.
+	URL string
+	// DataDir holds agtrace.db when URL is empty.
+	DataDir string
+}
+
+// Open connects to PostgreSQL or opens (creating if needed) the SQLite file.
+// Every failure comes back as one line saying what to fix.
+func Open(ctx context.Context, o OpenOptions) (*DB, error) {
+	if o.URL != "" {
+		return openPostgres(ctx, o.URL)
+	}
+	return OpenSQLite(ctx, filepath.Join(o.DataDir, "agtrace.db"))
+}
+
+func openPostgres(ctx context.Context, raw string) (*DB, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return nil, fmt.Errorf("--db %q is not a PostgreSQL URL; use postgres://user@host:5432/dbname", redactURL(raw))
+	}
+	cfg, err := pgxpool.ParseConfig(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--db: %v", err)
+	}
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 8
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	pool, err := pgxpool.NewWithConfig(pctx, cfg)
+	if err == nil {
+		err = pool.Ping(pctx)
+	}
+	if err != nil {
+		if pool != nil {
+			pool.Close()
+		}
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %v", redactURL(raw), firstLine(err))
+	}
+	return &DB{sql: stdlib.OpenDBFromPool(pool), pool: pool, dialect: Postgres}, nil
+}
+
+// OpenSQLite opens the embedded database file with WAL, a busy timeout,
+// foreign keys and IMMEDIATE transactions (so two writers queue instead of
+// failing on lock upgrade).
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("cannot create data directory %s: %v", dir, errors.Unwrap(err))
+	}
+	if err := checkWritable(dir); err != nil {
+		return nil, err
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	sdb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %v", path, err)
+	}
+	sdb.SetMaxOpenConns(4)
+	sdb.SetMaxIdleConns(4)
+	sdb.SetConnMaxIdleTime(0)
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open %s: %v", path, firstLine(err))
+	}
+	return &DB{sql: sdb, dialect: SQLite}, nil
+}
+
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("data directory %s is not writable: fix its permissions or choose another with --data", dir)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+var (
+	placeholder = regexp.MustCompile(`\$(\d+)`)
+	forUpdate   = regexp.MustCompile(`(?i)\s+FOR\s+UPDATE(\s+SKIP\s+LOCKED)?`)
+	ilike       = regexp.MustCompile(`\bILIKE\b`)
+)
+
+// Q rewrites a PostgreSQL-syntax query for this DB's dialect.
+// SQLite: $n → ?n, FOR UPDATE dropped (IMMEDIATE transactions already
+// serialise writers), ILIKE → LIKE (ASCII-case-insensitive in SQLite).
+func (db *DB) Q(query string) string {
+	if db.dialect != SQLite {
+		return query
+	}
+	if q, ok := db.rewrite.Load(query); ok {
+		return q.(string)
+	}
+	q := placeholder.ReplaceAllString(query, "?$1")
+	q = forUpdate.ReplaceAllString(q, "")
+	q = ilike.ReplaceAllString(q, "LIKE")
+	db.rewrite.Store(query, q)
+	return q
+}
+
+// Querier is what both *DB and *Tx offer, so store functions take either.
+type Querier interface {
+	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	Dialect() Dialect
+}
+
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return db.sql.ExecContext(ctx, db.Q(query), args...)
+}
+
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return db.sql.QueryContext(ctx, db.Q(query), args...)
+}
+
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.sql.QueryRowContext(ctx, db.Q(query), args...)
+}
+
+// Tx is a transaction with the same query rewriting, plus Emit, the one way a
+// write records what happened (audit log + outbox) in the same transaction.
+type Tx struct {
+	tx  *sql.Tx
+	db  *DB
+	now time.Time
+}
+
+func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
+
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, tx.db.Q(query), args...)
+}
+
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, tx.db.Q(query), args...)
+}
+
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.Q(query), args...)
+}
+
+// InTx runs fn in a transaction, committing if it returns nil and rolling
+// back otherwise (also on panic). A request either commits whole or not at all.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{tx: stx, db: db}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = stx.Rollback()
+			return
+		}
+		if cerr := stx.Commit(); cerr != nil {
+			err = fmt.Errorf("commit: %w", cerr)
+		}
+	}()
+	return fn(tx)
+}
+
+// NextSerial allocates the next number of a named sequence (e.g.
+// "trace:370686"). It runs inside the caller's transaction so a rolled-back
+// write leaves no gap-free guarantee broken and replicas never collide.
+func (tx *Tx) NextSerial(ctx context.Context, name string) (int64, error) {
+	var n int64
+	err := tx.QueryRow(ctx, `INSERT INTO code_sequences (name, value) VALUES ($1, 1)
+		ON CONFLICT (name) DO UPDATE SET value = code_sequences.value + 1
+		RETURNING value`, name).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("next serial %s: %w", name, err)
+	}
+	return n, nil
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint failure on either engine.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505") ||
+		strings.Contains(s, "duplicate key value")
+}
+
+// NullString turns "" into SQL NULL.
+func NullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+// NullInt turns 0 into SQL NULL.
+func NullInt(n int64) sql.NullInt64 { return sql.NullInt64{Int64: n, Valid: n != 0} }

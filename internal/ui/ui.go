@@ -1,0 +1,292 @@
+// Package ui serves the server-rendered pages (zh-CN first, English switch).
+// Handlers are thin: read the form, call a feature service, render a template.
+// Pages work without JavaScript; htmx only enhances.
+package ui
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/httpx"
+	"agtrace/internal/platform"
+	"agtrace/internal/region"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+//go:embed all:static
+var staticFS embed.FS
+
+// Services are the feature services pages call.
+type Services struct {
+	Auth     *auth.Service
+	Regions  *region.Service
+	Calendar *region.Calendar
+}
+
+// Options configure the pages.
+type Options struct {
+	Version       string
+	PublicURL     string
+	SecureCookies bool
+}
+
+// Server renders pages.
+type Server struct {
+	svc   Services
+	opts  Options
+	pages map[string]*template.Template
+	mux   *http.ServeMux
+}
+
+// Register parses the templates and adds every page route to mux.
+func Register(mux *http.ServeMux, svc Services, opts Options) error {
+	s := &Server{svc: svc, opts: opts, mux: mux}
+	if err := s.parse(); err != nil {
+		return err
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	s.foundationPages()
+	return nil
+}
+
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+var funcs = template.FuncMap{
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(platform.ChinaTZ).Format("2006-01-02")
+	},
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.In(platform.ChinaTZ).Format("2006-01-02 15:04")
+	},
+	"join": strings.Join,
+	"has": func(list []string, s string) bool {
+		for _, x := range list {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	},
+	"add": func(a, b int) int { return a + b },
+	"grouped": func(code string) string {
+		var b strings.Builder
+		for i, r := range code {
+			if i > 0 && i%4 == 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteRune(r)
+		}
+		return b.String()
+	},
+	"pct": func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
+}
+
+// parse builds one template set per page: the layout and partials plus the page.
+func (s *Server) parse() error {
+	s.pages = map[string]*template.Template{}
+	base, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout/*.html")
+	if err != nil {
+		return fmt.Errorf("ui: layout templates: %w", err)
+	}
+	files, err := fs.Glob(templateFS, "templates/pages/*.html")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, f)
+		if err != nil {
+			return fmt.Errorf("ui: %s: %w", f, err)
+		}
+		s.pages[strings.TrimSuffix(path.Base(f), ".html")] = t
+	}
+	return nil
+}
+
+// Page is what every template receives.
+type Page struct {
+	Lang    string
+	Title   string
+	Actor   *auth.Actor
+	Path    string
+	Query   url.Values
+	Flash   string
+	Error   string
+	Fields  map[string]string // field → message, for forms re-rendered after a refusal
+	Form    url.Values        // submitted values, to refill a form
+	Version string
+	Data    any
+}
+
+// T translates key into the page's language.
+func (p *Page) T(key string, args ...any) string { return translate(p.Lang, key, args...) }
+
+// Other returns the language the switch link leads to.
+func (p *Page) Other() string {
+	if p.Lang == "en" {
+		return "zh"
+	}
+	return "en"
+}
+
+// FormValue returns a submitted value (to refill forms).
+func (p *Page) FormValue(k string) string {
+	if p.Form == nil {
+		return ""
+	}
+	return p.Form.Get(k)
+}
+
+// RoleName is the localized role name.
+func (p *Page) RoleName(role auth.Role) string { return translate(p.Lang, "role."+string(role)) }
+
+// Can reports whether the actor may do an action (menus).
+func (p *Page) Can(act string) bool { return p.Actor.Can(auth.Action(act)) }
+
+func langOf(r *http.Request) string {
+	if c, err := r.Cookie("lang"); err == nil && c.Value == "en" {
+		return "en"
+	}
+	return "zh"
+}
+
+func (s *Server) page(r *http.Request, titleKey string, data any) *Page {
+	p := &Page{Lang: langOf(r), Actor: httpx.Actor(r), Path: r.URL.Path, Query: r.URL.Query(), Version: s.opts.Version, Data: data}
+	p.Title = p.T(titleKey)
+	if m := r.URL.Query().Get("msg"); m != "" {
+		p.Flash = p.T(m)
+	}
+	return p
+}
+
+// render writes a page with status 200 (or status if given).
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *Page, status ...int) {
+	t, ok := s.pages[name]
+	if !ok {
+		slog.Error("ui: unknown page", "page", name)
+		http.Error(w, "unknown page", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		slog.Error("ui: render", "page", name, "err", err)
+		http.Error(w, "render error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if len(status) > 0 {
+		w.WriteHeader(status[0])
+	}
+	_, _ = buf.WriteTo(w)
+}
+
+// fail renders the error page for err (or the login page when unauthenticated).
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	st := httpx.StatusOf(err)
+	if st == http.StatusUnauthorized {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	prob := httpx.ProblemOf(r, err)
+	p := s.page(r, "common.error", nil)
+	p.Error = prob.Detail
+	if p.Lang == "zh" && prob.DetailZH != "" {
+		p.Error = prob.DetailZH
+	}
+	p.Fields = fieldMap(p.Lang, err)
+	s.render(w, r, "error", p, st)
+}
+
+// fieldMap turns a validation error into field → localized message.
+func fieldMap(lang string, err error) map[string]string {
+	prob := httpx.ProblemOf(&http.Request{URL: &url.URL{}}, err)
+	if len(prob.Errors) == 0 {
+		return nil
+	}
+	m := map[string]string{}
+	for _, f := range prob.Errors {
+		msg := f.EN
+		if lang == "zh" {
+			msg = f.ZH
+		}
+		if old, ok := m[f.Field]; ok {
+			msg = old + "；" + msg
+		}
+		m[f.Field] = msg
+	}
+	return m
+}
+
+// formError fills p with the refusal so the same form can be shown again.
+func formError(p *Page, r *http.Request, err error) int {
+	prob := httpx.ProblemOf(r, err)
+	p.Error = prob.Detail
+	if p.Lang == "zh" && prob.DetailZH != "" {
+		p.Error = prob.DetailZH
+	}
+	p.Fields = fieldMap(p.Lang, err)
+	p.Form = r.PostForm
+	return prob.Status
+}
+
+// requireLogin wraps a page handler that needs an actor.
+func (s *Server) requireLogin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if httpx.Actor(r) == nil {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// redirect after a successful POST (PRG), with an optional flash message key.
+func redirect(w http.ResponseWriter, r *http.Request, to, msg string) {
+	if msg != "" {
+		sep := "?"
+		if strings.Contains(to, "?") {
+			sep = "&"
+		}
+		to += sep + "msg=" + url.QueryEscape(msg)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// safeNext accepts only local paths as post-login targets.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
