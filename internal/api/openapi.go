@@ -2,8 +2,8 @@ package api
 
 import (
 	"reflect"
-	"strconv"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -175,4 +175,3 @@ func OpenAPI(routes []Route, version string) map[string]any {
 			"session": map[string]any{"type": "apiKey", "in": "cookie", "name": "agtrace_session"}}},
 	}
 }
-

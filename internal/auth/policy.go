@@ -39,13 +39,13 @@ type Action string
 
 const (
 	// foundation
-	ActUserManage    Action = "user.manage"
-	ActAgencyManage  Action = "agency.manage"
-	ActCalendarEdit  Action = "calendar.edit"
-	ActAuditRead     Action = "audit.read"
-	ActTokenManage   Action = "token.manage"
-	ActRegionRead    Action = "region.read"
-	ActOwnAccount    Action = "account.self"
+	ActUserManage   Action = "user.manage"
+	ActAgencyManage Action = "agency.manage"
+	ActCalendarEdit Action = "calendar.edit"
+	ActAuditRead    Action = "audit.read"
+	ActTokenManage  Action = "token.manage"
+	ActRegionRead   Action = "region.read"
+	ActOwnAccount   Action = "account.self"
 	// operators
 	ActOperatorRead    Action = "operator.read"
 	ActOperatorEdit    Action = "operator.edit"    // the operator edits its own draft / change request
@@ -84,10 +84,10 @@ var StaffPerms = []string{PermRecord, PermSell, PermPrint}
 type scope int
 
 const (
-	scopeAll          scope = iota // everywhere (admin)
-	scopeRegion                    // the actor's region subtree
-	scopeOwnOperator               // only resources of the actor's operator
-	scopeSelf                      // only the actor's own account
+	scopeAll         scope = iota // everywhere (admin)
+	scopeRegion                   // the actor's region subtree
+	scopeOwnOperator              // only resources of the actor's operator
+	scopeSelf                     // only the actor's own account
 )
 
 type grant struct {
@@ -158,7 +158,7 @@ var policy = map[Role]map[Action]grant{
 	RoleStaff: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeOwnOperator},
-		ActBatchWrite: {scope: scopeOwnOperator, perm: PermRecord}, ActBatchRead: {scope: scopeOwnOperator},
+		ActBatchWrite:   {scope: scopeOwnOperator, perm: PermRecord}, ActBatchRead: {scope: scopeOwnOperator},
 		ActLabelPrint: {scope: scopeOwnOperator, perm: PermPrint}, ActTransferSell: {scope: scopeOwnOperator, perm: PermSell},
 		ActTransferConfirm: {scope: scopeOwnOperator, perm: PermSell}, ActTraceRead: {scope: scopeOwnOperator},
 	},
