@@ -15,6 +15,7 @@ import (
 	"agtrace/internal/auth"
 	"agtrace/internal/platform"
 	"agtrace/internal/region"
+	"agtrace/internal/secure"
 )
 
 // Version is set at build time with -ldflags "-X agtrace/internal/app.Version=...".
@@ -40,6 +41,9 @@ type App struct {
 	Regions  *region.Service
 	Calendar *region.Calendar
 	Log      *slog.Logger
+	// Cipher encrypts personal fields (SM4-GCM); Signer signs key acts (SM2).
+	Cipher secure.Cipher
+	Signer secure.Signer
 }
 
 // Open opens (creating and migrating if needed) the database and builds the services.
@@ -80,6 +84,18 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	}
 	abs, _ := filepath.Abs(cfg.DataDir)
 	cfg.DataDir = abs
+	key, err := secure.LoadOrCreateKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	cipher, err := secure.NewSM4GCM(key)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := secure.LoadOrCreateSigner(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
 	clock := platform.SystemClock{}
 	a := &App{
 		Config:   cfg,
@@ -89,6 +105,8 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 		Regions:  region.NewService(db),
 		Calendar: region.NewCalendar(db),
 		Log:      slog.Default(),
+		Cipher:   cipher,
+		Signer:   signer,
 	}
 	return a, nil
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -249,4 +250,11 @@ func (r *Response) Expect(t testing.TB, status int) *Response {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
 	return r
+}
+
+func init() {
+	// Request logs drown test output; AGTRACE_TEST_LOG=1 brings them back.
+	if os.Getenv("AGTRACE_TEST_LOG") == "" {
+		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
 }
