@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 	"agtrace/internal/region"
 	"agtrace/internal/secure"
@@ -44,6 +45,8 @@ type App struct {
 	// Cipher encrypts personal fields (SM4-GCM); Signer signs key acts (SM2).
 	Cipher secure.Cipher
 	Signer secure.Signer
+	// Operators registers and reviews producers and traders.
+	Operators *operator.Service
 }
 
 // Open opens (creating and migrating if needed) the database and builds the services.
@@ -57,12 +60,14 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("cannot create data directory %s: %v", cfg.DataDir, errors.Unwrap(err))
-	}
+	// Connect first, so a wrong --db leaves no empty data directory behind.
 	db, err := platform.Open(ctx, platform.OpenOptions{URL: cfg.DBURL, DataDir: cfg.DataDir})
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("cannot create data directory %s: %v", cfg.DataDir, errors.Unwrap(err))
 	}
 	a, err := build(ctx, cfg, db)
 	if err != nil {
@@ -108,6 +113,8 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 		Cipher:   cipher,
 		Signer:   signer,
 	}
+	a.Operators = operator.NewService(db, clock, a.Regions, a.Calendar, cipher, signer, filepath.Join(cfg.DataDir, "documents"))
+	a.Operators.PublicURL = cfg.PublicURL
 	return a, nil
 }
 
