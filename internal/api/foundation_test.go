@@ -233,3 +233,41 @@ func TestOpenAPIDocument(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+
+// TestHTTPSurface: security headers, CSRF refusal of cross-site browser
+// writes, metrics by route.
+func TestHTTPSurface(t *testing.T) {
+	a := apptest.NewApp(t, "sqlite")
+	seedUsers(t, a)
+	srv := apptest.Server(t, a)
+	c := apptest.NewClient(t, srv)
+
+	r := c.Do("GET", "/api/v1/regions/370000", nil)
+	for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy", "Referrer-Policy"} {
+		if r.Header.Get(h) == "" {
+			t.Errorf("missing security header %s", h)
+		}
+	}
+
+	// a cross-site form post (what a forged request from another site looks like) is refused
+	req, _ := http.NewRequest("POST", srv.URL+"/login", strings.NewReader("username=admin&password="+pw))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site POST /login: %d, want 403", resp.StatusCode)
+	}
+
+	m := c.Do("GET", "/metrics", nil).Expect(t, 200)
+	body := string(m.Body)
+	for _, want := range []string{`agtrace_http_requests_total{code="OK",route="GET /api/v1/regions/{code}"}`, "agtrace_http_request_duration_seconds", "go_goroutines"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
