@@ -8,14 +8,18 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/operator"
 	"agtrace/internal/region"
+	"agtrace/internal/trace"
 )
 
 // Services are the feature services the API calls.
 type Services struct {
-	Auth     *auth.Service
-	Regions  *region.Service
-	Calendar *region.Calendar
+	Auth      *auth.Service
+	Regions   *region.Service
+	Calendar  *region.Calendar
+	Operators *operator.Service
+	Trace     *trace.Service
 }
 
 // Server registers the API routes on a mux.
@@ -33,6 +37,12 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	s := &Server{svc: svc, mux: mux, version: version}
 	s.foundationRoutes()
+	if svc.Operators != nil {
+		s.operatorRoutes()
+	}
+	if svc.Trace != nil {
+		s.traceRoutes()
+	}
 	s.handle(Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true},
 		func(w http.ResponseWriter, r *http.Request) error {
 			w.Header().Set("Access-Control-Allow-Origin", "*")

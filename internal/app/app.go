@@ -17,6 +17,7 @@ import (
 	"agtrace/internal/platform"
 	"agtrace/internal/region"
 	"agtrace/internal/secure"
+	"agtrace/internal/trace"
 )
 
 // Version is set at build time with -ldflags "-X agtrace/internal/app.Version=...".
@@ -31,6 +32,8 @@ type Config struct {
 	TrustProxy bool   // honour X-Forwarded-For / X-Forwarded-Proto
 	// SeedProvinces limits region seeding (tests); empty = the whole country.
 	SeedProvinces []string
+	// DocumentsDir holds uploaded proof documents (content-addressed); default <DataDir>/documents.
+	DocumentsDir string
 }
 
 // App is a running platform instance: database plus services.
@@ -47,6 +50,8 @@ type App struct {
 	Signer secure.Signer
 	// Operators registers and reviews producers and traders.
 	Operators *operator.Service
+	// Trace records batches, codes, transfers and the trace graph.
+	Trace *trace.Service
 }
 
 // Open opens (creating and migrating if needed) the database and builds the services.
@@ -113,8 +118,16 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 		Cipher:   cipher,
 		Signer:   signer,
 	}
-	a.Operators = operator.NewService(db, clock, a.Regions, a.Calendar, cipher, signer, filepath.Join(cfg.DataDir, "documents"))
+	docs := cfg.DocumentsDir
+	if docs == "" {
+		docs = filepath.Join(cfg.DataDir, "documents")
+	}
+	a.Operators = operator.NewService(db, clock, a.Regions, a.Calendar, cipher, signer, docs)
 	a.Operators.PublicURL = cfg.PublicURL
+	if _, err := trace.SeedCatalogue(ctx, db); err != nil {
+		return nil, err
+	}
+	a.Trace = trace.NewService(db, clock, a.Operators, a.Regions, a.Calendar, cfg.PublicURL)
 	return a, nil
 }
 

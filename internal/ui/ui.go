@@ -18,8 +18,10 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 	"agtrace/internal/region"
+	"agtrace/internal/trace"
 )
 
 //go:embed templates
@@ -30,9 +32,11 @@ var staticFS embed.FS
 
 // Services are the feature services pages call.
 type Services struct {
-	Auth     *auth.Service
-	Regions  *region.Service
-	Calendar *region.Calendar
+	Auth      *auth.Service
+	Regions   *region.Service
+	Calendar  *region.Calendar
+	Operators *operator.Service
+	Trace     *trace.Service
 }
 
 // Options configure the pages.
@@ -59,6 +63,12 @@ func Register(mux *http.ServeMux, svc Services, opts Options) error {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
 	s.foundationPages()
+	if svc.Operators != nil {
+		s.opOperatorPages()
+	}
+	if svc.Trace != nil {
+		s.tracePages()
+	}
 	return nil
 }
 

@@ -1,0 +1,205 @@
+package operator
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/platform"
+)
+
+// DocumentKinds are the kinds of proof documents.
+var DocumentKinds = []string{"licence", "id_photo", "certificate", "other"}
+
+// Document is an uploaded proof document (its content is served separately).
+type Document struct {
+	ID          int64     `json:"id"`
+	OperatorID  int64     `json:"operator_id"`
+	Kind        string    `json:"kind" doc:"licence | id_photo | certificate | other"`
+	Filename    string    `json:"filename"`
+	SHA256      string    `json:"sha256"`
+	Size        int64     `json:"size"`
+	ContentType string    `json:"content_type"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// sniff recognises the accepted types by their magic bytes.
+func sniff(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("%PDF-")):
+		return "application/pdf"
+	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
+		return "image/jpeg"
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	}
+	return ""
+}
+
+var (
+	errTooLarge    = platform.TooLarge("文件不能超过 10 MB", "a document must be at most 10 MB")
+	errUnsupported = platform.Unsupported("只接受 PDF、JPEG 或 PNG 文件", "only PDF, JPEG or PNG files are accepted")
+)
+
+// ErrDocumentTooLarge is the 413 for an oversize document (transports that
+// cut the body themselves return it too).
+var ErrDocumentTooLarge = errTooLarge
+
+// AddDocument stores a proof document for the operator (its own account):
+// PDF, JPEG or PNG by content, at most 10 MB (413), other types 415. The
+// file is stored content-addressed: <docsDir>/<sha256[0:2]>/<sha256>.
+func (s *Service) AddDocument(ctx context.Context, actor *auth.Actor, operatorID int64, kind, filename string, r io.Reader) (Document, error) {
+	o, err := s.readable(ctx, actor, operatorID, auth.ActOperatorEdit)
+	if err != nil {
+		return Document{}, err
+	}
+	if o.Status == StatusCancelled {
+		return Document{}, platform.Conflict("主体已注销", "the operator is cancelled")
+	}
+	if kind == "" {
+		kind = "other"
+	}
+	var v platform.Validator
+	v.OneOf("kind", kind, DocumentKinds...)
+	if err := v.Err(); err != nil {
+		return Document{}, err
+	}
+	if err := os.MkdirAll(s.docsDir, 0o750); err != nil {
+		return Document{}, err
+	}
+	tmp, err := os.CreateTemp(s.docsDir, ".upload-*")
+	if err != nil {
+		return Document{}, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	h := sha256.New()
+	head := make([]byte, 16)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return Document{}, uploadErr(err)
+	}
+	head = head[:n]
+	ctype := sniff(head)
+	if ctype == "" {
+		return Document{}, errUnsupported
+	}
+	size, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(io.MultiReader(bytes.NewReader(head), r), MaxDocumentSize+1))
+	if err != nil {
+		return Document{}, uploadErr(err)
+	}
+	if size > MaxDocumentSize {
+		return Document{}, errTooLarge
+	}
+	if err := tmp.Close(); err != nil {
+		return Document{}, err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	dir := filepath.Join(s.docsDir, sum[:2])
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return Document{}, err
+	}
+	dst := filepath.Join(dir, sum)
+	if _, err := os.Stat(dst); errors.Is(err, os.ErrNotExist) {
+		if err := os.Rename(tmp.Name(), dst); err != nil {
+			return Document{}, err
+		}
+	}
+	filename = cleanFilename(filename)
+	d := Document{OperatorID: operatorID, Kind: kind, Filename: filename, SHA256: sum, Size: size, ContentType: ctype}
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		d.CreatedAt = tx.Now()
+		if err := tx.QueryRow(ctx, `INSERT INTO operator_documents (operator_id, kind, filename, sha256, size, content_type, uploaded_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, operatorID, kind, filename, sum, size, ctype, platform.NullInt(actor.UserID), d.CreatedAt).Scan(&d.ID); err != nil {
+			return err
+		}
+		return tx.Emit(ctx, platform.Event{Action: "operator.document.add", ResourceType: "operator", ResourceID: fmt.Sprint(operatorID),
+			Data: map[string]any{"document_id": d.ID, "kind": kind, "sha256": sum, "size": size, "content_type": ctype}})
+	})
+	return d, err
+}
+
+func uploadErr(err error) error {
+	if strings.Contains(err.Error(), "too large") {
+		return errTooLarge
+	}
+	return platform.BadRequest("读取上传文件失败", "cannot read the uploaded file")
+}
+
+func cleanFilename(name string) string {
+	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
+	if name == "." || name == "/" {
+		name = ""
+	}
+	r := []rune(name)
+	if len(r) > 120 {
+		r = r[len(r)-120:]
+	}
+	return string(r)
+}
+
+// Documents lists an operator's documents (the operator and officials with jurisdiction).
+func (s *Service) Documents(ctx context.Context, actor *auth.Actor, operatorID int64) ([]Document, error) {
+	o, err := s.Get(ctx, actor, operatorID)
+	if err != nil {
+		return nil, err
+	}
+	if err := auth.Authorize(actor, auth.ActDocumentRead, o.resource()); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, `SELECT id, operator_id, kind, filename, sha256, size, content_type, created_at
+		FROM operator_documents WHERE operator_id = $1 ORDER BY id`, operatorID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Document{}
+	for rows.Next() {
+		var d Document
+		if err := rows.Scan(&d.ID, &d.OperatorID, &d.Kind, &d.Filename, &d.SHA256, &d.Size, &d.ContentType, &d.CreatedAt); err != nil {
+			return nil, err
+		}
+		d.CreatedAt = d.CreatedAt.UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// OpenDocument returns a document and its content, for the operator and
+// officials with jurisdiction only (404 for everyone else).
+func (s *Service) OpenDocument(ctx context.Context, actor *auth.Actor, docID int64) (Document, io.ReadCloser, error) {
+	if actor == nil {
+		return Document{}, nil, auth.Authorize(nil, auth.ActDocumentRead, auth.Resource{})
+	}
+	var d Document
+	err := s.db.QueryRow(ctx, `SELECT id, operator_id, kind, filename, sha256, size, content_type, created_at
+		FROM operator_documents WHERE id = $1`, docID).Scan(&d.ID, &d.OperatorID, &d.Kind, &d.Filename, &d.SHA256, &d.Size, &d.ContentType, &d.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Document{}, nil, platform.NotFound("文件不存在", "document not found")
+	}
+	if err != nil {
+		return Document{}, nil, err
+	}
+	o, err := s.ByID(ctx, d.OperatorID)
+	if err != nil {
+		return Document{}, nil, err
+	}
+	if err := auth.Authorize(actor, auth.ActDocumentRead, o.resource()); err != nil {
+		return Document{}, nil, err
+	}
+	f, err := os.Open(filepath.Join(s.docsDir, d.SHA256[:2], d.SHA256))
+	if err != nil {
+		return Document{}, nil, fmt.Errorf("document %d content: %w", d.ID, err)
+	}
+	return d, f, nil
+}

@@ -1,0 +1,763 @@
+package trace
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/codes"
+	"agtrace/internal/operator"
+	"agtrace/internal/platform"
+)
+
+// Input kinds (投入品).
+var InputKinds = []string{"pesticide", "fertiliser", "feed", "vet_drug", "fishery_drug", "other"}
+
+// InputUse is one input used on a batch.
+type InputUse struct {
+	Kind         string `json:"kind" doc:"pesticide | fertiliser | feed | vet_drug | fishery_drug | other"`
+	Name         string `json:"name"`
+	RegNo        string `json:"reg_no,omitempty" doc:"registration number (农药登记证号 / 兽药批准文号)"`
+	Dose         string `json:"dose,omitempty"`
+	UsedAt       string `json:"used_at" doc:"YYYY-MM-DD"`
+	IntervalDays int    `json:"interval_days,omitempty" doc:"safety interval (安全间隔期) or withdrawal period (休药期), days"`
+}
+
+// Operation is one farming operation (农事操作).
+type Operation struct {
+	Kind        string `json:"kind" doc:"e.g. spraying, fertilising, vaccination, harvesting, irrigation"`
+	Description string `json:"description,omitempty"`
+	At          string `json:"at" doc:"YYYY-MM-DD"`
+}
+
+// NewBatch is what an operator records.
+type NewBatch struct {
+	ProductCode    string         `json:"product_code"`
+	Quantity       float64        `json:"quantity"`
+	Unit           string         `json:"unit"`
+	ProducedAt     string         `json:"produced_at" doc:"production / harvest / slaughter date, YYYY-MM-DD (China time)"`
+	Origin         string         `json:"origin" doc:"base, plot or place of production"`
+	Attributes     map[string]any `json:"attributes,omitempty" doc:"product extension fields (see GET /api/v1/products)"`
+	Inputs         []InputUse     `json:"inputs,omitempty"`
+	Operations     []Operation    `json:"operations,omitempty"`
+	OverrideReason string         `json:"override_reason,omitempty" doc:"required to record a harvest inside a safety interval / withdrawal period; the batch is then flagged"`
+}
+
+// Party is an operator as shown on a trace record.
+type Party struct {
+	ID         int64  `json:"id"`
+	Code       string `json:"operator_code"`
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	RegionCode string `json:"region_code"`
+}
+
+// Alias is another identifier that resolves to a code.
+type Alias struct {
+	Scheme string `json:"scheme" doc:"ear_tag | quarantine_cert | gs1 | provincial"`
+	Value  string `json:"value"`
+	Code   string `json:"trace_code,omitempty"`
+}
+
+// Correction is one later version of a batch's facts.
+type Correction struct {
+	Version    int       `json:"version"`
+	Corrects   int       `json:"corrects"`
+	Quantity   float64   `json:"quantity"`
+	ProducedAt string    `json:"produced_at"`
+	Origin     string    `json:"origin"`
+	Reason     string    `json:"reason"`
+	At         time.Time `json:"at"`
+}
+
+// Batch is a trace code with its facts, stock and history.
+type Batch struct {
+	TraceCode      string         `json:"trace_code"`
+	Type           int            `json:"type" doc:"1 production | 2 circulation | 3 market-entry"`
+	TypeName       string         `json:"type_name"`
+	ProductCode    string         `json:"product_code"`
+	ProductName    string         `json:"product_name"`
+	Quantity       float64        `json:"quantity" doc:"as recorded (latest correction)"`
+	Stock          float64        `json:"stock" doc:"produced + received − shipped − consumed ± corrections"`
+	Unit           string         `json:"unit"`
+	UnitName       string         `json:"unit_name"`
+	ProducedAt     string         `json:"produced_at"`
+	Origin         string         `json:"origin"`
+	Attributes     map[string]any `json:"attributes"`
+	Source         string         `json:"source" doc:"record | smallholder | split | merge | transform | transfer | market"`
+	ParentCode     string         `json:"parent_code,omitempty"`
+	Operator       Party          `json:"operator"`
+	Status         string         `json:"status" doc:"active | depleted | pending | rejected | issued | accepted"`
+	Version        int            `json:"version"`
+	OverrideReason string         `json:"override_reason,omitempty"`
+	CreatedAt      time.Time      `json:"created_at"`
+	Inputs         []InputUse     `json:"inputs"`
+	Operations     []Operation    `json:"operations"`
+	Aliases        []Alias        `json:"aliases"`
+	Certificates   []Certificate  `json:"certificates"`
+	Corrections    []Correction   `json:"corrections"`
+	Transfer       *Transfer      `json:"transfer,omitempty" doc:"for circulation and market-entry codes: the sale that issued it"`
+	LabelURL       string         `json:"label_url"`
+	PublicURL      string         `json:"public_url"`
+}
+
+// CreateBatch records a batch and issues its production trace code.
+func (s *Service) CreateBatch(ctx context.Context, actor *auth.Actor, in NewBatch) (Batch, error) {
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+		return Batch{}, err
+	}
+	op, err := s.actorOperator(ctx, actor)
+	if err != nil {
+		return Batch{}, err
+	}
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{OperatorID: op.ID, Region: op.RegionCode}); err != nil {
+		return Batch{}, err
+	}
+	var code string
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		var err error
+		code, err = s.createBatchTx(ctx, tx, actor, op, in, "record")
+		return err
+	})
+	if err != nil {
+		return Batch{}, err
+	}
+	return s.batch(ctx, code)
+}
+
+// batchInput is a validated NewBatch.
+type batchInput struct {
+	product  Product
+	qty      int64
+	attrs    map[string]any
+	flagged  []map[string]any // inputs whose interval was overridden
+	override string
+}
+
+func (s *Service) validateBatch(ctx context.Context, in *NewBatch, today string) (batchInput, error) {
+	var v platform.Validator
+	var out batchInput
+	in.ProductCode, in.Unit, in.Origin = strings.TrimSpace(in.ProductCode), strings.TrimSpace(in.Unit), strings.TrimSpace(in.Origin)
+	in.OverrideReason = strings.TrimSpace(in.OverrideReason)
+	p, okP := s.productAndUnit(ctx, &v, "", in.ProductCode, in.Unit)
+	if okP && in.Unit == "" {
+		in.Unit = p.Units[0].Code
+	}
+	out.product = p
+	out.qty, _ = toMilli(&v, "quantity", in.Quantity)
+	dateOK := false
+	if v.Require("produced_at", in.ProducedAt) {
+		dateOK = checkDate(&v, "produced_at", in.ProducedAt, today, "", "", "")
+	}
+	v.MaxLen("origin", in.Origin, 200)
+	v.MaxLen("override_reason", in.OverrideReason, 500)
+	if p.Code != "" {
+		out.attrs = validateAttributes(&v, "attributes.", p, in.Attributes, today)
+	}
+	if len(in.Inputs) > 100 {
+		v.Add("inputs", "too_many", "投入品最多 100 条", "at most 100 inputs")
+	}
+	var safety []string
+	for i := range in.Inputs {
+		x := &in.Inputs[i]
+		pre := fmt.Sprintf("inputs[%d].", i)
+		x.Name, x.RegNo, x.Dose = strings.TrimSpace(x.Name), strings.TrimSpace(x.RegNo), strings.TrimSpace(x.Dose)
+		v.OneOf(pre+"kind", x.Kind, InputKinds...)
+		if v.Require(pre+"name", x.Name) {
+			v.MaxLen(pre+"name", x.Name, 100)
+		}
+		v.MaxLen(pre+"reg_no", x.RegNo, 60)
+		v.MaxLen(pre+"dose", x.Dose, 100)
+		v.Check(x.IntervalDays >= 0 && x.IntervalDays <= 3650, pre+"interval_days", "range", "间隔期应在 0–3650 天之间", "must be between 0 and 3650 days")
+		if v.Require(pre+"used_at", x.UsedAt) && checkDate(&v, pre+"used_at", x.UsedAt, today, "", "", "") && dateOK && x.IntervalDays > 0 {
+			used, _ := time.Parse(time.DateOnly, x.UsedAt)
+			safe := used.AddDate(0, 0, x.IntervalDays).Format(time.DateOnly)
+			if x.UsedAt <= in.ProducedAt && in.ProducedAt < safe {
+				safety = append(safety, fmt.Sprintf("%s（%s 使用，间隔期 %d 天，%s 后方可采收/出栏）", x.Name, x.UsedAt, x.IntervalDays, safe))
+				out.flagged = append(out.flagged, map[string]any{"input": x.Name, "reg_no": x.RegNo, "used_at": x.UsedAt,
+					"interval_days": x.IntervalDays, "safe_from": safe, "produced_at": in.ProducedAt})
+			}
+		}
+	}
+	if len(in.Operations) > 100 {
+		v.Add("operations", "too_many", "农事操作最多 100 条", "at most 100 operations")
+	}
+	for i := range in.Operations {
+		o := &in.Operations[i]
+		pre := fmt.Sprintf("operations[%d].", i)
+		o.Kind, o.Description = strings.TrimSpace(o.Kind), strings.TrimSpace(o.Description)
+		if v.Require(pre+"kind", o.Kind) {
+			v.MaxLen(pre+"kind", o.Kind, 60)
+		}
+		v.MaxLen(pre+"description", o.Description, 500)
+		if v.Require(pre+"at", o.At) {
+			checkDate(&v, pre+"at", o.At, today, "", "", "")
+		}
+	}
+	if len(safety) > 0 && in.OverrideReason == "" {
+		v.Add("produced_at", "safety_interval", "采收/出栏日期在安全间隔期或休药期内："+strings.Join(safety, "；")+"。如确需记录，请填写原因（该批次将被标记）",
+			"harvest date is inside a safety interval / withdrawal period; give override_reason to record it anyway (the batch is flagged)")
+	}
+	if len(safety) > 0 {
+		out.override = in.OverrideReason
+	}
+	return out, v.Err()
+}
+
+// createBatchTx writes a production batch held by op (inside tx).
+func (s *Service) createBatchTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, op operator.Operator, in NewBatch, source string) (string, error) {
+	today := platform.Today(tx.Now())
+	bi, err := s.validateBatch(ctx, &in, today)
+	if err != nil {
+		return "", err
+	}
+	code, err := newCode(ctx, tx, codes.Production, op.CountyCode)
+	if err != nil {
+		return "", err
+	}
+	if err := insertCode(ctx, tx, newCodeRow{Code: code, Type: 1, OperatorID: op.ID, RegionCode: op.RegionCode, ProductCode: in.ProductCode,
+		Unit: in.Unit, Quantity: bi.qty, ProducedOn: in.ProducedAt, Origin: in.Origin, Attributes: bi.attrs, Source: source,
+		Override: bi.override, CreatedBy: actor.UserID}); err != nil {
+		return "", err
+	}
+	if err := insertMove(ctx, tx, code, bi.qty, "produce", "", in.ProducedAt); err != nil {
+		return "", err
+	}
+	for _, x := range in.Inputs {
+		if _, err := tx.Exec(ctx, `INSERT INTO batch_inputs (code, kind, name, reg_no, dose, used_on, interval_days) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			code, x.Kind, x.Name, x.RegNo, x.Dose, x.UsedAt, x.IntervalDays); err != nil {
+			return "", err
+		}
+	}
+	for _, o := range in.Operations {
+		if _, err := tx.Exec(ctx, `INSERT INTO farming_operations (code, kind, description, on_date) VALUES ($1, $2, $3, $4)`,
+			code, o.Kind, o.Description, o.At); err != nil {
+			return "", err
+		}
+	}
+	for _, al := range aliasesFromAttributes(bi.product, bi.attrs) {
+		if err := insertAlias(ctx, tx, al[0], al[1], code, actor.UserID, "attributes"); err != nil {
+			return "", err
+		}
+	}
+	for _, f := range bi.flagged {
+		f["override_reason"] = bi.override
+		if err := addFinding(ctx, tx, FindingSafetyInterval, code, op.ID, op.RegionCode, today, f); err != nil {
+			return "", err
+		}
+	}
+	return code, tx.Emit(ctx, platform.Event{Action: "batch.create", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
+		"biz_step": "commissioning", "type": 1, "source": source, "operator_id": op.ID, "product_code": in.ProductCode,
+		"quantity": fromMilli(bi.qty), "unit": in.Unit, "produced_at": in.ProducedAt, "override": bi.override != ""}})
+}
+
+// GetBatch returns a code the actor may read, with its stock and history.
+func (s *Service) GetBatch(ctx context.Context, actor *auth.Actor, code string) (Batch, error) {
+	if err := auth.Authorize(actor, auth.ActBatchRead, auth.Resource{}); err != nil {
+		return Batch{}, err
+	}
+	b, err := s.batch(ctx, code)
+	if err != nil {
+		return Batch{}, err
+	}
+	if err := authorizeAny(actor, auth.ActBatchRead, b.readResources()...); err != nil {
+		return Batch{}, asNotFound(err)
+	}
+	return b, nil
+}
+
+// readResources lists whose a code is: its holder, and for a sale also the
+// seller and the buyer (or the market's region).
+func (b Batch) readResources() []auth.Resource {
+	res := []auth.Resource{{Region: b.Operator.RegionCode, OperatorID: b.Operator.ID}}
+	if t := b.Transfer; t != nil {
+		res = append(res, auth.Resource{Region: t.Seller.RegionCode, OperatorID: t.Seller.ID})
+		if t.Buyer != nil {
+			res = append(res, auth.Resource{Region: t.Buyer.RegionCode, OperatorID: t.Buyer.ID})
+		} else {
+			res = append(res, auth.Resource{Region: t.Market.RegionCode})
+		}
+	}
+	return res
+}
+
+// batch loads a code with everything shown on its page (no authorization).
+func (s *Service) batch(ctx context.Context, code string) (Batch, error) {
+	r, err := loadCode(ctx, s.db, code, false)
+	if err != nil {
+		return Batch{}, err
+	}
+	p, err := s.Product(ctx, r.ProductCode)
+	if err != nil {
+		return Batch{}, err
+	}
+	b := Batch{TraceCode: r.Code, Type: r.Type, TypeName: codes.TraceCodeType(r.Type).Label(), ProductCode: r.ProductCode, ProductName: p.Name,
+		Quantity: fromMilli(r.Quantity), Unit: r.Unit, UnitName: UnitName(r.Unit), ProducedAt: r.ProducedOn, Origin: r.Origin,
+		Source: r.Source, ParentCode: r.ParentCode, Version: r.Version, OverrideReason: r.Override, CreatedAt: r.CreatedAt,
+		LabelURL: "/api/v1/batches/" + r.Code + "/label.pdf", PublicURL: s.publicURL + "/q/" + r.Code}
+	_ = json.Unmarshal([]byte(r.Attributes), &b.Attributes)
+	if b.Attributes == nil {
+		b.Attributes = map[string]any{}
+	}
+	if b.Operator, err = s.party(ctx, r.OperatorID); err != nil {
+		return Batch{}, err
+	}
+	stock, _, err := stockOf(ctx, s.db, code)
+	if err != nil {
+		return Batch{}, err
+	}
+	b.Stock = fromMilli(stock)
+	if r.Type != 1 {
+		t, err := s.transfer(ctx, code)
+		if err != nil {
+			return Batch{}, err
+		}
+		b.Transfer = &t
+	}
+	b.Status = batchStatus(r.Type, stock, b.Transfer)
+	if b.Inputs, err = s.inputs(ctx, code); err != nil {
+		return Batch{}, err
+	}
+	if b.Operations, err = s.operations(ctx, code); err != nil {
+		return Batch{}, err
+	}
+	if b.Aliases, err = s.aliases(ctx, code); err != nil {
+		return Batch{}, err
+	}
+	if b.Certificates, err = s.certificates(ctx, code); err != nil {
+		return Batch{}, err
+	}
+	if b.Corrections, err = s.corrections(ctx, code); err != nil {
+		return Batch{}, err
+	}
+	return b, nil
+}
+
+func batchStatus(typ int, stock int64, t *Transfer) string {
+	if t != nil && (t.Status == "pending" || t.Status == "rejected" || typ == 3) {
+		return t.Status
+	}
+	if stock > 0 {
+		return "active"
+	}
+	return "depleted"
+}
+
+func (s *Service) party(ctx context.Context, id int64) (Party, error) {
+	var p Party
+	err := s.db.QueryRow(ctx, `SELECT id, COALESCE(code, ''), name, kind, region_code FROM operators WHERE id = $1`, id).
+		Scan(&p.ID, &p.Code, &p.Name, &p.Kind, &p.RegionCode)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Party{}, platform.NotFound("主体不存在", "operator not found")
+	}
+	return p, err
+}
+
+func (s *Service) inputs(ctx context.Context, code string) ([]InputUse, error) {
+	rows, err := s.db.Query(ctx, `SELECT kind, name, reg_no, dose, used_on, interval_days FROM batch_inputs WHERE code = $1 ORDER BY used_on, id`, code)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []InputUse{}
+	for rows.Next() {
+		var x InputUse
+		if err := rows.Scan(&x.Kind, &x.Name, &x.RegNo, &x.Dose, &x.UsedAt, &x.IntervalDays); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) operations(ctx context.Context, code string) ([]Operation, error) {
+	rows, err := s.db.Query(ctx, `SELECT kind, description, on_date FROM farming_operations WHERE code = $1 ORDER BY on_date, id`, code)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Operation{}
+	for rows.Next() {
+		var o Operation
+		if err := rows.Scan(&o.Kind, &o.Description, &o.At); err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) corrections(ctx context.Context, code string) ([]Correction, error) {
+	rows, err := s.db.Query(ctx, `SELECT version, corrects, quantity_milli, produced_on, origin, reason, created_at
+		FROM batch_corrections WHERE code = $1 ORDER BY version`, code)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Correction{}
+	for rows.Next() {
+		var c Correction
+		var q int64
+		if err := rows.Scan(&c.Version, &c.Corrects, &q, &c.ProducedAt, &c.Origin, &c.Reason, &c.At); err != nil {
+			return nil, err
+		}
+		c.Quantity, c.At = fromMilli(q), c.At.UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// BatchFilter narrows ListBatches.
+type BatchFilter struct {
+	Q      string // code prefix, product name or origin
+	Status string // "" | in_stock | depleted | pending
+	Region string // officials: a sub-region of their jurisdiction
+	Limit  int
+	Offset int
+}
+
+// BatchSummary is one row of a batch list.
+type BatchSummary struct {
+	TraceCode    string    `json:"trace_code"`
+	Type         int       `json:"type"`
+	ProductCode  string    `json:"product_code"`
+	ProductName  string    `json:"product_name"`
+	Quantity     float64   `json:"quantity"`
+	Stock        float64   `json:"stock"`
+	Unit         string    `json:"unit"`
+	UnitName     string    `json:"unit_name"`
+	ProducedAt   string    `json:"produced_at"`
+	Origin       string    `json:"origin"`
+	OperatorCode string    `json:"operator_code"`
+	OperatorName string    `json:"operator_name"`
+	Status       string    `json:"status"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// ListBatches lists the actor's operator's codes (operators and staff) or
+// the codes held in the actor's jurisdiction (officials), newest first.
+func (s *Service) ListBatches(ctx context.Context, actor *auth.Actor, f BatchFilter) ([]BatchSummary, error) {
+	if err := auth.Authorize(actor, auth.ActBatchRead, auth.Resource{}); err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	if f.Offset < 0 {
+		f.Offset = 0
+	}
+	switch f.Status {
+	case "", "in_stock", "depleted", "pending":
+	default:
+		return nil, invalid("status", "not_allowed", "可选：in_stock | depleted | pending", "must be one of in_stock | depleted | pending")
+	}
+	var opID int64
+	prefix := ""
+	if actor.OperatorID != 0 && (actor.Role == auth.RoleOperator || actor.Role == auth.RoleStaff) {
+		opID = actor.OperatorID
+	} else {
+		root := actor.Region
+		if f.Region != "" {
+			if !auth.Within(f.Region, actor.Region) && actor.Role != auth.RoleAdmin {
+				return nil, invalid("region", "jurisdiction", "不在您的管辖范围内", "outside your jurisdiction")
+			}
+			root = f.Region
+		}
+		if actor.Role == auth.RoleAdmin && f.Region == "" {
+			root = ""
+		}
+		prefix = auth.RegionPrefix(root)
+	}
+	q := strings.TrimSpace(f.Q)
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if opID != 0 {
+		where = append(where, "t.operator_id = "+arg(opID))
+	}
+	if prefix != "" {
+		where = append(where, regionCond("t.region_code", prefix, arg))
+	}
+	if q != "" {
+		c := arg(likeContains(q))
+		where = append(where, "(t.code LIKE "+arg(codes.NormalizeCode(q)+"%")+" OR p.name LIKE "+c+" OR t.origin LIKE "+c+")")
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = "WHERE " + strings.Join(where, " AND ")
+	}
+	outer := ""
+	switch f.Status {
+	case "in_stock":
+		outer = "WHERE x.stock > 0"
+	case "depleted":
+		outer = "WHERE x.stock <= 0 AND x.tstatus NOT IN ('pending', 'rejected', 'issued', 'accepted')"
+	case "pending":
+		outer = "WHERE x.tstatus = 'pending'"
+	}
+	query := `SELECT * FROM (
+		SELECT t.code, t.type, t.product_code, p.name, COALESCE(c.quantity_milli, t.quantity_milli) AS qty, t.unit,
+			COALESCE(c.produced_on, t.produced_on) AS produced_on, COALESCE(c.origin, t.origin) AS origin, COALESCE(o.code, '') AS ocode,
+			o.name AS oname, t.created_at,
+			CAST(COALESCE((SELECT SUM(m.delta_milli) FROM stock_moves m WHERE m.code = t.code), 0) AS BIGINT) AS stock,
+			COALESCE(tr.status, '') AS tstatus
+		FROM trace_codes t JOIN products p ON p.code = t.product_code JOIN operators o ON o.id = t.operator_id
+		LEFT JOIN transfers tr ON tr.code = t.code ` + latestCorrection + ` ` + cond + `
+	) x ` + outer + ` ORDER BY x.created_at DESC, x.code DESC LIMIT ` + arg(f.Limit) + ` OFFSET ` + arg(f.Offset)
+	rows, err := s.db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []BatchSummary{}
+	for rows.Next() {
+		var b BatchSummary
+		var qty, stock int64
+		var tstatus string
+		if err := rows.Scan(&b.TraceCode, &b.Type, &b.ProductCode, &b.ProductName, &qty, &b.Unit, &b.ProducedAt, &b.Origin,
+			&b.OperatorCode, &b.OperatorName, &b.CreatedAt, &stock, &tstatus); err != nil {
+			return nil, err
+		}
+		b.Quantity, b.Stock, b.UnitName, b.CreatedAt = fromMilli(qty), fromMilli(stock), UnitName(b.Unit), b.CreatedAt.UTC()
+		var t *Transfer
+		if tstatus != "" {
+			t = &Transfer{Status: tstatus}
+		}
+		b.Status = batchStatus(b.Type, stock, t)
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+func likeOrEmpty(prefix string) string {
+	if prefix == "" {
+		return ""
+	}
+	return prefix + "%"
+}
+
+func likeContains(q string) string {
+	q = strings.NewReplacer(`\`, ``, `%`, ``, `_`, ``).Replace(q)
+	if q == "" {
+		return ""
+	}
+	return "%" + q + "%"
+}
+
+// LastBatch returns the values of the operator's latest recorded batch, to
+// prefill the next one (zero value when there is none).
+func (s *Service) LastBatch(ctx context.Context, actor *auth.Actor) (NewBatch, error) {
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+		return NewBatch{}, err
+	}
+	var nb NewBatch
+	var attrs string
+	err := s.db.QueryRow(ctx, `SELECT product_code, unit, origin, attributes FROM trace_codes
+		WHERE operator_id = $1 AND type = 1 ORDER BY CASE WHEN source = 'record' THEN 0 ELSE 1 END, created_at DESC, code DESC LIMIT 1`, actor.OperatorID).
+		Scan(&nb.ProductCode, &nb.Unit, &nb.Origin, &attrs)
+	if errors.Is(err, sql.ErrNoRows) {
+		return NewBatch{}, nil
+	}
+	if err != nil {
+		return NewBatch{}, err
+	}
+	_ = json.Unmarshal([]byte(attrs), &nb.Attributes)
+	// identifiers belong to one batch only
+	if p, err := s.Product(ctx, nb.ProductCode); err == nil {
+		for _, f := range p.Schema {
+			if f.Alias != "" {
+				delete(nb.Attributes, f.Key)
+			}
+		}
+	}
+	return nb, nil
+}
+
+// CorrectionInput is a new version of a production batch's facts; omitted
+// fields keep their current value.
+type CorrectionInput struct {
+	Reason     string         `json:"reason"`
+	Quantity   float64        `json:"quantity,omitempty"`
+	ProducedAt string         `json:"produced_at,omitempty"`
+	Origin     *string        `json:"origin,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty" doc:"replaces all extension fields when given"`
+}
+
+// Correct records a new version of a production batch with a reason. The
+// old version stays; a quantity change is an adjust move (refused with 409
+// if it would make the stock negative); a production date moved past what
+// already happened downstream is recorded and flagged as a backward timeline.
+func (s *Service) Correct(ctx context.Context, actor *auth.Actor, code string, in CorrectionInput) (Batch, error) {
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+		return Batch{}, err
+	}
+	op, err := s.actorOperator(ctx, actor)
+	if err != nil {
+		return Batch{}, err
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	var v platform.Validator
+	if v.Require("reason", in.Reason) {
+		v.MaxLen("reason", in.Reason, 500)
+	}
+	if in.Origin != nil {
+		v.MaxLen("origin", strings.TrimSpace(*in.Origin), 200)
+	}
+	var qty int64
+	if in.Quantity != 0 {
+		qty, _ = toMilli(&v, "quantity", in.Quantity)
+	}
+	if in.Quantity == 0 && in.ProducedAt == "" && in.Origin == nil && in.Attributes == nil {
+		v.Add("reason", "nothing", "没有要更正的内容", "nothing to correct: give quantity, produced_at, origin or attributes")
+	}
+	if err := v.Err(); err != nil {
+		return Batch{}, err
+	}
+	var short *shortage
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		today := platform.Today(tx.Now())
+		r, err := loadCode(ctx, tx, code, true)
+		if err != nil {
+			return err
+		}
+		if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{OperatorID: r.OperatorID, Region: r.RegionCode}); err != nil {
+			return err
+		}
+		if r.Type != 1 {
+			return invalid("code", "type", "只能更正生产批次（流通码与入市码随交易记录，请由卖方撤回后重新销售）",
+				"only production batches can be corrected")
+		}
+		p, err := s.Product(ctx, r.ProductCode)
+		if err != nil {
+			return err
+		}
+		next := r
+		var v platform.Validator
+		if in.ProducedAt != "" {
+			if checkDate(&v, "produced_at", in.ProducedAt, today, "", "", "") {
+				next.ProducedOn = in.ProducedAt
+			}
+		}
+		if in.Origin != nil {
+			next.Origin = strings.TrimSpace(*in.Origin)
+		}
+		attrs := map[string]any{}
+		_ = json.Unmarshal([]byte(r.Attributes), &attrs)
+		if in.Attributes != nil {
+			attrs = validateAttributes(&v, "attributes.", p, in.Attributes, today)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		stock, _, err := stockOf(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		delta := int64(0)
+		if qty != 0 {
+			delta = qty - r.Quantity
+			if stock+delta < 0 {
+				short = &shortage{code: code, operatorID: r.OperatorID, region: r.RegionCode, op: "correct", requested: qty, available: r.Quantity - stock}
+				return platform.Conflict(
+					fmt.Sprintf("已发出或消耗 %s %s，更正后的数量不能少于此数", FormatMilli(r.Quantity-stock), UnitName(r.Unit)),
+					fmt.Sprintf("%s %s already left this batch; the corrected quantity cannot be less", FormatMilli(r.Quantity-stock), r.Unit)).
+					With("field", "quantity").With("available", fromMilli(stock)).With("minimum", fromMilli(r.Quantity-stock))
+			}
+			next.Quantity = qty
+		}
+		b, _ := json.Marshal(attrs)
+		next.Version = r.Version + 1
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO batch_corrections (code, version, corrects, quantity_milli, produced_on, origin, attributes, reason, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, code, next.Version, r.Version, next.Quantity, next.ProducedOn,
+			next.Origin, string(b), in.Reason, platform.NullInt(actor.UserID), tx.Now()).Scan(&id); err != nil {
+			if platform.IsUniqueViolation(err) {
+				return platform.Conflict("该批次刚被更正，请刷新后重试", "the batch was just corrected; reload and retry")
+			}
+			return err
+		}
+		if delta != 0 {
+			if err := insertMove(ctx, tx, code, delta, "adjust", fmt.Sprintf("correction:%d", id), today); err != nil {
+				return err
+			}
+		}
+		for _, al := range aliasesFromAttributes(p, attrs) {
+			if err := insertAliasIfNew(ctx, tx, al[0], al[1], code, actor.UserID); err != nil {
+				return err
+			}
+		}
+		if next.ProducedOn != r.ProducedOn {
+			// what already happened to the goods after production
+			var first string
+			if err := tx.QueryRow(ctx, `SELECT COALESCE(MIN(on_date), '') FROM stock_moves WHERE code = $1 AND delta_milli < 0`, code).Scan(&first); err != nil {
+				return err
+			}
+			if first != "" && first < next.ProducedOn {
+				if err := addFinding(ctx, tx, FindingTimeline, code, r.OperatorID, r.RegionCode, today, map[string]any{
+					"produced_at": next.ProducedOn, "previous_produced_at": r.ProducedOn, "first_outgoing_at": first, "reason": in.Reason,
+					"version": next.Version}); err != nil {
+					return err
+				}
+			}
+			if err := s.recheckSafety(ctx, tx, code, next.ProducedOn, r, today, in.Reason); err != nil {
+				return err
+			}
+		}
+		return tx.Emit(ctx, platform.Event{Action: "batch.correct", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
+			"biz_step": "commissioning", "error_declaration": map[string]any{"reason": in.Reason, "corrects_version": r.Version},
+			"version": next.Version, "operator_id": op.ID, "quantity": fromMilli(next.Quantity), "produced_at": next.ProducedOn}})
+	})
+	s.recordShortage(ctx, short)
+	if err != nil {
+		return Batch{}, err
+	}
+	return s.batch(ctx, code)
+}
+
+// recheckSafety flags a corrected production date that falls inside a
+// recorded input's safety interval.
+func (s *Service) recheckSafety(ctx context.Context, tx *platform.Tx, code, producedOn string, r codeRow, today, reason string) error {
+	rows, err := tx.Query(ctx, `SELECT name, reg_no, used_on, interval_days FROM batch_inputs WHERE code = $1 AND interval_days > 0`, code)
+	if err != nil {
+		return err
+	}
+	var flagged []map[string]any
+	for rows.Next() {
+		var name, reg, used string
+		var days int
+		if err := rows.Scan(&name, &reg, &used, &days); err != nil {
+			rows.Close()
+			return err
+		}
+		u, _ := time.Parse(time.DateOnly, used)
+		safe := u.AddDate(0, 0, days).Format(time.DateOnly)
+		if used <= producedOn && producedOn < safe {
+			flagged = append(flagged, map[string]any{"input": name, "reg_no": reg, "used_at": used, "interval_days": days,
+				"safe_from": safe, "produced_at": producedOn, "override_reason": "correction: " + reason})
+		}
+	}
+	rows.Close()
+	for _, f := range flagged {
+		if err := addFinding(ctx, tx, FindingSafetyInterval, code, r.OperatorID, r.RegionCode, today, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// regionName is the full name of a region (the code if unknown).
+func (s *Service) regionName(ctx context.Context, code string) string {
+	if s.regions == nil || code == "" {
+		return code
+	}
+	n, err := s.regions.FullName(ctx, code)
+	if err != nil || n == "" {
+		return code
+	}
+	return n
+}

@@ -1,0 +1,203 @@
+package trace
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/platform"
+)
+
+// Finding kinds: what the data itself reveals (annex art. 17).
+const (
+	FindingUnconfirmed      = "unconfirmed_transfer" // broken chain: not confirmed within 3 working days
+	FindingOverShipment     = "over_shipment"        // refused attempt to ship or consume more than the stock
+	FindingQuantityMismatch = "quantity_mismatch"    // received ≠ shipped (possible batch mixing)
+	FindingSafetyInterval   = "safety_interval"      // harvest inside a safety interval / withdrawal period
+	FindingTimeline         = "timeline_backwards"   // a correction put production after what followed it
+)
+
+// FindingKinds lists the kinds in display order.
+var FindingKinds = []string{FindingUnconfirmed, FindingOverShipment, FindingQuantityMismatch, FindingSafetyInterval, FindingTimeline}
+
+// ConfirmWorkdays is how long a buyer has to confirm a transfer.
+const ConfirmWorkdays = 3
+
+// Finding is one problem for supervisors.
+type Finding struct {
+	ID           int64          `json:"id,omitempty"`
+	Kind         string         `json:"kind" doc:"unconfirmed_transfer | over_shipment | quantity_mismatch | safety_interval | timeline_backwards"`
+	Code         string         `json:"code"`
+	OperatorCode string         `json:"operator_code"`
+	OperatorName string         `json:"operator_name"`
+	RegionCode   string         `json:"region_code"`
+	Detail       map[string]any `json:"detail"`
+	Date         string         `json:"date"`
+	At           time.Time      `json:"at"`
+}
+
+func addFinding(ctx context.Context, tx *platform.Tx, kind, code string, operatorID int64, region, onDate string, detail map[string]any) error {
+	return addFindingPair(ctx, tx, kind, code, operatorID, region, "", onDate, detail)
+}
+
+// addFindingPair records a finding visible in two jurisdictions (seller's
+// and buyer's regions).
+func addFindingPair(ctx context.Context, tx *platform.Tx, kind, code string, operatorID int64, region, region2, onDate string, detail map[string]any) error {
+	b, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	if region2 == region {
+		region2 = ""
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO findings (kind, code, operator_id, region_code, region2, detail, on_date, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, kind, code, platform.NullInt(operatorID), region, region2, string(b), onDate, tx.Now()).Scan(&id); err != nil {
+		return fmt.Errorf("insert finding: %w", err)
+	}
+	return tx.Emit(ctx, platform.Event{Action: "finding.record", ResourceType: "finding", ResourceID: fmt.Sprint(id),
+		Data: map[string]any{"kind": kind, "code": code, "region_code": region}})
+}
+
+// FindingFilter narrows Findings.
+type FindingFilter struct {
+	Region string // a region within the actor's jurisdiction; default: all of it
+	Kind   string
+	Limit  int
+}
+
+// Findings lists what the data reveals in a jurisdiction, newest first:
+// recorded findings plus transfers still unconfirmed after 3 working days.
+func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilter) ([]Finding, error) {
+	if err := auth.Authorize(actor, auth.ActFindingsRead, auth.Resource{Region: f.Region}); err != nil {
+		return nil, err
+	}
+	var v platform.Validator
+	if f.Kind != "" {
+		v.OneOf("kind", f.Kind, FindingKinds...)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 200
+	}
+	root := f.Region
+	if root == "" {
+		root = actor.Region
+		if actor.Role == auth.RoleAdmin {
+			root = ""
+		}
+	}
+	prefix := auth.RegionPrefix(root)
+	var out []Finding
+	if f.Kind == "" || f.Kind != FindingUnconfirmed {
+		var where []string
+		var args []any
+		arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+		if prefix != "" {
+			where = append(where, "("+regionCond("f.region_code", prefix, arg)+" OR "+regionCond("f.region2", prefix, arg)+")")
+		}
+		if f.Kind != "" {
+			where = append(where, "f.kind = "+arg(f.Kind))
+		}
+		cond := ""
+		if len(where) > 0 {
+			cond = " WHERE " + strings.Join(where, " AND ")
+		}
+		rows, err := s.db.Query(ctx, `SELECT f.id, f.kind, f.code, COALESCE(o.code, ''), COALESCE(o.name, ''), f.region_code, f.detail, f.on_date, f.at
+			FROM findings f LEFT JOIN operators o ON o.id = f.operator_id`+cond+` ORDER BY f.at DESC, f.id DESC LIMIT `+arg(f.Limit), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var x Finding
+			var detail string
+			if err := rows.Scan(&x.ID, &x.Kind, &x.Code, &x.OperatorCode, &x.OperatorName, &x.RegionCode, &detail, &x.Date, &x.At); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			x.At = x.At.UTC()
+			_ = json.Unmarshal([]byte(detail), &x.Detail)
+			out = append(out, x)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if f.Kind == "" || f.Kind == FindingUnconfirmed {
+		un, err := s.unconfirmed(ctx, prefix, f.Limit)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, un...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Date != out[j].Date {
+			return out[i].Date > out[j].Date
+		}
+		return out[i].At.After(out[j].At)
+	})
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	if out == nil {
+		out = []Finding{}
+	}
+	return out, nil
+}
+
+// unconfirmed lists pending transfers whose buyer has not answered within
+// ConfirmWorkdays working days of shipping (computed: it depends on today).
+func (s *Service) unconfirmed(ctx context.Context, prefix string, limit int) ([]Finding, error) {
+	now := s.clock.Now()
+	today := platform.Today(now)
+	todayT, _ := time.Parse(time.DateOnly, today)
+	// 3 working days are at least 3 calendar days: a cheap bound for the index
+	cutoff := todayT.AddDate(0, 0, -ConfirmWorkdays).Format(time.DateOnly)
+	args := []any{cutoff, limit * 4}
+	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+	cond := ""
+	if prefix != "" {
+		cond = " AND (" + regionCond("tr.seller_region", prefix, arg) + " OR " + regionCond("tr.buyer_region", prefix, arg) + ")"
+	}
+	rows, err := s.db.Query(ctx, `SELECT tr.code, tr.from_code, tr.shipped_on, tr.quantity_milli, tr.unit, tr.seller_region, COALESCE(so.code, ''), so.name,
+		COALESCE(bo.code, ''), COALESCE(bo.name, ''), tr.created_at
+		FROM transfers tr JOIN operators so ON so.id = tr.seller_operator_id LEFT JOIN operators bo ON bo.id = tr.buyer_operator_id
+		WHERE tr.status = 'pending' AND tr.shipped_on <= $1`+cond+` ORDER BY tr.shipped_on DESC LIMIT $2`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Finding
+	for rows.Next() {
+		var x Finding
+		var from, shipped, unit, buyerCode, buyerName string
+		var q int64
+		if err := rows.Scan(&x.Code, &from, &shipped, &q, &unit, &x.RegionCode, &x.OperatorCode, &x.OperatorName, &buyerCode, &buyerName, &x.At); err != nil {
+			return nil, err
+		}
+		st, err := time.Parse(time.DateOnly, shipped)
+		if err != nil {
+			continue
+		}
+		due, _, err := s.cal.AddWorkdays(ctx, st, ConfirmWorkdays)
+		if err != nil {
+			return nil, err
+		}
+		if !todayT.After(due) {
+			continue
+		}
+		n, _ := s.cal.WorkdaysBetween(ctx, st, todayT)
+		x.Kind, x.Date, x.At = FindingUnconfirmed, due.Format(time.DateOnly), x.At.UTC()
+		x.Detail = map[string]any{"from_code": from, "shipped_at": shipped, "due": due.Format(time.DateOnly), "workdays": n,
+			"quantity": fromMilli(q), "unit": unit, "buyer_code": buyerCode, "buyer": buyerName}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,174 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"agtrace/internal/codes"
+	"agtrace/internal/platform"
+)
+
+// PublicTrace is what anyone who scans a label sees: no personal data
+// (individual producers' names are masked, no phones, no ID numbers).
+type PublicTrace struct {
+	Code             string      `json:"code"`
+	Type             int         `json:"type"`
+	TypeName         string      `json:"type_name"`
+	ProductName      string      `json:"product_name"`
+	Quantity         float64     `json:"quantity"`
+	Unit             string      `json:"unit"`
+	Producer         string      `json:"producer"`
+	ProducerRegion   string      `json:"producer_region"`
+	ProducedAt       string      `json:"produced_at"`
+	Origins          int         `json:"origins" doc:"number of origin batches (more than 1 for merged goods)"`
+	CertificateBasis string      `json:"certificate_basis,omitempty" doc:"control | self_test | commissioned_test"`
+	CertificateDate  string      `json:"certificate_date,omitempty"`
+	Chain            []ChainStep `json:"chain"`
+	Status           string      `json:"status"`
+	Market           string      `json:"market,omitempty"`
+}
+
+// ChainStep is one party in the public chain summary.
+type ChainStep struct {
+	Name    string `json:"name"`
+	Role    string `json:"role" doc:"producer | trader | market"`
+	Region  string `json:"region"`
+	Date    string `json:"date"`
+	Current bool   `json:"current" doc:"holds the scanned code"`
+}
+
+// publicName masks the names of natural persons.
+func publicName(name, kind string) string {
+	if kind != "individual" {
+		return name
+	}
+	r := []rune(strings.TrimSpace(name))
+	if len(r) == 0 {
+		return "个体生产者"
+	}
+	return string(r[0]) + strings.Repeat("*", min(len(r)-1, 2)) + "（个体）"
+}
+
+// Public answers the public scan page for a code (the check digit is
+// checked first: a typo is a 400 before any lookup).
+func (s *Service) Public(ctx context.Context, input string) (PublicTrace, error) {
+	tc, err := codes.ParseTraceCode(input)
+	if err != nil {
+		return PublicTrace{}, platform.BadRequest("追溯码无效：请核对是否输错", "invalid trace code: please check for a typo").With("field", "code")
+	}
+	code := tc.Code
+	root, err := s.node(ctx, code)
+	if err != nil {
+		return PublicTrace{}, platform.NotFound("未查到该追溯码", "no product carries this trace code")
+	}
+	up, err := s.graph(ctx, code, root.Node, "up", 50, 2000)
+	if err != nil {
+		return PublicTrace{}, err
+	}
+	down, err := s.graph(ctx, code, root.Node, "down", 10, 200)
+	if err != nil {
+		return PublicTrace{}, err
+	}
+	p := PublicTrace{Code: code, Type: root.Type, TypeName: root.TypeName, ProductName: root.ProductName, Quantity: root.Quantity,
+		Unit: UnitName(root.Unit), Status: root.Status, Market: root.Market}
+	// origin: the farthest upstream node without parents
+	hasParent := map[string]bool{}
+	for _, e := range up.Edges {
+		hasParent[e.To] = true
+	}
+	var org Node
+	for _, n := range up.Nodes {
+		if hasParent[n.Code] {
+			continue
+		}
+		p.Origins++
+		if org.Code == "" || n.Depth < org.Depth {
+			org = n
+		}
+	}
+	p.Producer = publicName(org.OperatorName, org.OperatorKind)
+	p.ProducerRegion = s.regionName(ctx, org.RegionCode)
+	p.ProducedAt = org.Time
+	if org.Type != 1 {
+		if r, err := loadCode(ctx, s.db, org.Code, false); err == nil {
+			p.ProducedAt = r.ProducedOn
+		}
+	}
+	// the newest compliance certificate on the code or upstream
+	var ups []any
+	for _, n := range up.Nodes {
+		if len(ups) < 500 {
+			ups = append(ups, n.Code)
+		}
+	}
+	ph := make([]string, len(ups))
+	for i := range ups {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	_ = s.db.QueryRow(ctx, `SELECT basis, issued_on FROM certificates WHERE code IN (`+strings.Join(ph, ", ")+`)
+		ORDER BY created_at DESC, number DESC LIMIT 1`, ups...).Scan(&p.CertificateBasis, &p.CertificateDate)
+	// the chain: upstream (farthest first), the code, then downstream
+	nodes := append(append([]Node{}, up.Nodes...), down.Nodes...)
+	sort.SliceStable(nodes, func(i, j int) bool {
+		if nodes[i].Depth != nodes[j].Depth {
+			return nodes[i].Depth < nodes[j].Depth
+		}
+		return nodes[i].Time < nodes[j].Time
+	})
+	seen := map[string]bool{}
+	add := func(st ChainStep) {
+		key := st.Role + "|" + st.Name
+		if n := len(p.Chain); n > 0 && p.Chain[n-1].Name == st.Name && p.Chain[n-1].Role == st.Role {
+			p.Chain[n-1].Current = p.Chain[n-1].Current || st.Current
+			return
+		}
+		if seen[key] && !st.Current {
+			return
+		}
+		seen[key] = true
+		p.Chain = append(p.Chain, st)
+	}
+	for _, n := range nodes {
+		if n.Status == "rejected" || n.Status == "pending" && n.Code != code {
+			continue
+		}
+		role := "trader"
+		if n.Source == "record" || n.Source == "smallholder" {
+			role = "producer"
+		}
+		name := publicName(n.OperatorName, n.OperatorKind)
+		if n.Type == 2 || n.Type == 3 {
+			// the seller made this sale; for type 2 the holder is the buyer
+			if n.Type == 2 {
+				add(ChainStep{Name: name, Role: "trader", Region: s.regionName(ctx, n.RegionCode), Date: n.Time, Current: n.Code == code})
+			} else {
+				add(ChainStep{Name: name, Role: role, Region: s.regionName(ctx, n.RegionCode), Date: n.Time})
+				add(ChainStep{Name: n.Market, Role: "market", Date: n.Time, Current: n.Code == code})
+			}
+			continue
+		}
+		add(ChainStep{Name: name, Role: role, Region: s.regionName(ctx, n.RegionCode), Date: n.Time, Current: n.Code == code})
+		if len(p.Chain) >= 12 {
+			break
+		}
+	}
+	return p, nil
+}
+
+// CountScan counts a public scan of a code per day (for clone detection:
+// a code scanned far too often). A counter, not a record: it emits no event,
+// so public traffic does not flood the audit log.
+func (s *Service) CountScan(ctx context.Context, code string) {
+	now := s.clock.Now()
+	_, _ = s.db.Exec(ctx, `INSERT INTO trace_scans (code, day, count, last_at) VALUES ($1, $2, 1, $3)
+		ON CONFLICT (code, day) DO UPDATE SET count = trace_scans.count + 1, last_at = $3`, code, platform.Today(now), now)
+}
+
+// ScanCount is the number of public scans of a code (all days).
+func (s *Service) ScanCount(ctx context.Context, code string) (int64, error) {
+	var n int64
+	err := s.db.QueryRow(ctx, `SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM trace_scans WHERE code = $1`, code).Scan(&n)
+	return n, err
+}

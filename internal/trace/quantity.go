@@ -1,0 +1,79 @@
+package trace
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"agtrace/internal/platform"
+)
+
+// Quantities are stored as int64 thousandths of their unit (exact sums);
+// the API speaks decimal numbers with at most three decimals.
+
+// maxMilli bounds a single quantity (10^12 units), far above any batch.
+const maxMilli = int64(1e15)
+
+// toMilli converts an API quantity. It refuses zero, negative, non-finite,
+// too large and over-precise values with a field error naming field.
+func toMilli(v *platform.Validator, name string, q float64) (int64, bool) {
+	if math.IsNaN(q) || math.IsInf(q, 0) {
+		v.Add(name, "format", "数量无效", "must be a number")
+		return 0, false
+	}
+	if q <= 0 {
+		v.Add(name, "positive", "数量必须大于 0", "must be greater than 0")
+		return 0, false
+	}
+	m := q * 1000
+	r := math.Round(m)
+	if math.Abs(m-r) > 1e-6*math.Max(1, math.Abs(m)) {
+		v.Add(name, "precision", "数量最多保留 3 位小数", "must have at most 3 decimals")
+		return 0, false
+	}
+	if r > float64(maxMilli) {
+		v.Add(name, "range", "数量过大", "is too large")
+		return 0, false
+	}
+	if r < 1 {
+		v.Add(name, "positive", "数量必须大于 0", "must be greater than 0")
+		return 0, false
+	}
+	return int64(r), true
+}
+
+// fromMilli converts stored thousandths to an API number.
+func fromMilli(m int64) float64 { return float64(m) / 1000 }
+
+// FormatMilli prints thousandths as a decimal without trailing zeros.
+func FormatMilli(m int64) string {
+	neg := m < 0
+	if neg {
+		m = -m
+	}
+	s := strconv.FormatInt(m/1000, 10)
+	if f := m % 1000; f != 0 {
+		s += "." + strings.TrimRight(strconv.FormatInt(1000+f, 10)[1:], "0")
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+// FormatQty prints an API quantity the same way.
+func FormatQty(q float64) string { return FormatMilli(int64(math.Round(q * 1000))) }
+
+// ParseQty parses a decimal typed in a form ("12.5", "12，5" is refused).
+// An empty string is 0 (the service then says the field is required).
+func ParseQty(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false
+	}
+	return f, true
+}

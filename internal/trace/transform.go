@@ -1,0 +1,448 @@
+package trace
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/codes"
+	"agtrace/internal/operator"
+	"agtrace/internal/platform"
+)
+
+// SplitInput splits a code into parts (each a new production code); what
+// is not split off stays under the original code.
+type SplitInput struct {
+	Parts   []float64 `json:"parts"`
+	SplitAt string    `json:"split_at,omitempty" doc:"YYYY-MM-DD; default today"`
+}
+
+// InputQty is one input consumed by a merge or transformation.
+type InputQty struct {
+	Code     string  `json:"code"`
+	Quantity float64 `json:"quantity"`
+}
+
+// MergeInput merges lots into one (tea blending, milk pooling). All inputs
+// share one unit; the output quantity is their sum.
+type MergeInput struct {
+	Inputs      []InputQty     `json:"inputs"`
+	ProductCode string         `json:"product_code"`
+	ProducedAt  string         `json:"produced_at,omitempty" doc:"date of the merge; default today"`
+	Origin      string         `json:"origin,omitempty"`
+	Attributes  map[string]any `json:"attributes,omitempty"`
+}
+
+// OutputSpec is one output of a transformation.
+type OutputSpec struct {
+	ProductCode string         `json:"product_code"`
+	Quantity    float64        `json:"quantity"`
+	Unit        string         `json:"unit"`
+	Origin      string         `json:"origin,omitempty"`
+	Attributes  map[string]any `json:"attributes,omitempty"`
+}
+
+// TransformInput turns inputs into outputs (pigs → carcasses → cuts).
+type TransformInput struct {
+	Inputs     []InputQty   `json:"inputs"`
+	Outputs    []OutputSpec `json:"outputs"`
+	ProducedAt string       `json:"produced_at,omitempty" doc:"date of the transformation; default today"`
+	Note       string       `json:"note,omitempty"`
+}
+
+// TransformResult lists the codes a split, merge or transformation issued.
+type TransformResult struct {
+	ID    int64    `json:"transformation_id"`
+	Kind  string   `json:"kind"`
+	Codes []string `json:"codes"`
+}
+
+type consumeLine struct {
+	field string
+	code  string
+	qty   int64
+	row   codeRow
+}
+
+// consume locks the inputs (in code order, so concurrent merges cannot
+// deadlock), checks ownership, time and stock, and returns them loaded.
+func (s *Service) consume(ctx context.Context, tx *platform.Tx, actor *auth.Actor, lines []consumeLine, op, onDate, today string,
+	dateField string) (*shortage, error) {
+	order := make([]int, len(lines))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return lines[order[a]].code < lines[order[b]].code })
+	for _, i := range order {
+		l := &lines[i]
+		r, err := loadCode(ctx, tx, l.code, true)
+		if platform.IsNotFound(err) {
+			return nil, invalid(l.field, "unknown", "追溯码不存在", "no such trace code")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{OperatorID: r.OperatorID, Region: r.RegionCode}); err != nil {
+			return nil, platform.Forbidden("只能使用本主体持有的批次："+l.code, "you can only use codes your operator holds: "+l.code).With("field", l.field)
+		}
+		l.row = r
+	}
+	var v platform.Validator
+	for _, i := range order {
+		l := &lines[i]
+		stock, since, err := consumable(ctx, tx, l.row, l.field)
+		if err != nil {
+			return nil, err
+		}
+		notBefore, what, whatEN := l.row.ProducedOn, "投入批次的生产日期", "production_date"
+		if since > notBefore {
+			notBefore, what, whatEN = since, "投入批次的入库日期", "receipt_date"
+		}
+		if !checkDate(&v, dateField, onDate, today, notBefore, what, whatEN) {
+			return nil, v.Err()
+		}
+		if l.qty > stock {
+			sh := &shortage{code: l.code, operatorID: l.row.OperatorID, region: l.row.RegionCode, op: op, requested: l.qty, available: max(stock, 0)}
+			return sh, sh.err(strings.TrimSuffix(l.field, ".code")+".quantity", l.row.Unit)
+		}
+	}
+	return nil, nil
+}
+
+func (s *Service) newTransformation(ctx context.Context, tx *platform.Tx, actor *auth.Actor, kind string, opID int64, onDate, note string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO transformations (kind, operator_id, on_date, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		kind, opID, onDate, note, platform.NullInt(actor.UserID), tx.Now()).Scan(&id)
+	return id, err
+}
+
+// writeConsumption writes the consume moves of the inputs.
+func writeConsumption(ctx context.Context, tx *platform.Tx, lines []consumeLine, id int64, onDate string) error {
+	for _, l := range lines {
+		if err := insertMove(ctx, tx, l.code, -l.qty, "consume", fmt.Sprintf("transformation:%d", id), onDate); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) writeOutput(ctx context.Context, tx *platform.Tx, actor *auth.Actor, op operator.Operator, id int64, kind string,
+	r newCodeRow, onDate string) (string, error) {
+	code, err := newCode(ctx, tx, codes.Production, op.CountyCode)
+	if err != nil {
+		return "", err
+	}
+	r.Code, r.Type, r.OperatorID, r.RegionCode, r.Source, r.TransformationID, r.CreatedBy = code, 1, op.ID, op.RegionCode, kind, id, actor.UserID
+	if err := insertCode(ctx, tx, r); err != nil {
+		return "", err
+	}
+	if err := insertMove(ctx, tx, code, r.Quantity, "produce", fmt.Sprintf("transformation:%d", id), onDate); err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// Split splits a code into parts, each a new production code that keeps the
+// batch's product, unit, production date, origin and extension fields.
+func (s *Service) Split(ctx context.Context, actor *auth.Actor, code string, in SplitInput) (TransformResult, error) {
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+		return TransformResult{}, err
+	}
+	var v platform.Validator
+	if len(in.Parts) == 0 {
+		v.Add("parts", "required", "请填写拆分出的各份数量", "give the quantity of each part")
+	}
+	if len(in.Parts) > 1000 {
+		v.Add("parts", "too_many", "一次最多拆分 1000 份", "at most 1000 parts at once")
+	}
+	parts := make([]int64, len(in.Parts))
+	var total int64
+	for i, q := range in.Parts {
+		parts[i], _ = toMilli(&v, fmt.Sprintf("parts[%d]", i), q)
+		total += parts[i]
+	}
+	if in.SplitAt != "" {
+		checkDate(&v, "split_at", in.SplitAt, "9999-12-31", "", "", "")
+	}
+	if err := v.Err(); err != nil {
+		return TransformResult{}, err
+	}
+	op, err := s.actorOperator(ctx, actor)
+	if err != nil {
+		return TransformResult{}, err
+	}
+	res := TransformResult{Kind: "split"}
+	var short *shortage
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		today := platform.Today(tx.Now())
+		on := in.SplitAt
+		if on == "" {
+			on = today
+		}
+		if _, err := loadCode(ctx, tx, code, false); err != nil {
+			return err
+		}
+		lines := []consumeLine{{field: "code", code: code, qty: total}}
+		sh, err := s.consume(ctx, tx, actor, lines, "split", on, today, "split_at")
+		if sh != nil {
+			short = sh
+			return sh.err("parts", lines[0].row.Unit)
+		}
+		if err != nil {
+			return err
+		}
+		src := lines[0].row
+		if res.ID, err = s.newTransformation(ctx, tx, actor, "split", op.ID, on, ""); err != nil {
+			return err
+		}
+		if err := writeConsumption(ctx, tx, lines, res.ID, on); err != nil {
+			return err
+		}
+		attrs := map[string]any{}
+		_ = json.Unmarshal([]byte(src.Attributes), &attrs)
+		for _, q := range parts {
+			c, err := s.writeOutput(ctx, tx, actor, op, res.ID, "split", newCodeRow{ProductCode: src.ProductCode, Unit: src.Unit, Quantity: q,
+				ProducedOn: src.ProducedOn, Origin: src.Origin, Attributes: attrs, ParentCode: src.Code}, on)
+			if err != nil {
+				return err
+			}
+			if err := insertEdge(ctx, tx, src.Code, c, "split", q); err != nil {
+				return err
+			}
+			res.Codes = append(res.Codes, c)
+		}
+		return tx.Emit(ctx, platform.Event{Action: "batch.split", ResourceType: "trace_code", ResourceID: src.Code, Data: map[string]any{
+			"event_type": "TransformationEvent", "biz_step": "repackaging", "transformation_id": res.ID, "input": src.Code,
+			"input_quantity": fromMilli(total), "outputs": res.Codes, "unit": src.Unit, "at": on}})
+	})
+	s.recordShortage(ctx, short)
+	return res, err
+}
+
+func parseInputs(v *platform.Validator, in []InputQty) []consumeLine {
+	if len(in) > 500 {
+		v.Add("inputs", "too_many", "投入批次最多 500 个", "at most 500 inputs")
+		return nil
+	}
+	seen := map[string]bool{}
+	var lines []consumeLine
+	for i, x := range in {
+		f := fmt.Sprintf("inputs[%d].code", i)
+		tc, err := codes.ParseTraceCode(x.Code)
+		if err != nil {
+			fe := codeFieldError(f, err)
+			v.Add(fe.Field, fe.Code, fe.ZH, fe.EN)
+			continue
+		}
+		if seen[tc.Code] {
+			v.Add(f, "duplicate", "同一批次只能列一次", "listed twice")
+			continue
+		}
+		seen[tc.Code] = true
+		q, ok := toMilli(v, fmt.Sprintf("inputs[%d].quantity", i), x.Quantity)
+		if ok {
+			lines = append(lines, consumeLine{field: f, code: tc.Code, qty: q})
+		}
+	}
+	return lines
+}
+
+// Merge merges lots of one unit into a new production code (blending,
+// pooling); the output remembers every input and the quantity it took.
+func (s *Service) Merge(ctx context.Context, actor *auth.Actor, in MergeInput) (TransformResult, error) {
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+		return TransformResult{}, err
+	}
+	var v platform.Validator
+	if len(in.Inputs) < 2 {
+		v.Add("inputs", "too_few", "合并至少需要 2 个批次", "a merge needs at least 2 inputs")
+	}
+	lines := parseInputs(&v, in.Inputs)
+	in.ProductCode, in.Origin = strings.TrimSpace(in.ProductCode), strings.TrimSpace(in.Origin)
+	p, _ := s.productAndUnit(ctx, &v, "", in.ProductCode, "")
+	v.MaxLen("origin", in.Origin, 200)
+	if in.ProducedAt != "" {
+		checkDate(&v, "produced_at", in.ProducedAt, "9999-12-31", "", "", "")
+	}
+	if err := v.Err(); err != nil {
+		return TransformResult{}, err
+	}
+	op, err := s.actorOperator(ctx, actor)
+	if err != nil {
+		return TransformResult{}, err
+	}
+	res := TransformResult{Kind: "merge"}
+	var short *shortage
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		today := platform.Today(tx.Now())
+		on := in.ProducedAt
+		if on == "" {
+			on = today
+		}
+		var v platform.Validator
+		attrs := validateAttributes(&v, "attributes.", p, in.Attributes, today)
+		if err := v.Err(); err != nil {
+			return err
+		}
+		sh, err := s.consume(ctx, tx, actor, lines, "merge", on, today, "produced_at")
+		short = sh
+		if err != nil {
+			return err
+		}
+		unit := lines[0].row.Unit
+		var total int64
+		for _, l := range lines {
+			total += l.qty
+			if l.row.Unit != unit {
+				return invalid(l.field, "unit", "合并的批次计量单位必须一致（"+UnitName(unit)+"）", "all inputs of a merge must share one unit ("+unit+")")
+			}
+		}
+		if !p.HasUnit(unit) {
+			return invalid("product_code", "unit", "“"+p.Name+"”不能以“"+UnitName(unit)+"”计量", p.NameEN+" cannot be measured in "+unit)
+		}
+		origin := in.Origin
+		if origin == "" {
+			origin = lines[0].row.Origin
+		}
+		if res.ID, err = s.newTransformation(ctx, tx, actor, "merge", op.ID, on, ""); err != nil {
+			return err
+		}
+		if err := writeConsumption(ctx, tx, lines, res.ID, on); err != nil {
+			return err
+		}
+		c, err := s.writeOutput(ctx, tx, actor, op, res.ID, "merge", newCodeRow{ProductCode: p.Code, Unit: unit, Quantity: total,
+			ProducedOn: on, Origin: origin, Attributes: attrs}, on)
+		if err != nil {
+			return err
+		}
+		var inputs []map[string]any
+		for _, l := range lines {
+			if err := insertEdge(ctx, tx, l.code, c, "merge", l.qty); err != nil {
+				return err
+			}
+			inputs = append(inputs, map[string]any{"code": l.code, "quantity": fromMilli(l.qty)})
+		}
+		for _, al := range aliasesFromAttributes(p, attrs) {
+			if err := insertAlias(ctx, tx, al[0], al[1], c, actor.UserID, "attributes"); err != nil {
+				return err
+			}
+		}
+		res.Codes = []string{c}
+		return tx.Emit(ctx, platform.Event{Action: "batch.merge", ResourceType: "trace_code", ResourceID: c, Data: map[string]any{
+			"event_type": "TransformationEvent", "biz_step": "commissioning", "transformation_id": res.ID, "inputs": inputs,
+			"output": c, "quantity": fromMilli(total), "unit": unit, "product_code": p.Code, "at": on}})
+	})
+	s.recordShortage(ctx, short)
+	return res, err
+}
+
+// Transform consumes inputs and produces outputs of other products
+// (slaughter, cutting, processing). Every output is linked to every input.
+func (s *Service) Transform(ctx context.Context, actor *auth.Actor, in TransformInput) (TransformResult, error) {
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+		return TransformResult{}, err
+	}
+	var v platform.Validator
+	if len(in.Inputs) == 0 {
+		v.Add("inputs", "required", "请填写投入批次", "give at least one input")
+	}
+	if len(in.Outputs) == 0 {
+		v.Add("outputs", "required", "请填写产出", "give at least one output")
+	}
+	if len(in.Outputs) > 100 {
+		v.Add("outputs", "too_many", "产出最多 100 项", "at most 100 outputs")
+	}
+	lines := parseInputs(&v, in.Inputs)
+	in.Note = strings.TrimSpace(in.Note)
+	v.MaxLen("note", in.Note, 500)
+	type out struct {
+		p   Product
+		qty int64
+		o   OutputSpec
+	}
+	outs := make([]out, len(in.Outputs))
+	for i := range in.Outputs {
+		o := &in.Outputs[i]
+		pre := fmt.Sprintf("outputs[%d].", i)
+		o.ProductCode, o.Unit, o.Origin = strings.TrimSpace(o.ProductCode), strings.TrimSpace(o.Unit), strings.TrimSpace(o.Origin)
+		p, ok := s.productAndUnit(ctx, &v, pre, o.ProductCode, o.Unit)
+		if ok && o.Unit == "" {
+			o.Unit = p.Units[0].Code
+		}
+		outs[i].p, outs[i].o = p, *o
+		outs[i].qty, _ = toMilli(&v, pre+"quantity", o.Quantity)
+		v.MaxLen(pre+"origin", o.Origin, 200)
+	}
+	if in.ProducedAt != "" {
+		checkDate(&v, "produced_at", in.ProducedAt, "9999-12-31", "", "", "")
+	}
+	if err := v.Err(); err != nil {
+		return TransformResult{}, err
+	}
+	op, err := s.actorOperator(ctx, actor)
+	if err != nil {
+		return TransformResult{}, err
+	}
+	res := TransformResult{Kind: "transform"}
+	var short *shortage
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		today := platform.Today(tx.Now())
+		on := in.ProducedAt
+		if on == "" {
+			on = today
+		}
+		var v platform.Validator
+		attrs := make([]map[string]any, len(outs))
+		for i, o := range outs {
+			attrs[i] = validateAttributes(&v, fmt.Sprintf("outputs[%d].attributes.", i), o.p, o.o.Attributes, today)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		sh, err := s.consume(ctx, tx, actor, lines, "transform", on, today, "produced_at")
+		short = sh
+		if err != nil {
+			return err
+		}
+		if res.ID, err = s.newTransformation(ctx, tx, actor, "transform", op.ID, on, in.Note); err != nil {
+			return err
+		}
+		if err := writeConsumption(ctx, tx, lines, res.ID, on); err != nil {
+			return err
+		}
+		var inputs, outputs []map[string]any
+		for _, l := range lines {
+			inputs = append(inputs, map[string]any{"code": l.code, "quantity": fromMilli(l.qty), "unit": l.row.Unit})
+		}
+		for i, o := range outs {
+			origin := o.o.Origin
+			if origin == "" {
+				origin = lines[0].row.Origin
+			}
+			c, err := s.writeOutput(ctx, tx, actor, op, res.ID, "transform", newCodeRow{ProductCode: o.p.Code, Unit: o.o.Unit, Quantity: o.qty,
+				ProducedOn: on, Origin: origin, Attributes: attrs[i]}, on)
+			if err != nil {
+				return err
+			}
+			for _, l := range lines {
+				if err := insertEdge(ctx, tx, l.code, c, "transform", o.qty); err != nil {
+					return err
+				}
+			}
+			for _, al := range aliasesFromAttributes(o.p, attrs[i]) {
+				if err := insertAlias(ctx, tx, al[0], al[1], c, actor.UserID, fmt.Sprintf("outputs[%d].attributes", i)); err != nil {
+					return err
+				}
+			}
+			res.Codes = append(res.Codes, c)
+			outputs = append(outputs, map[string]any{"code": c, "product_code": o.p.Code, "quantity": fromMilli(o.qty), "unit": o.o.Unit})
+		}
+		return tx.Emit(ctx, platform.Event{Action: "batch.transform", ResourceType: "transformation", ResourceID: fmt.Sprint(res.ID), Data: map[string]any{
+			"event_type": "TransformationEvent", "biz_step": "commissioning", "transformation_id": res.ID, "inputs": inputs, "outputs": outputs, "at": on}})
+	})
+	s.recordShortage(ctx, short)
+	return res, err
+}
