@@ -233,7 +233,6 @@ func TestOpenAPIDocument(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-
 // TestHTTPSurface: security headers, CSRF refusal of cross-site browser
 // writes, metrics by route.
 func TestHTTPSurface(t *testing.T) {

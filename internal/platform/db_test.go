@@ -20,10 +20,10 @@ func TestRewriteForSQLite(t *testing.T) {
 	}
 	defer db.Close()
 	cases := map[string]string{
-		`SELECT * FROM t WHERE a = $1 AND b = $12`:             `SELECT * FROM t WHERE a = ?1 AND b = ?12`,
-		`SELECT x FROM t WHERE id = $1 FOR UPDATE`:             `SELECT x FROM t WHERE id = ?1`,
+		`SELECT * FROM t WHERE a = $1 AND b = $12`:                  `SELECT * FROM t WHERE a = ?1 AND b = ?12`,
+		`SELECT x FROM t WHERE id = $1 FOR UPDATE`:                  `SELECT x FROM t WHERE id = ?1`,
 		"SELECT x FROM t WHERE id = $1\n\t\tFOR UPDATE SKIP LOCKED": `SELECT x FROM t WHERE id = ?1`,
-		`SELECT x FROM t WHERE name ILIKE $1`:                  `SELECT x FROM t WHERE name LIKE ?1`,
+		`SELECT x FROM t WHERE name ILIKE $1`:                       `SELECT x FROM t WHERE name LIKE ?1`,
 	}
 	for in, want := range cases {
 		if got := db.Q(in); got != want {

@@ -67,9 +67,9 @@ func TestAddWorkdays(t *testing.T) {
 		{"2025-12-31", 1, "2026-01-04", true}, // make-up Sunday 01-04
 		{"2026-04-30", 5, "2026-05-11", true}, // Labour Day, make-up Saturday 05-09
 		{"2026-11-27", 0, "2026-11-27", true},
-		{"2026-11-27", 1, "2026-11-30", true},   // Friday → Monday
-		{"2026-12-31", 1, "2027-01-01", false},  // 2027 not published: Mon–Fri assumed, said so
-		{"2016-09-30", 1, "2016-10-08", true},   // historic year: make-up Saturday
+		{"2026-11-27", 1, "2026-11-30", true},  // Friday → Monday
+		{"2026-12-31", 1, "2027-01-01", false}, // 2027 not published: Mon–Fri assumed, said so
+		{"2016-09-30", 1, "2016-10-08", true},  // historic year: make-up Saturday
 	}
 	for _, c := range cases {
 		got, complete, err := a.Calendar.AddWorkdays(ctx, d(c.from), c.n)
