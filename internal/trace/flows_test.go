@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -185,6 +186,7 @@ func TestPagesRender(t *testing.T) {
 	}{
 		{w.farmC, "/batches", "生猪"},
 		{w.farmC, "/batches/new", "新建批次"},
+		{w.farmC, "/batches/new", `value="试验基地"`}, // remembers the last batch
 		{w.farmC, "/batches/new?product_code=turbot", "养殖池"},
 		{w.farmC, "/batches/" + lot, "追溯链条"},
 		{w.farmC, "/batches/" + tr, "待确认"},
@@ -228,6 +230,57 @@ func TestPagesRender(t *testing.T) {
 			}
 		}
 	}
+	// one form records the batch and offers its labels
+	form := url.Values{"product_code": {"apple"}, "quantity": {"12.5"}, "unit": {"kg"}, "produced_at": {today()}, "origin": {"东山果园"},
+		"attr.variety": {"红富士"}, "attr.storage": {"cold"}, "print_size": {"50x30"}, "print_copies": {"12"}}
+	req, _ := http.NewRequest("POST", w.srv.URL+"/batches", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+w.farmC.Token)
+	noRedirect := *w.srv.Client()
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/batches/1370686") || !strings.Contains(loc, "print=50x30&copies=12") {
+		t.Fatalf("record-and-print form: %d → %q", resp.StatusCode, loc)
+	}
+	page := w.farmC.Do("GET", loc, nil)
+	if page.Status != 200 || !strings.Contains(string(page.Body), `id="print-now"`) || !strings.Contains(string(page.Body), "label.pdf?size=50x30&copies=12") {
+		t.Fatalf("the batch page does not offer the labels: %d", page.Status)
+	}
+	// a refused form keeps what was typed and names the field
+	form.Set("quantity", "-1")
+	req, _ = http.NewRequest("POST", w.srv.URL+"/batches", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+w.farmC.Token)
+	resp, err = noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 422 || !strings.Contains(string(body), "数量必须大于 0") || !strings.Contains(string(body), `value="东山果园"`) {
+		t.Fatalf("refused form: %d", resp.StatusCode)
+	}
+
+	// an error on one ear tag of the list is shown under the list
+	bad := url.Values{"product_code": {"live_pig"}, "quantity": {"2"}, "unit": {"head"}, "produced_at": {today()}, "attr.ear_tags": {"137068612345678 23706861234567"}}
+	req, _ = http.NewRequest("POST", w.srv.URL+"/batches", strings.NewReader(bad.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+w.farmC.Token)
+	resp, err = noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 422 || !strings.Contains(string(body), `<span class="ferr">23706861234567：`) {
+		t.Fatalf("ear-tag error not shown under the field: %d", resp.StatusCode)
+	}
+
 	// the public page: a typo is answered before any lookup, an unknown code is 404
 	anon := apptest.NewClient(t, w.srv)
 	if r := anon.Do("GET", "/q/"+wrongCheckDigit(me), nil); r.Status != 400 || !strings.Contains(string(r.Body), "追溯码无效") {
@@ -240,4 +293,29 @@ func TestPagesRender(t *testing.T) {
 	if err := a.DB.QueryRow(context.Background(), `SELECT CAST(COALESCE(SUM(count), 0) AS INTEGER) FROM trace_scans WHERE code = $1`, me).Scan(&scans); err != nil || scans != 2 {
 		t.Fatalf("scans of %s = %d (%v), want 2", me, scans, err)
 	}
+}
+
+// TestOnlyApprovedOperatorsTrade: a suspended operator can neither record,
+// sell nor confirm, and cannot be sold to.
+func TestOnlyApprovedOperatorsTrade(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		w := newWorld(t, a)
+		lot := batch(t, w.farmC, "apple", 50, "kg", today())
+		pending := w.farmC.Do("POST", "/api/v1/transfers", map[string]any{"from_code": lot, "quantity": 5, "buyer_operator_code": w.coop.Code}).Expect(t, 201).Str("trace_code")
+		rev := apptest.ActorOf(apptest.ReviewerFor(t, a, "370686"))
+		if _, err := a.Operators.SetStatus(context.Background(), rev, w.coop.ID, "suspend", "检查发现记录不实"); err != nil {
+			t.Fatal(err)
+		}
+		r := w.coopC.Do("POST", "/api/v1/batches", map[string]any{"product_code": "apple", "quantity": 1, "unit": "kg", "produced_at": today()}).Expect(t, 403)
+		if r.Get("operator_status") != "suspended" || !strings.Contains(r.Str("detail_zh"), "已暂停") {
+			t.Fatalf("suspended operator recording: %s", r.Body)
+		}
+		w.coopC.Do("POST", "/api/v1/transfers/"+pending+"/confirm", nil).Expect(t, 403)
+		if r := w.farmC.Do("POST", "/api/v1/transfers", map[string]any{"from_code": lot, "quantity": 1, "buyer_operator_code": w.coop.Code}).Expect(t, 422); !hasField(r, "buyer_operator_code") {
+			t.Fatalf("selling to a suspended operator: %s", r.Body)
+		}
+		if got := stock(t, w.farmC, lot); got != 45 {
+			t.Fatalf("stock %v", got)
+		}
+	})
 }

@@ -264,6 +264,7 @@ func (s *Server) trBatchCreate(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p := s.page(r, "tr.newbatch", nil)
 		st := formError(p, r, err)
+		trFoldItems(p)
 		d, derr := s.trBatchFormData(r, p)
 		if derr != nil {
 			s.fail(w, r, derr)
@@ -286,6 +287,20 @@ func trAllUnits() []trace.Unit {
 		units = append(units, trace.Units[k])
 	}
 	return units
+}
+
+// trFoldItems shows errors on list items ("attributes.ear_tags[3]") under
+// the list's own field as well.
+func trFoldItems(p *Page) {
+	for k, msg := range p.Fields {
+		if i := strings.LastIndex(k, "["); i > 0 && strings.HasSuffix(k, "]") {
+			base := k[:i]
+			if old, ok := p.Fields[base]; ok && !strings.Contains(old, msg) {
+				msg = old + "；" + msg
+			}
+			p.Fields[base] = msg
+		}
+	}
 }
 
 func trNth(v url.Values, key string, i int) string {
