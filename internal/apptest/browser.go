@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +140,27 @@ func Location(t testing.TB, ctx context.Context) string {
 		t.Fatalf("browser: location: %v", err)
 	}
 	return s
+}
+
+// WaitText waits (up to 15 s) until the first element matching css contains
+// want, and returns its text. Use it after a click that loads a new page: a
+// plain WaitVisible may still see the element of the page being left.
+func WaitText(t testing.TB, ctx context.Context, css, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(css)))
+		cancel()
+		if err == nil {
+			last = s
+			if strings.Contains(s, want) {
+				return s
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("browser: %s never contained %q (last: %q)", css, want, last)
+	return ""
 }

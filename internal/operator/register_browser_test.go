@@ -77,18 +77,12 @@ func TestRegisterReviewBrowser(t *testing.T) {
 	apptest.Do(t, ctx,
 		chromedp.SetUploadFiles(chromedp.CSS(`#docfile`), []string{png}),
 		chromedp.Click(chromedp.CSS(`form.upload button`)),
-		chromedp.WaitVisible(chromedp.CSS(`p.flash`)),
 	)
-	if flash := apptest.Text(t, ctx, "p.flash"); !strings.Contains(flash, "材料已上传") {
-		t.Fatalf("flash after upload %q", flash)
-	}
+	apptest.WaitText(t, ctx, "p.flash", "材料已上传")
 	apptest.Do(t, ctx,
 		chromedp.Click(chromedp.CSS(`#submit-review`)),
-		chromedp.WaitVisible(chromedp.CSS(`#op-status`)),
 	)
-	if status := apptest.Text(t, ctx, "#op-status"); !strings.Contains(status, "待审核") {
-		t.Fatalf("status after submission %q", status)
-	}
+	apptest.WaitText(t, ctx, "#op-status", "待审核")
 	apptest.Screenshot(t, ctx, "op-submitted")
 
 	// 3. the reviewer approves from the queue
@@ -106,11 +100,8 @@ func TestRegisterReviewBrowser(t *testing.T) {
 	apptest.Screenshot(t, ctx, "op-review")
 	apptest.Do(t, ctx,
 		chromedp.Click(chromedp.CSS(`#approve`)),
-		chromedp.WaitVisible(chromedp.CSS(`p.flash`)),
 	)
-	if flash := apptest.Text(t, ctx, "p.flash"); !strings.Contains(flash, "已审核通过") {
-		t.Fatalf("flash after approval %q", flash)
-	}
+	apptest.WaitText(t, ctx, "p.flash", "已审核通过")
 
 	// 4. the applicant's page shows the operator code
 	apptest.Do(t, ctx, logout...)
