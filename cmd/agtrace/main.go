@@ -35,6 +35,7 @@ func init() {
 		{"migrate", "apply database migrations and report the version", migrate},
 		{"user", "manage accounts: user add | user passwd", user},
 		{"demo", "load the pilot demo dataset (idempotent) and print the demo accounts", runDemo},
+		{"bench", "write a synthetic pilot-region workload and measure writes, trace queries, recall, size, reopen", runBench},
 		{"help", "explain a command: agtrace help <command>", help},
 	}
 }
