@@ -24,15 +24,19 @@ $(NPM_STAMP): web/package.json web/package-lock.json
 	@touch $@
 
 internal/region/data/%.json: $(NPM_STAMP)
+	@mkdir -p $(@D)
 	cp $(DIVISION)/$*.json $@
 
 internal/region/data/chinese-days.json: $(NPM_STAMP)
+	@mkdir -p $(@D)
 	cp web/node_modules/chinese-days/dist/chinese-days.json $@
 
 $(HTMX): $(NPM_STAMP)
+	@mkdir -p $(@D)
 	cp web/node_modules/htmx.org/dist/htmx.min.js $@
 
 $(FONT): $(NPM_STAMP)
+	@mkdir -p $(@D)
 	cp web/node_modules/@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf $@
 
 ## assets: install npm packages and copy what the binary embeds
