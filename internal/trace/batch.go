@@ -108,14 +108,8 @@ type Batch struct {
 
 // CreateBatch records a batch and issues its production trace code.
 func (s *Service) CreateBatch(ctx context.Context, actor *auth.Actor, in NewBatch) (Batch, error) {
-	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
-		return Batch{}, err
-	}
-	op, err := s.actorOperator(ctx, actor)
+	op, err := s.batchOperator(ctx, actor, s.actorOperator)
 	if err != nil {
-		return Batch{}, err
-	}
-	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{OperatorID: op.ID, Region: op.RegionCode}); err != nil {
 		return Batch{}, err
 	}
 	var code string
@@ -128,6 +122,22 @@ func (s *Service) CreateBatch(ctx context.Context, actor *auth.Actor, in NewBatc
 		return Batch{}, err
 	}
 	return s.batch(ctx, code)
+}
+
+// batchOperator authorizes recording a batch (before its transaction) and
+// returns the actor's operator, which will hold it.
+func (s *Service) batchOperator(ctx context.Context, actor *auth.Actor, opOf operatorOf) (operator.Operator, error) {
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+		return operator.Operator{}, err
+	}
+	op, err := opOf(ctx, actor)
+	if err != nil {
+		return operator.Operator{}, err
+	}
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{OperatorID: op.ID, Region: op.RegionCode}); err != nil {
+		return operator.Operator{}, err
+	}
+	return op, nil
 }
 
 // batchInput is a validated NewBatch.

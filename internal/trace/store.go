@@ -32,9 +32,13 @@ type codeRow struct {
 	CreatedAt   time.Time
 }
 
-// latestCorrection joins the newest correction of t (alias c), if any.
+// latestCorrection joins the newest correction of t (alias c), if any: the
+// one no later version follows. Both lookups are probes of the unique index
+// (code, version), evaluated only for codes that have corrections (a
+// correlated MAX in the join condition can be evaluated once per trace_codes
+// row instead).
 const latestCorrection = `LEFT JOIN batch_corrections c ON c.code = t.code
-	AND c.version = (SELECT MAX(c2.version) FROM batch_corrections c2 WHERE c2.code = t.code)`
+	AND NOT EXISTS (SELECT 1 FROM batch_corrections c2 WHERE c2.code = c.code AND c2.version > c.version)`
 
 const codeColumns = `t.code, t.type, t.operator_id, t.region_code, t.product_code, t.unit,
 	COALESCE(c.quantity_milli, t.quantity_milli), COALESCE(c.produced_on, t.produced_on), COALESCE(c.origin, t.origin),

@@ -128,6 +128,10 @@ func checkDate(v *platform.Validator, name, value, today, notBefore, notBeforeWh
 	return true
 }
 
+// operatorOf finds the acting account's operator: Service.actorOperator, or
+// an import's cached lookup.
+type operatorOf func(ctx context.Context, a *auth.Actor) (operator.Operator, error)
+
 // actorOperator loads the operator the actor acts for and checks that it may
 // trade (registration approved). Officials have no operator: 403.
 func (s *Service) actorOperator(ctx context.Context, a *auth.Actor) (operator.Operator, error) {

@@ -148,8 +148,39 @@ func (s *Service) validateMarket(ctx context.Context, v *platform.Validator, m *
 // quantity leaves the seller's stock at once; selling more than the stock
 // is refused with 409 and the available quantity.
 func (s *Service) Sell(ctx context.Context, actor *auth.Actor, in SaleInput) (Transfer, error) {
-	if err := auth.Authorize(actor, auth.ActTransferSell, auth.Resource{}); err != nil {
+	r, err := s.prepareSale(ctx, actor, in, s.actorOperator)
+	if err != nil {
 		return Transfer{}, err
+	}
+	var code string
+	var short *shortage
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		var err error
+		code, short, err = s.saleTx(ctx, tx, actor, r)
+		return err
+	})
+	s.recordShortage(ctx, short)
+	if err != nil {
+		return Transfer{}, err
+	}
+	return s.transfer(ctx, code)
+}
+
+// saleRequest is a validated SaleInput with its parties.
+type saleRequest struct {
+	from      string
+	qty       int64
+	seller    operator.Operator
+	buyer     *operator.Operator
+	market    *Market
+	shippedAt string
+}
+
+// prepareSale authorizes and validates a sale and reads its parties before
+// its transaction.
+func (s *Service) prepareSale(ctx context.Context, actor *auth.Actor, in SaleInput, opOf operatorOf) (saleRequest, error) {
+	if err := auth.Authorize(actor, auth.ActTransferSell, auth.Resource{}); err != nil {
+		return saleRequest{}, err
 	}
 	var v platform.Validator
 	from := ""
@@ -183,58 +214,54 @@ func (s *Service) Sell(ctx context.Context, actor *auth.Actor, in SaleInput) (Tr
 		checkDate(&v, "shipped_at", in.ShippedAt, "9999-12-31", "", "", "")
 	}
 	if err := v.Err(); err != nil {
-		return Transfer{}, err
+		return saleRequest{}, err
 	}
-	seller, err := s.actorOperator(ctx, actor)
+	seller, err := opOf(ctx, actor)
 	if err != nil {
-		return Transfer{}, err
+		return saleRequest{}, err
 	}
 	var buyer *operator.Operator
 	if buyerCode != "" {
 		b, err := s.ops.ByCode(ctx, buyerCode)
 		if platform.IsNotFound(err) {
-			return Transfer{}, invalid("buyer_operator_code", "unknown", "没有主体使用此编码", "no operator has this code")
+			return saleRequest{}, invalid("buyer_operator_code", "unknown", "没有主体使用此编码", "no operator has this code")
 		}
 		if err != nil {
-			return Transfer{}, err
+			return saleRequest{}, err
 		}
 		if b.ID == seller.ID {
-			return Transfer{}, invalid("buyer_operator_code", "self", "不能销售给自己；内部调拨请用拆分", "cannot sell to your own operator; use a split instead")
+			return saleRequest{}, invalid("buyer_operator_code", "self", "不能销售给自己；内部调拨请用拆分", "cannot sell to your own operator; use a split instead")
 		}
 		if b.Status != operator.StatusApproved {
-			return Transfer{}, invalid("buyer_operator_code", "not_approved", "购买方登记状态为“"+statusZH(b.Status)+"”，不能进行扫码交易",
+			return saleRequest{}, invalid("buyer_operator_code", "not_approved", "购买方登记状态为“"+statusZH(b.Status)+"”，不能进行扫码交易",
 				"the buyer's registration is "+b.Status+"; it cannot trade on the platform")
 		}
 		buyer = &b
 	}
-	var code string
-	var short *shortage
-	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
-		today := platform.Today(tx.Now())
-		shipped := in.ShippedAt
-		if shipped == "" {
-			shipped = today
-		}
-		src, err := loadCode(ctx, tx, from, true)
-		if platform.IsNotFound(err) {
-			return invalid("from_code", "unknown", "追溯码不存在", "no such trace code")
-		}
-		if err != nil {
-			return err
-		}
-		if err := auth.Authorize(actor, auth.ActTransferSell, auth.Resource{OperatorID: src.OperatorID, Region: src.RegionCode}); err != nil {
-			return platform.Forbidden("只能销售本主体持有的批次", "you can only sell codes your operator holds").With("field", "from_code")
-		}
-		var sh *shortage
-		code, sh, err = s.sellTx(ctx, tx, actor, src, seller, buyer, in.Market, qty, shipped, today, "")
-		short = sh
-		return err
-	})
-	s.recordShortage(ctx, short)
-	if err != nil {
-		return Transfer{}, err
+	return saleRequest{from: from, qty: qty, seller: seller, buyer: buyer, market: in.Market, shippedAt: in.ShippedAt}, nil
+}
+
+// saleTx writes a sale inside tx: it locks the sold code, checks that the
+// actor's operator holds it, and writes the sale (sellTx). A refused
+// over-shipment is returned as a shortage for the caller to record after
+// the rollback.
+func (s *Service) saleTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, r saleRequest) (string, *shortage, error) {
+	today := platform.Today(tx.Now())
+	shipped := r.shippedAt
+	if shipped == "" {
+		shipped = today
 	}
-	return s.transfer(ctx, code)
+	src, err := loadCode(ctx, tx, r.from, true)
+	if platform.IsNotFound(err) {
+		return "", nil, invalid("from_code", "unknown", "追溯码不存在", "no such trace code")
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if err := auth.Authorize(actor, auth.ActTransferSell, auth.Resource{OperatorID: src.OperatorID, Region: src.RegionCode}); err != nil {
+		return "", nil, platform.Forbidden("只能销售本主体持有的批次", "you can only sell codes your operator holds").With("field", "from_code")
+	}
+	return s.sellTx(ctx, tx, actor, src, r.seller, r.buyer, r.market, r.qty, shipped, today, "")
 }
 
 // sellTx writes a sale from src (already locked and authorized). status
@@ -353,8 +380,24 @@ func alreadyAnswered(t Transfer) error {
 // shipped one is recorded and flagged; more than shipped is refused.
 // Someone else's transfer is 404.
 func (s *Service) Confirm(ctx context.Context, actor *auth.Actor, code string, in ConfirmInput) (Transfer, error) {
-	if err := auth.Authorize(actor, auth.ActTransferConfirm, auth.Resource{}); err != nil {
+	rec, err := prepareConfirm(actor, in)
+	if err != nil {
 		return Transfer{}, err
+	}
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		return s.confirmTx(ctx, tx, actor, code, in.ReceivedAt, rec)
+	})
+	if err != nil {
+		return Transfer{}, err
+	}
+	return s.transfer(ctx, code)
+}
+
+// prepareConfirm authorizes and validates a receipt before its transaction
+// and returns the received quantity (0: the shipped quantity).
+func prepareConfirm(actor *auth.Actor, in ConfirmInput) (int64, error) {
+	if err := auth.Authorize(actor, auth.ActTransferConfirm, auth.Resource{}); err != nil {
+		return 0, err
 	}
 	var v platform.Validator
 	var rec int64
@@ -364,66 +407,64 @@ func (s *Service) Confirm(ctx context.Context, actor *auth.Actor, code string, i
 	if in.ReceivedAt != "" {
 		checkDate(&v, "received_at", in.ReceivedAt, "9999-12-31", "", "", "")
 	}
-	if err := v.Err(); err != nil {
-		return Transfer{}, err
-	}
-	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		today := platform.Today(tx.Now())
-		t, err := s.lockTransfer(ctx, tx, code)
-		if err != nil {
-			return err
-		}
-		if t.Buyer == nil || auth.Authorize(actor, auth.ActTransferConfirm, auth.Resource{OperatorID: t.Buyer.ID, Region: t.Buyer.RegionCode}) != nil {
-			return errCodeNotFound
-		}
-		if t.Status != "pending" {
-			return alreadyAnswered(t)
-		}
-		if err := s.checkActive(ctx, tx, t.Buyer.ID); err != nil {
-			return err
-		}
-		shipped, _ := toMilliExact(t.Quantity)
-		if rec == 0 {
-			rec = shipped
-		}
-		var v platform.Validator
-		v.Check(rec <= shipped, "received_quantity", "more_than_shipped",
-			fmt.Sprintf("实收数量不能超过发货数量 %s %s；多出的货物请让卖方另行销售", FormatMilli(shipped), UnitName(t.Unit)),
-			fmt.Sprintf("cannot exceed the shipped quantity %s %s; ask the seller to sell the rest separately", FormatMilli(shipped), t.Unit))
-		on := in.ReceivedAt
-		if on == "" {
-			on = today
-		}
-		checkDate(&v, "received_at", on, today, t.ShippedAt, "发货日期", "shipping_date")
-		if err := v.Err(); err != nil {
-			return err
-		}
-		res, err := tx.Exec(ctx, `UPDATE transfers SET status = 'confirmed', received_milli = $2, responded_on = $3, responded_by = $4, responded_at = $5
-			WHERE code = $1 AND status = 'pending'`, code, rec, on, platform.NullInt(actor.UserID), tx.Now())
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return alreadyAnswered(t)
-		}
-		if err := insertMove(ctx, tx, code, rec, "receive", code, on); err != nil {
-			return err
-		}
-		if rec != shipped {
-			if err := addFindingPair(ctx, tx, FindingQuantityMismatch, code, t.Seller.ID, t.Seller.RegionCode, t.Buyer.RegionCode, today, map[string]any{
-				"from_code": t.FromCode, "shipped": fromMilli(shipped), "received": fromMilli(rec), "unit": t.Unit,
-				"seller": t.Seller.Name, "buyer": t.Buyer.Name}); err != nil {
-				return err
-			}
-		}
-		return tx.Emit(ctx, platform.Event{Action: "transfer.confirm", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
-			"biz_step": "receiving", "disposition": "in_progress", "received_quantity": fromMilli(rec), "shipped_quantity": fromMilli(shipped),
-			"received_at": on, "operator_id": t.Buyer.ID}})
-	})
+	return rec, v.Err()
+}
+
+// confirmTx writes a receipt inside tx: it locks the transfer, checks that
+// it is addressed to the actor's operator and still pending, and records
+// the received quantity (flagging a difference).
+func (s *Service) confirmTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code, receivedAt string, rec int64) error {
+	today := platform.Today(tx.Now())
+	t, err := s.lockTransfer(ctx, tx, code)
 	if err != nil {
-		return Transfer{}, err
+		return err
 	}
-	return s.transfer(ctx, code)
+	if t.Buyer == nil || auth.Authorize(actor, auth.ActTransferConfirm, auth.Resource{OperatorID: t.Buyer.ID, Region: t.Buyer.RegionCode}) != nil {
+		return errCodeNotFound
+	}
+	if t.Status != "pending" {
+		return alreadyAnswered(t)
+	}
+	if err := s.checkActive(ctx, tx, t.Buyer.ID); err != nil {
+		return err
+	}
+	shipped, _ := toMilliExact(t.Quantity)
+	if rec == 0 {
+		rec = shipped
+	}
+	var v platform.Validator
+	v.Check(rec <= shipped, "received_quantity", "more_than_shipped",
+		fmt.Sprintf("实收数量不能超过发货数量 %s %s；多出的货物请让卖方另行销售", FormatMilli(shipped), UnitName(t.Unit)),
+		fmt.Sprintf("cannot exceed the shipped quantity %s %s; ask the seller to sell the rest separately", FormatMilli(shipped), t.Unit))
+	on := receivedAt
+	if on == "" {
+		on = today
+	}
+	checkDate(&v, "received_at", on, today, t.ShippedAt, "发货日期", "shipping_date")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	res, err := tx.Exec(ctx, `UPDATE transfers SET status = 'confirmed', received_milli = $2, responded_on = $3, responded_by = $4, responded_at = $5
+		WHERE code = $1 AND status = 'pending'`, code, rec, on, platform.NullInt(actor.UserID), tx.Now())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return alreadyAnswered(t)
+	}
+	if err := insertMove(ctx, tx, code, rec, "receive", code, on); err != nil {
+		return err
+	}
+	if rec != shipped {
+		if err := addFindingPair(ctx, tx, FindingQuantityMismatch, code, t.Seller.ID, t.Seller.RegionCode, t.Buyer.RegionCode, today, map[string]any{
+			"from_code": t.FromCode, "shipped": fromMilli(shipped), "received": fromMilli(rec), "unit": t.Unit,
+			"seller": t.Seller.Name, "buyer": t.Buyer.Name}); err != nil {
+			return err
+		}
+	}
+	return tx.Emit(ctx, platform.Event{Action: "transfer.confirm", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
+		"biz_step": "receiving", "disposition": "in_progress", "received_quantity": fromMilli(rec), "shipped_quantity": fromMilli(shipped),
+		"received_at": on, "operator_id": t.Buyer.ID}})
 }
 
 // toMilliExact converts a stored quantity back (always exact).
@@ -461,40 +502,47 @@ func (s *Service) Reject(ctx context.Context, actor *auth.Actor, code, reason st
 		return Transfer{}, err
 	}
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		today := platform.Today(tx.Now())
-		t, err := s.lockTransfer(ctx, tx, code)
-		if err != nil {
-			return err
-		}
-		if t.Buyer == nil || auth.Authorize(actor, auth.ActTransferConfirm, auth.Resource{OperatorID: t.Buyer.ID, Region: t.Buyer.RegionCode}) != nil {
-			return errCodeNotFound
-		}
-		if t.Status != "pending" {
-			return alreadyAnswered(t)
-		}
-		shipped, _ := toMilliExact(t.Quantity)
-		on := today
-		if on < t.ShippedAt {
-			on = t.ShippedAt
-		}
-		res, err := tx.Exec(ctx, `UPDATE transfers SET status = 'rejected', reason = $2, responded_on = $3, responded_by = $4, responded_at = $5
-			WHERE code = $1 AND status = 'pending'`, code, reason, on, platform.NullInt(actor.UserID), tx.Now())
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return alreadyAnswered(t)
-		}
-		if err := insertMove(ctx, tx, t.FromCode, shipped, "return", code, on); err != nil {
-			return err
-		}
-		return tx.Emit(ctx, platform.Event{Action: "transfer.reject", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
-			"biz_step": "receiving", "disposition": "returned", "reason": reason, "from_code": t.FromCode, "operator_id": t.Buyer.ID}})
+		return s.rejectTx(ctx, tx, actor, code, reason)
 	})
 	if err != nil {
 		return Transfer{}, err
 	}
 	return s.transfer(ctx, code)
+}
+
+// rejectTx writes a refusal inside tx: it locks the transfer, checks that it
+// is addressed to the actor's operator and still pending, and returns the
+// quantity to the seller's code.
+func (s *Service) rejectTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code, reason string) error {
+	today := platform.Today(tx.Now())
+	t, err := s.lockTransfer(ctx, tx, code)
+	if err != nil {
+		return err
+	}
+	if t.Buyer == nil || auth.Authorize(actor, auth.ActTransferConfirm, auth.Resource{OperatorID: t.Buyer.ID, Region: t.Buyer.RegionCode}) != nil {
+		return errCodeNotFound
+	}
+	if t.Status != "pending" {
+		return alreadyAnswered(t)
+	}
+	shipped, _ := toMilliExact(t.Quantity)
+	on := today
+	if on < t.ShippedAt {
+		on = t.ShippedAt
+	}
+	res, err := tx.Exec(ctx, `UPDATE transfers SET status = 'rejected', reason = $2, responded_on = $3, responded_by = $4, responded_at = $5
+		WHERE code = $1 AND status = 'pending'`, code, reason, on, platform.NullInt(actor.UserID), tx.Now())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return alreadyAnswered(t)
+	}
+	if err := insertMove(ctx, tx, t.FromCode, shipped, "return", code, on); err != nil {
+		return err
+	}
+	return tx.Emit(ctx, platform.Event{Action: "transfer.reject", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
+		"biz_step": "receiving", "disposition": "returned", "reason": reason, "from_code": t.FromCode, "operator_id": t.Buyer.ID}})
 }
 
 // Accept marks a market-entry code as accepted by a market clerk of the
@@ -504,37 +552,43 @@ func (s *Service) Accept(ctx context.Context, actor *auth.Actor, code string) (T
 		return Transfer{}, err
 	}
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		today := platform.Today(tx.Now())
-		t, err := s.lockTransfer(ctx, tx, code)
-		if err != nil {
-			return err
-		}
-		if t.Market == nil || auth.Authorize(actor, auth.ActMarketAccept, auth.Resource{Region: t.Market.RegionCode}) != nil {
-			return errCodeNotFound
-		}
-		if t.Status != "issued" {
-			return alreadyAnswered(t)
-		}
-		q, _ := toMilliExact(t.Quantity)
-		on := today
-		if on < t.ShippedAt {
-			on = t.ShippedAt
-		}
-		res, err := tx.Exec(ctx, `UPDATE transfers SET status = 'accepted', received_milli = $2, responded_on = $3, responded_by = $4, responded_at = $5
-			WHERE code = $1 AND status = 'issued'`, code, q, on, platform.NullInt(actor.UserID), tx.Now())
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return alreadyAnswered(t)
-		}
-		return tx.Emit(ctx, platform.Event{Action: "transfer.accept", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
-			"biz_step": "receiving", "disposition": "sellable_accessible", "market": t.Market.Name, "region_code": t.Market.RegionCode}})
+		return s.acceptTx(ctx, tx, actor, code)
 	})
 	if err != nil {
 		return Transfer{}, err
 	}
 	return s.transfer(ctx, code)
+}
+
+// acceptTx writes a market acceptance inside tx: it locks the transfer and
+// checks that its market is in the clerk's region and it is still issued.
+func (s *Service) acceptTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code string) error {
+	today := platform.Today(tx.Now())
+	t, err := s.lockTransfer(ctx, tx, code)
+	if err != nil {
+		return err
+	}
+	if t.Market == nil || auth.Authorize(actor, auth.ActMarketAccept, auth.Resource{Region: t.Market.RegionCode}) != nil {
+		return errCodeNotFound
+	}
+	if t.Status != "issued" {
+		return alreadyAnswered(t)
+	}
+	q, _ := toMilliExact(t.Quantity)
+	on := today
+	if on < t.ShippedAt {
+		on = t.ShippedAt
+	}
+	res, err := tx.Exec(ctx, `UPDATE transfers SET status = 'accepted', received_milli = $2, responded_on = $3, responded_by = $4, responded_at = $5
+		WHERE code = $1 AND status = 'issued'`, code, q, on, platform.NullInt(actor.UserID), tx.Now())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return alreadyAnswered(t)
+	}
+	return tx.Emit(ctx, platform.Event{Action: "transfer.accept", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
+		"biz_step": "receiving", "disposition": "sellable_accessible", "market": t.Market.Name, "region_code": t.Market.RegionCode}})
 }
 
 // CheckMarketEntry shows a market clerk what a market-entry code certifies

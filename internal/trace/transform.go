@@ -148,8 +148,33 @@ func (s *Service) writeOutput(ctx context.Context, tx *platform.Tx, actor *auth.
 // Split splits a code into parts, each a new production code that keeps the
 // batch's product, unit, production date, origin and extension fields.
 func (s *Service) Split(ctx context.Context, actor *auth.Actor, code string, in SplitInput) (TransformResult, error) {
-	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+	r, err := s.prepareSplit(ctx, actor, in, s.actorOperator)
+	if err != nil {
 		return TransformResult{}, err
+	}
+	var res TransformResult
+	var short *shortage
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		var err error
+		res, short, err = s.splitTx(ctx, tx, actor, code, r)
+		return err
+	})
+	s.recordShortage(ctx, short)
+	return res, err
+}
+
+// splitRequest is a validated SplitInput and the acting operator.
+type splitRequest struct {
+	op      operator.Operator
+	parts   []int64
+	total   int64
+	splitAt string
+}
+
+// prepareSplit authorizes and validates a split before its transaction.
+func (s *Service) prepareSplit(ctx context.Context, actor *auth.Actor, in SplitInput, opOf operatorOf) (splitRequest, error) {
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+		return splitRequest{}, err
 	}
 	var v platform.Validator
 	if len(in.Parts) == 0 {
@@ -158,68 +183,69 @@ func (s *Service) Split(ctx context.Context, actor *auth.Actor, code string, in 
 	if len(in.Parts) > 1000 {
 		v.Add("parts", "too_many", "一次最多拆分 1000 份", "at most 1000 parts at once")
 	}
-	parts := make([]int64, len(in.Parts))
-	var total int64
+	r := splitRequest{parts: make([]int64, len(in.Parts)), splitAt: in.SplitAt}
 	for i, q := range in.Parts {
-		parts[i], _ = toMilli(&v, fmt.Sprintf("parts[%d]", i), q)
-		total += parts[i]
+		r.parts[i], _ = toMilli(&v, fmt.Sprintf("parts[%d]", i), q)
+		r.total += r.parts[i]
 	}
 	if in.SplitAt != "" {
 		checkDate(&v, "split_at", in.SplitAt, "9999-12-31", "", "", "")
 	}
 	if err := v.Err(); err != nil {
-		return TransformResult{}, err
+		return splitRequest{}, err
 	}
-	op, err := s.actorOperator(ctx, actor)
+	op, err := opOf(ctx, actor)
 	if err != nil {
-		return TransformResult{}, err
+		return splitRequest{}, err
 	}
+	r.op = op
+	return r, nil
+}
+
+// splitTx writes a split inside tx: it locks the code, checks time and
+// stock, and writes the parts. A refused over-shipment is returned as a
+// shortage for the caller to record after the rollback.
+func (s *Service) splitTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code string, r splitRequest) (TransformResult, *shortage, error) {
 	res := TransformResult{Kind: "split"}
-	var short *shortage
-	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
-		today := platform.Today(tx.Now())
-		on := in.SplitAt
-		if on == "" {
-			on = today
-		}
-		if _, err := loadCode(ctx, tx, code, false); err != nil {
-			return err
-		}
-		lines := []consumeLine{{field: "code", code: code, qty: total}}
-		sh, err := s.consume(ctx, tx, actor, lines, "split", on, today, "split_at")
-		if sh != nil {
-			short = sh
-			return sh.err("parts", lines[0].row.Unit)
-		}
+	today := platform.Today(tx.Now())
+	on := r.splitAt
+	if on == "" {
+		on = today
+	}
+	if _, err := loadCode(ctx, tx, code, false); err != nil {
+		return res, nil, err
+	}
+	lines := []consumeLine{{field: "code", code: code, qty: r.total}}
+	sh, err := s.consume(ctx, tx, actor, lines, "split", on, today, "split_at")
+	if sh != nil {
+		return res, sh, sh.err("parts", lines[0].row.Unit)
+	}
+	if err != nil {
+		return res, nil, err
+	}
+	src := lines[0].row
+	if res.ID, err = s.newTransformation(ctx, tx, actor, "split", r.op.ID, on, ""); err != nil {
+		return res, nil, err
+	}
+	if err := writeConsumption(ctx, tx, lines, res.ID, on); err != nil {
+		return res, nil, err
+	}
+	attrs := map[string]any{}
+	_ = json.Unmarshal([]byte(src.Attributes), &attrs)
+	for _, q := range r.parts {
+		c, err := s.writeOutput(ctx, tx, actor, r.op, res.ID, "split", newCodeRow{ProductCode: src.ProductCode, Unit: src.Unit, Quantity: q,
+			ProducedOn: src.ProducedOn, Origin: src.Origin, Attributes: attrs, ParentCode: src.Code}, on)
 		if err != nil {
-			return err
+			return res, nil, err
 		}
-		src := lines[0].row
-		if res.ID, err = s.newTransformation(ctx, tx, actor, "split", op.ID, on, ""); err != nil {
-			return err
+		if err := insertEdge(ctx, tx, src.Code, c, "split", q); err != nil {
+			return res, nil, err
 		}
-		if err := writeConsumption(ctx, tx, lines, res.ID, on); err != nil {
-			return err
-		}
-		attrs := map[string]any{}
-		_ = json.Unmarshal([]byte(src.Attributes), &attrs)
-		for _, q := range parts {
-			c, err := s.writeOutput(ctx, tx, actor, op, res.ID, "split", newCodeRow{ProductCode: src.ProductCode, Unit: src.Unit, Quantity: q,
-				ProducedOn: src.ProducedOn, Origin: src.Origin, Attributes: attrs, ParentCode: src.Code}, on)
-			if err != nil {
-				return err
-			}
-			if err := insertEdge(ctx, tx, src.Code, c, "split", q); err != nil {
-				return err
-			}
-			res.Codes = append(res.Codes, c)
-		}
-		return tx.Emit(ctx, platform.Event{Action: "batch.split", ResourceType: "trace_code", ResourceID: src.Code, Data: map[string]any{
-			"event_type": "TransformationEvent", "biz_step": "repackaging", "transformation_id": res.ID, "input": src.Code,
-			"input_quantity": fromMilli(total), "outputs": res.Codes, "unit": src.Unit, "at": on}})
-	})
-	s.recordShortage(ctx, short)
-	return res, err
+		res.Codes = append(res.Codes, c)
+	}
+	return res, nil, tx.Emit(ctx, platform.Event{Action: "batch.split", ResourceType: "trace_code", ResourceID: src.Code, Data: map[string]any{
+		"event_type": "TransformationEvent", "biz_step": "repackaging", "transformation_id": res.ID, "input": src.Code,
+		"input_quantity": fromMilli(r.total), "outputs": res.Codes, "unit": src.Unit, "at": on}})
 }
 
 func parseInputs(v *platform.Validator, in []InputQty) []consumeLine {
@@ -253,8 +279,33 @@ func parseInputs(v *platform.Validator, in []InputQty) []consumeLine {
 // Merge merges lots of one unit into a new production code (blending,
 // pooling); the output remembers every input and the quantity it took.
 func (s *Service) Merge(ctx context.Context, actor *auth.Actor, in MergeInput) (TransformResult, error) {
-	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+	r, err := s.prepareMerge(ctx, actor, in, s.actorOperator)
+	if err != nil {
 		return TransformResult{}, err
+	}
+	var res TransformResult
+	var short *shortage
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		var err error
+		res, short, err = s.mergeTx(ctx, tx, actor, r)
+		return err
+	})
+	s.recordShortage(ctx, short)
+	return res, err
+}
+
+// mergeRequest is a validated MergeInput and the acting operator.
+type mergeRequest struct {
+	in    MergeInput // trimmed
+	lines []consumeLine
+	p     Product
+	op    operator.Operator
+}
+
+// prepareMerge authorizes and validates a merge before its transaction.
+func (s *Service) prepareMerge(ctx context.Context, actor *auth.Actor, in MergeInput, opOf operatorOf) (mergeRequest, error) {
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+		return mergeRequest{}, err
 	}
 	var v platform.Validator
 	if len(in.Inputs) < 2 {
@@ -268,82 +319,117 @@ func (s *Service) Merge(ctx context.Context, actor *auth.Actor, in MergeInput) (
 		checkDate(&v, "produced_at", in.ProducedAt, "9999-12-31", "", "", "")
 	}
 	if err := v.Err(); err != nil {
-		return TransformResult{}, err
+		return mergeRequest{}, err
 	}
-	op, err := s.actorOperator(ctx, actor)
+	op, err := opOf(ctx, actor)
 	if err != nil {
-		return TransformResult{}, err
+		return mergeRequest{}, err
 	}
+	return mergeRequest{in: in, lines: lines, p: p, op: op}, nil
+}
+
+// mergeTx writes a merge inside tx: it locks the inputs, checks time, stock
+// and units, and writes the output. A refused over-shipment is returned as
+// a shortage for the caller to record after the rollback.
+func (s *Service) mergeTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, r mergeRequest) (TransformResult, *shortage, error) {
 	res := TransformResult{Kind: "merge"}
-	var short *shortage
-	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
-		today := platform.Today(tx.Now())
-		on := in.ProducedAt
-		if on == "" {
-			on = today
+	in, lines, p := r.in, r.lines, r.p
+	today := platform.Today(tx.Now())
+	on := in.ProducedAt
+	if on == "" {
+		on = today
+	}
+	var v platform.Validator
+	attrs := validateAttributes(&v, "attributes.", p, in.Attributes, today)
+	if err := v.Err(); err != nil {
+		return res, nil, err
+	}
+	sh, err := s.consume(ctx, tx, actor, lines, "merge", on, today, "produced_at")
+	if err != nil {
+		return res, sh, err
+	}
+	unit := lines[0].row.Unit
+	var total int64
+	for _, l := range lines {
+		total += l.qty
+		if l.row.Unit != unit {
+			return res, nil, invalid(l.field, "unit", "合并的批次计量单位必须一致（"+UnitName(unit)+"）", "all inputs of a merge must share one unit ("+unit+")")
 		}
-		var v platform.Validator
-		attrs := validateAttributes(&v, "attributes.", p, in.Attributes, today)
-		if err := v.Err(); err != nil {
-			return err
+	}
+	if !p.HasUnit(unit) {
+		return res, nil, invalid("product_code", "unit", "“"+p.Name+"”不能以“"+UnitName(unit)+"”计量", p.NameEN+" cannot be measured in "+unit)
+	}
+	origin := in.Origin
+	if origin == "" {
+		origin = lines[0].row.Origin
+	}
+	if res.ID, err = s.newTransformation(ctx, tx, actor, "merge", r.op.ID, on, ""); err != nil {
+		return res, nil, err
+	}
+	if err := writeConsumption(ctx, tx, lines, res.ID, on); err != nil {
+		return res, nil, err
+	}
+	c, err := s.writeOutput(ctx, tx, actor, r.op, res.ID, "merge", newCodeRow{ProductCode: p.Code, Unit: unit, Quantity: total,
+		ProducedOn: on, Origin: origin, Attributes: attrs}, on)
+	if err != nil {
+		return res, nil, err
+	}
+	var inputs []map[string]any
+	for _, l := range lines {
+		if err := insertEdge(ctx, tx, l.code, c, "merge", l.qty); err != nil {
+			return res, nil, err
 		}
-		sh, err := s.consume(ctx, tx, actor, lines, "merge", on, today, "produced_at")
-		short = sh
-		if err != nil {
-			return err
+		inputs = append(inputs, map[string]any{"code": l.code, "quantity": fromMilli(l.qty)})
+	}
+	for _, al := range aliasesFromAttributes(p, attrs) {
+		if err := insertAlias(ctx, tx, al[0], al[1], c, actor.UserID, "attributes"); err != nil {
+			return res, nil, err
 		}
-		unit := lines[0].row.Unit
-		var total int64
-		for _, l := range lines {
-			total += l.qty
-			if l.row.Unit != unit {
-				return invalid(l.field, "unit", "合并的批次计量单位必须一致（"+UnitName(unit)+"）", "all inputs of a merge must share one unit ("+unit+")")
-			}
-		}
-		if !p.HasUnit(unit) {
-			return invalid("product_code", "unit", "“"+p.Name+"”不能以“"+UnitName(unit)+"”计量", p.NameEN+" cannot be measured in "+unit)
-		}
-		origin := in.Origin
-		if origin == "" {
-			origin = lines[0].row.Origin
-		}
-		if res.ID, err = s.newTransformation(ctx, tx, actor, "merge", op.ID, on, ""); err != nil {
-			return err
-		}
-		if err := writeConsumption(ctx, tx, lines, res.ID, on); err != nil {
-			return err
-		}
-		c, err := s.writeOutput(ctx, tx, actor, op, res.ID, "merge", newCodeRow{ProductCode: p.Code, Unit: unit, Quantity: total,
-			ProducedOn: on, Origin: origin, Attributes: attrs}, on)
-		if err != nil {
-			return err
-		}
-		var inputs []map[string]any
-		for _, l := range lines {
-			if err := insertEdge(ctx, tx, l.code, c, "merge", l.qty); err != nil {
-				return err
-			}
-			inputs = append(inputs, map[string]any{"code": l.code, "quantity": fromMilli(l.qty)})
-		}
-		for _, al := range aliasesFromAttributes(p, attrs) {
-			if err := insertAlias(ctx, tx, al[0], al[1], c, actor.UserID, "attributes"); err != nil {
-				return err
-			}
-		}
-		res.Codes = []string{c}
-		return tx.Emit(ctx, platform.Event{Action: "batch.merge", ResourceType: "trace_code", ResourceID: c, Data: map[string]any{
-			"event_type": "TransformationEvent", "biz_step": "commissioning", "transformation_id": res.ID, "inputs": inputs,
-			"output": c, "quantity": fromMilli(total), "unit": unit, "product_code": p.Code, "at": on}})
-	})
-	s.recordShortage(ctx, short)
-	return res, err
+	}
+	res.Codes = []string{c}
+	return res, nil, tx.Emit(ctx, platform.Event{Action: "batch.merge", ResourceType: "trace_code", ResourceID: c, Data: map[string]any{
+		"event_type": "TransformationEvent", "biz_step": "commissioning", "transformation_id": res.ID, "inputs": inputs,
+		"output": c, "quantity": fromMilli(total), "unit": unit, "product_code": p.Code, "at": on}})
 }
 
 // Transform consumes inputs and produces outputs of other products
 // (slaughter, cutting, processing). Every output is linked to every input.
 func (s *Service) Transform(ctx context.Context, actor *auth.Actor, in TransformInput) (TransformResult, error) {
-	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+	r, err := s.prepareTransform(ctx, actor, in, s.actorOperator)
+	if err != nil {
 		return TransformResult{}, err
+	}
+	var res TransformResult
+	var short *shortage
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		var err error
+		res, short, err = s.transformTx(ctx, tx, actor, r)
+		return err
+	})
+	s.recordShortage(ctx, short)
+	return res, err
+}
+
+// transformOutput is one validated output of a transformation.
+type transformOutput struct {
+	p   Product
+	qty int64
+	o   OutputSpec // trimmed, unit defaulted
+}
+
+// transformRequest is a validated TransformInput and the acting operator.
+type transformRequest struct {
+	lines      []consumeLine
+	outs       []transformOutput
+	producedAt string
+	note       string
+	op         operator.Operator
+}
+
+// prepareTransform authorizes and validates a transformation before its transaction.
+func (s *Service) prepareTransform(ctx context.Context, actor *auth.Actor, in TransformInput, opOf operatorOf) (transformRequest, error) {
+	if err := auth.Authorize(actor, auth.ActBatchWrite, auth.Resource{}); err != nil {
+		return transformRequest{}, err
 	}
 	var v platform.Validator
 	if len(in.Inputs) == 0 {
@@ -358,21 +444,16 @@ func (s *Service) Transform(ctx context.Context, actor *auth.Actor, in Transform
 	lines := parseInputs(&v, in.Inputs)
 	in.Note = strings.TrimSpace(in.Note)
 	v.MaxLen("note", in.Note, 500)
-	type out struct {
-		p   Product
-		qty int64
-		o   OutputSpec
-	}
-	outs := make([]out, len(in.Outputs))
+	outs := make([]transformOutput, len(in.Outputs))
 	for i := range in.Outputs {
-		o := &in.Outputs[i]
+		o := in.Outputs[i]
 		pre := fmt.Sprintf("outputs[%d].", i)
 		o.ProductCode, o.Unit, o.Origin = strings.TrimSpace(o.ProductCode), strings.TrimSpace(o.Unit), strings.TrimSpace(o.Origin)
 		p, ok := s.productAndUnit(ctx, &v, pre, o.ProductCode, o.Unit)
 		if ok && o.Unit == "" {
 			o.Unit = p.Units[0].Code
 		}
-		outs[i].p, outs[i].o = p, *o
+		outs[i].p, outs[i].o = p, o
 		outs[i].qty, _ = toMilli(&v, pre+"quantity", o.Quantity)
 		v.MaxLen(pre+"origin", o.Origin, 200)
 	}
@@ -380,69 +461,71 @@ func (s *Service) Transform(ctx context.Context, actor *auth.Actor, in Transform
 		checkDate(&v, "produced_at", in.ProducedAt, "9999-12-31", "", "", "")
 	}
 	if err := v.Err(); err != nil {
-		return TransformResult{}, err
+		return transformRequest{}, err
 	}
-	op, err := s.actorOperator(ctx, actor)
+	op, err := opOf(ctx, actor)
 	if err != nil {
-		return TransformResult{}, err
+		return transformRequest{}, err
 	}
+	return transformRequest{lines: lines, outs: outs, producedAt: in.ProducedAt, note: in.Note, op: op}, nil
+}
+
+// transformTx writes a transformation inside tx: it locks the inputs,
+// checks time and stock, and writes the outputs. A refused over-shipment is
+// returned as a shortage for the caller to record after the rollback.
+func (s *Service) transformTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, r transformRequest) (TransformResult, *shortage, error) {
 	res := TransformResult{Kind: "transform"}
-	var short *shortage
-	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
-		today := platform.Today(tx.Now())
-		on := in.ProducedAt
-		if on == "" {
-			on = today
+	lines, outs := r.lines, r.outs
+	today := platform.Today(tx.Now())
+	on := r.producedAt
+	if on == "" {
+		on = today
+	}
+	var v platform.Validator
+	attrs := make([]map[string]any, len(outs))
+	for i, o := range outs {
+		attrs[i] = validateAttributes(&v, fmt.Sprintf("outputs[%d].attributes.", i), o.p, o.o.Attributes, today)
+	}
+	if err := v.Err(); err != nil {
+		return res, nil, err
+	}
+	sh, err := s.consume(ctx, tx, actor, lines, "transform", on, today, "produced_at")
+	if err != nil {
+		return res, sh, err
+	}
+	if res.ID, err = s.newTransformation(ctx, tx, actor, "transform", r.op.ID, on, r.note); err != nil {
+		return res, nil, err
+	}
+	if err := writeConsumption(ctx, tx, lines, res.ID, on); err != nil {
+		return res, nil, err
+	}
+	var inputs, outputs []map[string]any
+	for _, l := range lines {
+		inputs = append(inputs, map[string]any{"code": l.code, "quantity": fromMilli(l.qty), "unit": l.row.Unit})
+	}
+	for i, o := range outs {
+		origin := o.o.Origin
+		if origin == "" {
+			origin = lines[0].row.Origin
 		}
-		var v platform.Validator
-		attrs := make([]map[string]any, len(outs))
-		for i, o := range outs {
-			attrs[i] = validateAttributes(&v, fmt.Sprintf("outputs[%d].attributes.", i), o.p, o.o.Attributes, today)
-		}
-		if err := v.Err(); err != nil {
-			return err
-		}
-		sh, err := s.consume(ctx, tx, actor, lines, "transform", on, today, "produced_at")
-		short = sh
+		c, err := s.writeOutput(ctx, tx, actor, r.op, res.ID, "transform", newCodeRow{ProductCode: o.p.Code, Unit: o.o.Unit, Quantity: o.qty,
+			ProducedOn: on, Origin: origin, Attributes: attrs[i]}, on)
 		if err != nil {
-			return err
+			return res, nil, err
 		}
-		if res.ID, err = s.newTransformation(ctx, tx, actor, "transform", op.ID, on, in.Note); err != nil {
-			return err
-		}
-		if err := writeConsumption(ctx, tx, lines, res.ID, on); err != nil {
-			return err
-		}
-		var inputs, outputs []map[string]any
 		for _, l := range lines {
-			inputs = append(inputs, map[string]any{"code": l.code, "quantity": fromMilli(l.qty), "unit": l.row.Unit})
+			if err := insertEdge(ctx, tx, l.code, c, "transform", o.qty); err != nil {
+				return res, nil, err
+			}
 		}
-		for i, o := range outs {
-			origin := o.o.Origin
-			if origin == "" {
-				origin = lines[0].row.Origin
+		for _, al := range aliasesFromAttributes(o.p, attrs[i]) {
+			if err := insertAlias(ctx, tx, al[0], al[1], c, actor.UserID, fmt.Sprintf("outputs[%d].attributes", i)); err != nil {
+				return res, nil, err
 			}
-			c, err := s.writeOutput(ctx, tx, actor, op, res.ID, "transform", newCodeRow{ProductCode: o.p.Code, Unit: o.o.Unit, Quantity: o.qty,
-				ProducedOn: on, Origin: origin, Attributes: attrs[i]}, on)
-			if err != nil {
-				return err
-			}
-			for _, l := range lines {
-				if err := insertEdge(ctx, tx, l.code, c, "transform", o.qty); err != nil {
-					return err
-				}
-			}
-			for _, al := range aliasesFromAttributes(o.p, attrs[i]) {
-				if err := insertAlias(ctx, tx, al[0], al[1], c, actor.UserID, fmt.Sprintf("outputs[%d].attributes", i)); err != nil {
-					return err
-				}
-			}
-			res.Codes = append(res.Codes, c)
-			outputs = append(outputs, map[string]any{"code": c, "product_code": o.p.Code, "quantity": fromMilli(o.qty), "unit": o.o.Unit})
 		}
-		return tx.Emit(ctx, platform.Event{Action: "batch.transform", ResourceType: "transformation", ResourceID: fmt.Sprint(res.ID), Data: map[string]any{
-			"event_type": "TransformationEvent", "biz_step": "commissioning", "transformation_id": res.ID, "inputs": inputs, "outputs": outputs, "at": on}})
-	})
-	s.recordShortage(ctx, short)
-	return res, err
+		res.Codes = append(res.Codes, c)
+		outputs = append(outputs, map[string]any{"code": c, "product_code": o.p.Code, "quantity": fromMilli(o.qty), "unit": o.o.Unit})
+	}
+	return res, nil, tx.Emit(ctx, platform.Event{Action: "batch.transform", ResourceType: "transformation", ResourceID: fmt.Sprint(res.ID), Data: map[string]any{
+		"event_type": "TransformationEvent", "biz_step": "commissioning", "transformation_id": res.ID, "inputs": inputs, "outputs": outputs, "at": on}})
 }
