@@ -444,13 +444,8 @@ func (s *Service) confirmTx(ctx context.Context, tx *platform.Tx, actor *auth.Ac
 	if err := v.Err(); err != nil {
 		return err
 	}
-	res, err := tx.Exec(ctx, `UPDATE transfers SET status = 'confirmed', received_milli = $2, responded_on = $3, responded_by = $4, responded_at = $5
-		WHERE code = $1 AND status = 'pending'`, code, rec, on, platform.NullInt(actor.UserID), tx.Now())
-	if err != nil {
+	if err := answerTransfer(ctx, tx, t, "pending", "confirmed", answer{received: rec, on: on, by: actor.UserID}); err != nil {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return alreadyAnswered(t)
 	}
 	if err := insertMove(ctx, tx, code, rec, "receive", code, on); err != nil {
 		return err
@@ -526,17 +521,9 @@ func (s *Service) rejectTx(ctx context.Context, tx *platform.Tx, actor *auth.Act
 		return alreadyAnswered(t)
 	}
 	shipped, _ := toMilliExact(t.Quantity)
-	on := today
-	if on < t.ShippedAt {
-		on = t.ShippedAt
-	}
-	res, err := tx.Exec(ctx, `UPDATE transfers SET status = 'rejected', reason = $2, responded_on = $3, responded_by = $4, responded_at = $5
-		WHERE code = $1 AND status = 'pending'`, code, reason, on, platform.NullInt(actor.UserID), tx.Now())
-	if err != nil {
+	on := answerDay(today, t.ShippedAt)
+	if err := answerTransfer(ctx, tx, t, "pending", "rejected", answer{reason: reason, on: on, by: actor.UserID}); err != nil {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return alreadyAnswered(t)
 	}
 	if err := insertMove(ctx, tx, t.FromCode, shipped, "return", code, on); err != nil {
 		return err
@@ -575,17 +562,8 @@ func (s *Service) acceptTx(ctx context.Context, tx *platform.Tx, actor *auth.Act
 		return alreadyAnswered(t)
 	}
 	q, _ := toMilliExact(t.Quantity)
-	on := today
-	if on < t.ShippedAt {
-		on = t.ShippedAt
-	}
-	res, err := tx.Exec(ctx, `UPDATE transfers SET status = 'accepted', received_milli = $2, responded_on = $3, responded_by = $4, responded_at = $5
-		WHERE code = $1 AND status = 'issued'`, code, q, on, platform.NullInt(actor.UserID), tx.Now())
-	if err != nil {
+	if err := answerTransfer(ctx, tx, t, "issued", "accepted", answer{received: q, on: answerDay(today, t.ShippedAt), by: actor.UserID}); err != nil {
 		return err
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return alreadyAnswered(t)
 	}
 	return tx.Emit(ctx, platform.Event{Action: "transfer.accept", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
 		"biz_step": "receiving", "disposition": "sellable_accessible", "market": t.Market.Name, "region_code": t.Market.RegionCode}})
@@ -836,4 +814,38 @@ func consumable(ctx context.Context, tx *platform.Tx, src codeRow, field string)
 		}
 	}
 	return stockOf(ctx, tx, src.Code)
+}
+
+// answer is how a transfer was answered: the quantity received (confirm,
+// accept) or the reason (reject), on which civil date, by which user.
+type answer struct {
+	received int64
+	reason   string
+	on       string
+	by       int64
+}
+
+// answerTransfer moves a locked transfer from one status to the next, the one
+// in-place update a transfer ever gets; the guard on the old status makes a
+// second answer (a race or a double click) fail as already answered.
+func answerTransfer(ctx context.Context, tx *platform.Tx, t Transfer, from, to string, a answer) error {
+	res, err := tx.Exec(ctx, `UPDATE transfers SET status = $2, received_milli = COALESCE($3, received_milli), reason = COALESCE($4, reason),
+		responded_on = $5, responded_by = $6, responded_at = $7 WHERE code = $1 AND status = $8`,
+		t.TraceCode, to, platform.NullInt(a.received), platform.NullString(a.reason), a.on, platform.NullInt(a.by), tx.Now(), from)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return alreadyAnswered(t)
+	}
+	return nil
+}
+
+// answerDay is the date an answer is recorded on: today, but never before
+// the shipment it answers (time runs forward along the chain).
+func answerDay(today, shippedAt string) string {
+	if today < shippedAt {
+		return shippedAt
+	}
+	return today
 }
