@@ -19,6 +19,7 @@ import (
 	"agtrace/internal/app"
 	"agtrace/internal/auth"
 	"agtrace/internal/demo"
+	"agtrace/internal/httpx"
 	"agtrace/internal/platform"
 )
 
@@ -138,7 +139,9 @@ func serve(ctx context.Context, args []string) error {
 	d.register(fs)
 	addr := fs.String("addr", envOr("AGTRACE_ADDR", "127.0.0.1:8080"), "listen address [AGTRACE_ADDR]")
 	public := fs.String("public-url", os.Getenv("AGTRACE_PUBLIC_URL"), "base URL printed in QR codes, e.g. https://trace.example.cn (default http://<addr>) [AGTRACE_PUBLIC_URL]")
-	proxy := fs.Bool("trust-proxy", os.Getenv("AGTRACE_TRUST_PROXY") == "1", "trust X-Forwarded-For/-Proto from a reverse proxy [AGTRACE_TRUST_PROXY=1]")
+	proxies := fs.String("trusted-proxies", os.Getenv("AGTRACE_TRUSTED_PROXIES"),
+		"comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed, e.g. 10.0.0.0/8,127.0.0.1 [AGTRACE_TRUSTED_PROXIES]")
+	legacy := fs.Bool("trust-proxy", os.Getenv("AGTRACE_TRUST_PROXY") == "1", "deprecated: same as --trusted-proxies 127.0.0.0/8,::1 [AGTRACE_TRUST_PROXY=1]")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -148,7 +151,15 @@ func serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("cannot listen on %s: %v", *addr, err)
 	}
 	cfg := d.config()
-	cfg.Addr, cfg.PublicURL, cfg.TrustProxy = *addr, strings.TrimRight(*public, "/"), *proxy
+	cfg.Addr, cfg.PublicURL = *addr, strings.TrimRight(*public, "/")
+	if *legacy && *proxies == "" {
+		*proxies = "127.0.0.0/8,::1"
+		slog.Warn("--trust-proxy is deprecated: use --trusted-proxies with your proxies' addresses", "trusted_proxies", *proxies)
+	}
+	if cfg.TrustedProxies, err = httpx.ParseTrustedProxies(*proxies); err != nil {
+		ln.Close()
+		return fmt.Errorf("--trusted-proxies: %v", err)
+	}
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		ln.Close()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/httpx"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 	"agtrace/internal/region"
@@ -25,11 +26,12 @@ var Version = "dev"
 
 // Config is everything the platform needs to start.
 type Config struct {
-	Addr       string // listen address
-	DataDir    string // SQLite file, secret keys, uploaded documents
-	DBURL      string // postgres://...; empty = SQLite in DataDir
-	PublicURL  string // base URL printed in QR codes; default http://<addr>
-	TrustProxy bool   // honour X-Forwarded-For / X-Forwarded-Proto
+	Addr      string // listen address
+	DataDir   string // SQLite file, secret keys, uploaded documents
+	DBURL     string // postgres://...; empty = SQLite in DataDir
+	PublicURL string // base URL printed in QR codes; default http://<addr>
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (nil: none).
+	TrustedProxies *httpx.TrustedProxies
 	// SeedProvinces limits region seeding (tests); empty = the whole country.
 	SeedProvinces []string
 	// DocumentsDir holds uploaded proof documents (content-addressed); default <DataDir>/documents.

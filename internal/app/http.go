@@ -50,11 +50,11 @@ func (a *App) Handler() (http.Handler, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
 	var h http.Handler = m.wrap(mux)
-	h = rateLimitPublic(a.Config.TrustProxy, h)
-	h = httpx.Authenticate(a.Auth, a.Config.TrustProxy, h)
+	h = rateLimitPublic(a.Config.TrustedProxies, h)
+	h = httpx.Authenticate(a.Auth, a.Config.TrustedProxies, h)
 	h = limitBody(h)
 	h = http.NewCrossOriginProtection().Handler(h)
-	h = securityHeaders(h)
+	h = securityHeaders(a.Config.TrustedProxies, h)
 	h = recoverer(h)
 	h = accessLog(h)
 	return h, nil
@@ -116,7 +116,7 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-func securityHeaders(next http.Handler) http.Handler {
+func securityHeaders(proxies *httpx.TrustedProxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -124,7 +124,7 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 		h.Set("Permissions-Policy", "camera=(self), geolocation=(self)")
-		if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		if proxies.IsHTTPS(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)
@@ -169,9 +169,9 @@ func publicLimited(r *http.Request) bool {
 
 // rateLimitPublic allows 120 requests a minute per client address on public
 // endpoints (per replica; login lockout itself is shared through the database).
-func rateLimitPublic(trustProxy bool, next http.Handler) http.Handler {
+func rateLimitPublic(proxies *httpx.TrustedProxies, next http.Handler) http.Handler {
 	limited := httprate.Limit(120, time.Minute,
-		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return httpx.ClientAddr(r, trustProxy), nil }),
+		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return proxies.ClientAddr(r), nil }),
 		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "60")
 			httpx.WriteProblem(w, r, platform.TooMany("请求过于频繁，请稍后再试", "too many requests; slow down"))

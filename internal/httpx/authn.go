@@ -27,9 +27,9 @@ func RequestToken(r *http.Request) string {
 // it, with the client address, in the request context. An invalid bearer
 // token is refused at once; an invalid cookie just means "anonymous" (the
 // page will ask to log in).
-func Authenticate(svc *auth.Service, trustProxy bool, next http.Handler) http.Handler {
+func Authenticate(svc *auth.Service, proxies *TrustedProxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr := ClientAddr(r, trustProxy)
+		addr := proxies.ClientAddr(r)
 		var actor *auth.Actor
 		if tok := RequestToken(r); tok != "" {
 			a, err := svc.Authenticate(r.Context(), tok)

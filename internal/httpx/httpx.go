@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 
@@ -36,20 +35,8 @@ func Actor(r *http.Request) *auth.Actor {
 	return a
 }
 
-// ClientAddr is the remote IP (without port). X-Forwarded-For is trusted only
-// when the server was told it sits behind a proxy.
-func ClientAddr(r *http.Request, trustProxy bool) string {
-	if trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			return strings.TrimSpace(strings.Split(xff, ",")[0])
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// ClientAddr is the client's IP address (without port); see TrustedProxies.
+func ClientAddr(r *http.Request, proxies *TrustedProxies) string { return proxies.ClientAddr(r) }
 
 // Problem is an RFC 7807 problem document with agtrace's extensions.
 type Problem struct {
