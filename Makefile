@@ -15,7 +15,7 @@ HTMX      := internal/ui/static/vendor/htmx.min.js
 FONT      := internal/printing/font/NotoSansSC_400Regular.ttf
 ASSETS    := $(REGION_DATA) $(HTMX) $(FONT)
 
-.PHONY: all assets build run demo serve test test-short vet bench clean
+.PHONY: all assets build run demo serve test test-short vet bench bench-quick clean
 
 all: build
 
@@ -51,7 +51,8 @@ run: build
 	bin/agtrace demo --data $(DATA) --url http://$(ADDR)
 	bin/agtrace serve --data $(DATA) --addr $(ADDR)
 
-## test: vet and every test (PostgreSQL too when AGTRACE_TEST_POSTGRES is set)
+## test: vet and every test (PostgreSQL too when a server answers on the default
+## local URL or AGTRACE_TEST_POSTGRES=<url>; AGTRACE_TEST_POSTGRES=off skips it)
 test: assets
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
@@ -62,6 +63,26 @@ test-short: assets
 ## bench: the trace-core performance workload (see docs/benchmarks.md)
 bench: build
 	bin/agtrace bench --data $(DATA)-bench
+
+## bench-quick: the benchmark table at $(BENCH_N) codes in a few minutes: SQLite API path
+## (2 workers) and bulk import, and PostgreSQL bulk import if a server answers at $(BENCH_PG)
+BENCH_N   ?= 100000
+BENCH_PG  ?= postgres://postgres@127.0.0.1:5432
+BENCH_DIR ?= /tmp/agtrace-bench-quick
+bench-quick: build
+	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
+	@echo "== SQLite, $(BENCH_N) codes, API path (one transaction per call, 2 workers)"
+	bin/agtrace bench --quiet --batches $(BENCH_N) --workers 2 --queries 500 --data $(BENCH_DIR)/api
+	@echo "== SQLite, $(BENCH_N) codes, bulk import (500 codes per transaction)"
+	bin/agtrace bench --quiet --batches $(BENCH_N) --bulk 500 --queries 500 --data $(BENCH_DIR)/bulk
+	@if pg_isready -q -d '$(BENCH_PG)/postgres' 2>/dev/null; then \
+		echo "== PostgreSQL, $(BENCH_N) codes, bulk import (500 codes per transaction, 2 workers)"; \
+		psql -q '$(BENCH_PG)/postgres' -c 'DROP DATABASE IF EXISTS agtrace_bench_quick' -c 'CREATE DATABASE agtrace_bench_quick' && \
+		bin/agtrace bench --quiet --batches $(BENCH_N) --bulk 500 --workers 2 --queries 500 --data $(BENCH_DIR)/pg \
+			--db '$(BENCH_PG)/agtrace_bench_quick?sslmode=disable'; st=$$?; \
+		psql -q '$(BENCH_PG)/postgres' -c 'DROP DATABASE IF EXISTS agtrace_bench_quick'; exit $$st; \
+	else echo "== PostgreSQL: no server answers at $(BENCH_PG) (set BENCH_PG), skipped"; fi
+	rm -rf $(BENCH_DIR)
 
 clean:
 	rm -rf bin $(ASSETS)

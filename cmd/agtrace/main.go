@@ -141,6 +141,8 @@ func serve(ctx context.Context, args []string) error {
 	public := fs.String("public-url", os.Getenv("AGTRACE_PUBLIC_URL"), "base URL printed in QR codes, e.g. https://trace.example.cn (default http://<addr>) [AGTRACE_PUBLIC_URL]")
 	proxies := fs.String("trusted-proxies", os.Getenv("AGTRACE_TRUSTED_PROXIES"),
 		"comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed, e.g. 10.0.0.0/8,127.0.0.1 [AGTRACE_TRUSTED_PROXIES]")
+	metricsToken := fs.String("metrics-token", os.Getenv("AGTRACE_METRICS_TOKEN"),
+		"bearer token that /metrics requires (default: /metrics answers only local requests) [AGTRACE_METRICS_TOKEN]")
 	legacy := fs.Bool("trust-proxy", os.Getenv("AGTRACE_TRUST_PROXY") == "1", "deprecated: same as --trusted-proxies 127.0.0.0/8,::1 [AGTRACE_TRUST_PROXY=1]")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -151,7 +153,7 @@ func serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("cannot listen on %s: %v", *addr, err)
 	}
 	cfg := d.config()
-	cfg.Addr, cfg.PublicURL = *addr, strings.TrimRight(*public, "/")
+	cfg.Addr, cfg.PublicURL, cfg.MetricsToken = *addr, strings.TrimRight(*public, "/"), *metricsToken
 	if *legacy && *proxies == "" {
 		*proxies = "127.0.0.0/8,::1"
 		slog.Warn("--trust-proxy is deprecated: use --trusted-proxies with your proxies' addresses", "trusted_proxies", *proxies)
@@ -226,9 +228,9 @@ func user(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	ctx = platform.WithOrigin(ctx, platform.Origin{Username: "cli"})
+	ctx = platform.WithOrigin(ctx, auth.SystemOrigin("cli"))
 	if sub == "add" {
-		u, err := a.Auth.CreateUser(ctx, nil, auth.NewUser{Username: *username, Password: *password, Role: *role, RegionCode: *regionCode, Name: *name})
+		u, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: *username, Password: *password, Role: *role, RegionCode: *regionCode, Name: *name})
 		if err != nil {
 			return err
 		}
@@ -239,7 +241,7 @@ func user(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Auth.SetPassword(ctx, u.ID, *password); err != nil {
+	if err := a.Auth.SetPassword(ctx, auth.System(), u.ID, *password); err != nil {
 		return err
 	}
 	fmt.Printf("password changed for %s; existing sessions revoked\n", u.Username)

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"agtrace/internal/app"
+	"agtrace/internal/auth"
 )
 
 // TestMain lets the test binary act as the agtrace command, so tests see real
@@ -86,8 +90,27 @@ func TestUserCommands(t *testing.T) {
 	if out, code := run(t, "user", "add", "--data", data, "--username", "x9", "--password", "clerk-pass-2026", "--role", "wizard", "--region", "370686"); code == 0 || !strings.Contains(out, "unknown role") {
 		t.Fatalf("bad role: %d %s", code, out)
 	}
+	if out, code := run(t, "user", "add", "--data", data, "--username", "x8", "--password", "clerk-pass-2026", "--role", "system", "--region", "000000"); code == 0 || !strings.Contains(out, "unknown role") {
+		t.Fatalf("the system role is not an account's: %d %s", code, out)
+	}
 	if out, code := run(t, "user", "passwd", "--data", data, "--username", "clerk", "--password", "new-clerk-pass"); code != 0 || !strings.Contains(out, "password changed") {
 		t.Fatalf("passwd: %d %s", code, out)
+	}
+	// the audit log says the system (run from the CLI) created the account and reset its password
+	a, err := app.Open(context.Background(), app.Config{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, action := range []string{"user.create", "user.password"} {
+		var name, addr, detail string
+		if err := a.DB.QueryRow(context.Background(), `SELECT actor_name, addr, detail FROM audit_log WHERE action = $1 ORDER BY id DESC LIMIT 1`, action).
+			Scan(&name, &addr, &detail); err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+		if name != auth.SystemName || addr != "cli" || (action == "user.password" && !strings.Contains(detail, `"by":"system"`)) {
+			t.Errorf("%s audited as %q from %q (%s), want system from cli", action, name, addr, detail)
+		}
 	}
 	if out, code := run(t, "help", "serve"); code != 0 || !strings.Contains(out, "--addr") {
 		t.Fatalf("help serve: %d %s", code, out)

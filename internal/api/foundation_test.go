@@ -23,7 +23,7 @@ func seedUsers(t *testing.T, a *app.App) {
 		{Username: "bot", Role: "integration", RegionCode: "370686"},
 	} {
 		u.Password = pw
-		if _, err := a.Auth.CreateUser(ctx, nil, u); err != nil {
+		if _, err := a.Auth.CreateUser(ctx, auth.System(), u); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -20,7 +21,7 @@ type registerResponse struct {
 }
 
 type reasonRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" validate:"required"`
 }
 
 type issueRequest struct {
@@ -69,105 +70,67 @@ func multipartFile(r *http.Request) (io.ReadCloser, string, error) {
 
 func (s *Server) operatorRoutes() {
 	ops := s.svc.Operators
-	withID := func(fn func(w http.ResponseWriter, r *http.Request, id int64) error) HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) error {
-			id, err := pathID(r, "id")
-			if err != nil {
-				return err
-			}
-			return fn(w, r, id)
-		}
-	}
-	reply := func(w http.ResponseWriter, status int, v any, err error) error {
-		if err != nil {
-			return err
-		}
-		httpx.WriteJSON(w, status, v)
-		return nil
-	}
+	const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-	s.handle(Route{Method: "POST", Path: "/api/v1/operators", Summary: "Self-registration: the main account and a draft operator", Tag: "operators", Public: true,
-		Request: operator.Registration{}, Response: registerResponse{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			var in operator.Registration
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			o, u, err := ops.Register(r.Context(), in)
+	route(s, Route{Method: "POST", Path: "/api/v1/operators", Summary: "Self-registration: the main account and a draft operator", Tag: "operators", Public: true, Status: 201},
+		func(ctx context.Context, _ *auth.Actor, _ *http.Request, in operator.Registration) (registerResponse, error) {
+			o, u, err := ops.Register(ctx, in)
 			if err != nil {
-				return err
+				return registerResponse{}, err
 			}
-			sess, err := s.svc.Auth.Login(r.Context(), u.Username, in.Password, platform.OriginFrom(r.Context()).Addr, "api")
+			sess, err := s.svc.Auth.Login(ctx, u.Username, in.Password, platform.OriginFrom(ctx).Addr, "api")
 			if err != nil {
-				return err
+				return registerResponse{}, err
 			}
-			httpx.WriteJSON(w, http.StatusCreated, registerResponse{Operator: o, Token: sess.Token})
-			return nil
+			return registerResponse{Operator: o, Token: sess.Token}, nil
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/operators", Summary: "Search operators in your jurisdiction (operators: their own)", Tag: "operators",
-		Response: Items[operator.Operator]{}, Query: listParams},
-		func(w http.ResponseWriter, r *http.Request) error {
-			list, err := ops.List(r.Context(), httpx.Actor(r), listFilter(r))
-			return reply(w, 200, items(list), err)
+	route(s, Route{Method: "GET", Path: "/api/v1/operators", Summary: "Search operators in your jurisdiction (operators: their own)", Tag: "operators", Query: listParams},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[operator.Operator], error) {
+			return itemsOf(ops.List(ctx, a, listFilter(r)))
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/operators/export.xlsx", Summary: "Export the filtered operator list to Excel", Tag: "operators",
-		Produces: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Query: listParams},
+	raw(s, Route{Method: "GET", Path: "/api/v1/operators/export.xlsx", Summary: "Export the filtered operator list to Excel", Tag: "operators", Produces: xlsx, Query: listParams},
 		func(w http.ResponseWriter, r *http.Request) error {
 			var buf bytes.Buffer
 			if err := ops.Export(r.Context(), httpx.Actor(r), listFilter(r), &buf); err != nil {
 				return err
 			}
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Type", xlsx)
 			w.Header().Set("Content-Disposition", `attachment; filename="operators.xlsx"`)
 			_, err := buf.WriteTo(w)
 			return err
 		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/operators/temporary", Summary: "Record an unregistered smallholder under a temporary code (category digit 4)", Tag: "operators",
-		Request: operator.TemporaryInput{}, Response: operator.Operator{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			var in operator.TemporaryInput
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			o, err := ops.CreateTemporary(r.Context(), httpx.Actor(r), in)
-			return reply(w, 201, o, err)
+	route(s, Route{Method: "POST", Path: "/api/v1/operators/temporary", Summary: "Record an unregistered smallholder under a temporary code (category digit 4)", Tag: "operators", Status: 201},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, in operator.TemporaryInput) (operator.Operator, error) {
+			return ops.CreateTemporary(ctx, a, in)
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/operators/{id}", Summary: "One operator (personal numbers masked)", Tag: "operators", Response: operator.Operator{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			o, err := ops.Get(r.Context(), httpx.Actor(r), id)
-			return reply(w, 200, o, err)
-		}))
-	s.handle(Route{Method: "PATCH", Path: "/api/v1/operators/{id}", Summary: "Edit a draft or rejected registration (fields given replace the current ones)", Tag: "operators",
-		Request: operator.Details{}, Response: operator.Operator{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			d, err := ops.Editable(r.Context(), httpx.Actor(r), id)
+	route(s, Route{Method: "GET", Path: "/api/v1/operators/{id}", Summary: "One operator (personal numbers masked)", Tag: "operators"},
+		byID(ops.Get))
+	route(s, Route{Method: "PATCH", Path: "/api/v1/operators/{id}", Summary: "Edit a draft or rejected registration (fields given replace the current ones)", Tag: "operators"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in Patch[operator.Details]) (operator.Operator, error) {
+			id, d, err := editable(ctx, a, r, ops, in)
 			if err != nil {
-				return err
+				return operator.Operator{}, err
 			}
-			if err := httpx.DecodeJSON(w, r, &d); err != nil {
-				return err
+			return ops.Update(ctx, a, id, d)
+		})
+	route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/documents", Summary: "Upload a proof document (multipart: file, kind = licence | id_photo | certificate | other); PDF, JPEG or PNG, ≤ 10 MB",
+		Tag: "operators", Status: 201, Form: []Param{{Name: "file", Description: "PDF, JPEG or PNG, ≤ 10 MB", Required: true}, {Name: "kind", Description: "licence | id_photo | certificate | other"}}},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ Multipart) (operator.Document, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return operator.Document{}, err
 			}
-			o, err := ops.Update(r.Context(), httpx.Actor(r), id, d)
-			return reply(w, 200, o, err)
-		}))
-	s.handle(Route{Method: "POST", Path: "/api/v1/operators/{id}/documents", Summary: "Upload a proof document (multipart: file, kind = licence | id_photo | certificate | other); PDF, JPEG or PNG, ≤ 10 MB",
-		Tag: "operators", Response: operator.Document{}, Status: 201},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
 			f, name, err := multipartFile(r)
 			if err != nil {
-				return err
+				return operator.Document{}, err
 			}
 			defer f.Close()
 			defer r.MultipartForm.RemoveAll()
-			d, err := ops.AddDocument(r.Context(), httpx.Actor(r), id, r.FormValue("kind"), name, f)
-			return reply(w, 201, d, err)
-		}))
-	s.handle(Route{Method: "GET", Path: "/api/v1/operators/{id}/documents", Summary: "An operator's proof documents", Tag: "operators", Response: Items[operator.Document]{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			list, err := ops.Documents(r.Context(), httpx.Actor(r), id)
-			return reply(w, 200, items(list), err)
-		}))
-	s.handle(Route{Method: "GET", Path: "/api/v1/documents/{id}", Summary: "A document's content (the operator and officials with jurisdiction)", Tag: "operators", Produces: "application/octet-stream"},
+			return ops.AddDocument(ctx, a, id, r.FormValue("kind"), name, f)
+		})
+	route(s, Route{Method: "GET", Path: "/api/v1/operators/{id}/documents", Summary: "An operator's proof documents", Tag: "operators"},
+		byID(listOf(ops.Documents)))
+	raw(s, Route{Method: "GET", Path: "/api/v1/documents/{id}", Summary: "A document's content (the operator and officials with jurisdiction)", Tag: "operators", Produces: "application/octet-stream"},
 		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
 			d, rc, err := ops.OpenDocument(r.Context(), httpx.Actor(r), id)
 			if err != nil {
@@ -181,50 +144,37 @@ func (s *Server) operatorRoutes() {
 			_, err = io.Copy(w, rc)
 			return err
 		}))
-	s.handle(Route{Method: "POST", Path: "/api/v1/operators/{id}/submit", Summary: "Submit for review: pending, review_due = today + 5 working days", Tag: "operators", Response: operator.Operator{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			o, err := ops.Submit(r.Context(), httpx.Actor(r), id)
-			return reply(w, 200, o, err)
-		}))
-	s.handle(Route{Method: "GET", Path: "/api/v1/reviews", Summary: "Reviewer's queue: pending registrations and changes in the jurisdiction, earliest due first", Tag: "operators", Response: queueResponse{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			list, err := ops.Queue(r.Context(), httpx.Actor(r))
-			return reply(w, 200, queueResponse{Items: list}, err)
+	route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/submit", Summary: "Submit for review: pending, review_due = today + 5 working days", Tag: "operators"},
+		byID(ops.Submit))
+	route(s, Route{Method: "GET", Path: "/api/v1/reviews", Summary: "Reviewer's queue: pending registrations and changes in the jurisdiction, earliest due first", Tag: "operators"},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, _ NoBody) (queueResponse, error) {
+			list, err := ops.Queue(ctx, a)
+			return queueResponse{Items: list}, err
 		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/operators/{id}/approve", Summary: "Approve: issues the operator code (signed decision)", Tag: "operators", Response: operator.Operator{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			o, err := ops.Approve(r.Context(), httpx.Actor(r), id)
-			return reply(w, 200, o, err)
-		}))
+	route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/approve", Summary: "Approve: issues the operator code (signed decision)", Tag: "operators"},
+		byID(ops.Approve))
 	for _, st := range []struct{ path, action, summary string }{
 		{"reject", "", "Reject a pending registration with a reason"},
 		{"suspend", "suspend", "Suspend an approved operator (reason required)"},
 		{"cancel", "cancel", "Cancel an operator (reason required)"},
 		{"reinstate", "reinstate", "Reinstate a suspended operator (reason required)"},
 	} {
-		s.handle(Route{Method: "POST", Path: "/api/v1/operators/{id}/" + st.path, Summary: st.summary, Tag: "operators", Request: reasonRequest{}, Response: operator.Operator{}},
-			withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-				var in reasonRequest
-				if err := httpx.DecodeJSON(w, r, &in); err != nil {
-					return err
+		route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/" + st.path, Summary: st.summary, Tag: "operators"},
+			func(ctx context.Context, a *auth.Actor, r *http.Request, in reasonRequest) (operator.Operator, error) {
+				id, err := pathID(r, "id")
+				if err != nil {
+					return operator.Operator{}, err
 				}
-				var o operator.Operator
-				var err error
 				if st.action == "" {
-					o, err = ops.Reject(r.Context(), httpx.Actor(r), id, in.Reason)
-				} else {
-					o, err = ops.SetStatus(r.Context(), httpx.Actor(r), id, st.action, in.Reason)
+					return ops.Reject(ctx, a, id, in.Reason)
 				}
-				return reply(w, 200, o, err)
-			}))
+				return ops.SetStatus(ctx, a, id, st.action, in.Reason)
+			})
 	}
-	s.handle(Route{Method: "GET", Path: "/api/v1/operators/{id}/decisions", Summary: "Decision history (who, when, reason, SM2 signature)", Tag: "operators", Response: Items[operator.Decision]{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			list, err := ops.Decisions(r.Context(), httpx.Actor(r), id)
-			return reply(w, 200, items(list), err)
-		}))
+	route(s, Route{Method: "GET", Path: "/api/v1/operators/{id}/decisions", Summary: "Decision history (who, when, reason, SM2 signature)", Tag: "operators"},
+		byID(listOf(ops.Decisions)))
 	for _, f := range []string{"png", "svg"} {
-		s.handle(Route{Method: "GET", Path: "/api/v1/operators/{id}/qr." + f, Summary: "QR code of the operator's /o/{code} URL (" + strings.ToUpper(f) + ")", Tag: "operators",
+		raw(s, Route{Method: "GET", Path: "/api/v1/operators/{id}/qr." + f, Summary: "QR code of the operator's /o/{code} URL (" + strings.ToUpper(f) + ")", Tag: "operators",
 			Produces: map[string]string{"png": "image/png", "svg": "image/svg+xml"}[f]},
 			withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
 				b, ct, err := ops.QR(r.Context(), httpx.Actor(r), id, f)
@@ -236,7 +186,7 @@ func (s *Server) operatorRoutes() {
 				return err
 			}))
 	}
-	s.handle(Route{Method: "GET", Path: "/api/v1/operators/{id}/ecard.pdf", Summary: "Printable e-ID card (PDF)", Tag: "operators", Produces: "application/pdf"},
+	raw(s, Route{Method: "GET", Path: "/api/v1/operators/{id}/ecard.pdf", Summary: "Printable e-ID card (PDF)", Tag: "operators", Produces: "application/pdf"},
 		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
 			var buf bytes.Buffer
 			if err := ops.ECard(r.Context(), httpx.Actor(r), id, &buf); err != nil {
@@ -247,205 +197,151 @@ func (s *Server) operatorRoutes() {
 			_, err := buf.WriteTo(w)
 			return err
 		}))
-	s.handle(Route{Method: "GET", Path: "/api/v1/public/operators/{code}", Summary: "Public view of an operator by code (no personal data); a wrong check digit is 422", Tag: "public", Public: true,
-		Response: operator.Public{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			p, err := ops.PublicByCode(r.Context(), r.PathValue("code"))
-			return reply(w, 200, p, err)
+	route(s, Route{Method: "GET", Path: "/api/v1/public/operators/{code}", Summary: "Public view of an operator by code (no personal data); a wrong check digit is 422", Tag: "public", Public: true},
+		func(ctx context.Context, _ *auth.Actor, r *http.Request, _ NoBody) (operator.Public, error) {
+			return ops.PublicByCode(ctx, r.PathValue("code"))
 		})
 
 	// changes after approval
-	s.handle(Route{Method: "POST", Path: "/api/v1/operators/{id}/changes", Summary: "Request a change of an approved operator's details (the approved details stay in force until approved)", Tag: "operators",
-		Request: operator.Details{}, Response: operator.Change{}, Status: 201},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			d, err := ops.Editable(r.Context(), httpx.Actor(r), id)
+	route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/changes", Summary: "Request a change of an approved operator's details (the approved details stay in force until approved)", Tag: "operators", Status: 201},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in Patch[operator.Details]) (operator.Change, error) {
+			id, d, err := editable(ctx, a, r, ops, in)
 			if err != nil {
-				return err
+				return operator.Change{}, err
 			}
-			if err := httpx.DecodeJSON(w, r, &d); err != nil {
-				return err
+			return ops.RequestChange(ctx, a, id, d)
+		})
+	route(s, Route{Method: "GET", Path: "/api/v1/operators/{id}/changes", Summary: "Change requests with their diff", Tag: "operators"},
+		byID(listOf(ops.Changes)))
+	route(s, Route{Method: "POST", Path: "/api/v1/changes/{id}/approve", Summary: "Approve a change request (details replaced)", Tag: "operators"},
+		byID(func(ctx context.Context, a *auth.Actor, id int64) (operator.Operator, error) {
+			return ops.DecideChange(ctx, a, id, true, "")
+		}))
+	route(s, Route{Method: "POST", Path: "/api/v1/changes/{id}/reject", Summary: "Reject a change request with a reason", Tag: "operators"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in reasonRequest) (operator.Operator, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return operator.Operator{}, err
 			}
-			c, err := ops.RequestChange(r.Context(), httpx.Actor(r), id, d)
-			return reply(w, 201, c, err)
-		}))
-	s.handle(Route{Method: "GET", Path: "/api/v1/operators/{id}/changes", Summary: "Change requests with their diff", Tag: "operators", Response: Items[operator.Change]{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			list, err := ops.Changes(r.Context(), httpx.Actor(r), id)
-			return reply(w, 200, items(list), err)
-		}))
-	s.handle(Route{Method: "POST", Path: "/api/v1/changes/{id}/approve", Summary: "Approve a change request (details replaced)", Tag: "operators", Response: operator.Operator{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			o, err := ops.DecideChange(r.Context(), httpx.Actor(r), id, true, "")
-			return reply(w, 200, o, err)
-		}))
-	s.handle(Route{Method: "POST", Path: "/api/v1/changes/{id}/reject", Summary: "Reject a change request with a reason", Tag: "operators", Request: reasonRequest{}, Response: operator.Operator{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			var in reasonRequest
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			o, err := ops.DecideChange(r.Context(), httpx.Actor(r), id, false, in.Reason)
-			return reply(w, 200, o, err)
-		}))
+			return ops.DecideChange(ctx, a, id, false, in.Reason)
+		})
 
 	// staff accounts
-	s.handle(Route{Method: "GET", Path: "/api/v1/operators/{id}/staff", Summary: "The operator's staff accounts (main account)", Tag: "operators", Response: Items[auth.User]{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			list, err := ops.Staff(r.Context(), httpx.Actor(r), id)
-			return reply(w, 200, items(list), err)
-		}))
-	s.handle(Route{Method: "POST", Path: "/api/v1/operators/{id}/staff", Summary: "Create a staff account with permissions record | sell | print", Tag: "operators",
-		Request: operator.StaffInput{}, Response: auth.User{}, Status: 201},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			var in operator.StaffInput
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
+	route(s, Route{Method: "GET", Path: "/api/v1/operators/{id}/staff", Summary: "The operator's staff accounts (main account)", Tag: "operators"},
+		byID(listOf(ops.Staff)))
+	route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/staff", Summary: "Create a staff account with permissions record | sell | print", Tag: "operators", Status: 201},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in operator.StaffInput) (auth.User, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return auth.User{}, err
 			}
-			u, err := ops.CreateStaff(r.Context(), httpx.Actor(r), id, in)
-			return reply(w, 201, u, err)
-		}))
-	s.handle(Route{Method: "POST", Path: "/api/v1/operators/{id}/staff/{user}/status", Summary: "Enable or disable a staff account", Tag: "operators", Request: statusRequest{}, Status: 204},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
+			return ops.CreateStaff(ctx, a, id, in)
+		})
+	route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/staff/{user}/status", Summary: "Enable or disable a staff account", Tag: "operators"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in statusRequest) (NoContent, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return NoContent{}, err
+			}
 			uid, err := pathID(r, "user")
 			if err != nil {
-				return err
+				return NoContent{}, err
 			}
-			var in statusRequest
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			if err := ops.SetStaffStatus(r.Context(), httpx.Actor(r), id, uid, in.Status); err != nil {
-				return err
-			}
-			w.WriteHeader(http.StatusNoContent)
-			return nil
-		}))
+			return NoContent{}, ops.SetStaffStatus(ctx, a, id, uid, in.Status)
+		})
 
 	// rosters and coverage
-	s.handle(Route{Method: "POST", Path: "/api/v1/roster", Summary: "Record a roster (监管名录) entry", Tag: "roster", Request: operator.RosterInput{}, Response: operator.RosterEntry{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			var in operator.RosterInput
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			e, err := ops.AddRoster(r.Context(), httpx.Actor(r), in)
-			return reply(w, 201, e, err)
+	route(s, Route{Method: "POST", Path: "/api/v1/roster", Summary: "Record a roster (监管名录) entry", Tag: "roster", Status: 201},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, in operator.RosterInput) (operator.RosterEntry, error) {
+			return ops.AddRoster(ctx, a, in)
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/roster", Summary: "Roster entries with registration state and name suggestions", Tag: "roster", Response: Items[operator.RosterEntry]{},
+	route(s, Route{Method: "GET", Path: "/api/v1/roster", Summary: "Roster entries with registration state and name suggestions", Tag: "roster",
 		Query: []Param{{Name: "region"}, {Name: "registered", Description: "yes | no"}, {Name: "key", Description: "1: key operators only"}, {Name: "q"}}},
-		func(w http.ResponseWriter, r *http.Request) error {
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[operator.RosterEntry], error) {
 			q := r.URL.Query()
-			list, err := ops.Roster(r.Context(), httpx.Actor(r), operator.RosterFilter{Region: q.Get("region"), Registered: q.Get("registered"),
-				Key: q.Get("key") == "1" || q.Get("key") == "true", Q: q.Get("q")})
-			return reply(w, 200, items(list), err)
+			return itemsOf(ops.Roster(ctx, a, operator.RosterFilter{Region: q.Get("region"), Registered: q.Get("registered"),
+				Key: q.Get("key") == "1" || q.Get("key") == "true", Q: q.Get("q")}))
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/roster/template.xlsx", Summary: "Excel template for roster imports", Tag: "roster",
-		Produces: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+	raw(s, Route{Method: "GET", Path: "/api/v1/roster/template.xlsx", Summary: "Excel template for roster imports", Tag: "roster", Produces: xlsx},
 		func(w http.ResponseWriter, r *http.Request) error {
 			var buf bytes.Buffer
 			if err := operator.RosterTemplate(&buf); err != nil {
 				return err
 			}
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Type", xlsx)
 			w.Header().Set("Content-Disposition", `attachment; filename="roster-template.xlsx"`)
 			_, err := buf.WriteTo(w)
 			return err
 		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/roster/import", Summary: "Import an .xlsx roster (multipart: file, import_valid=true to import only the valid rows); a file with errors is refused with a row-by-row report",
-		Tag: "roster", Response: operator.ImportReport{}},
-		func(w http.ResponseWriter, r *http.Request) error {
+	route(s, Route{Method: "POST", Path: "/api/v1/roster/import", Summary: "Import an .xlsx roster (multipart: file, import_valid=true to import only the valid rows); a file with errors is refused with a row-by-row report",
+		Tag: "roster", Form: []Param{{Name: "file", Description: ".xlsx (see GET /api/v1/roster/template.xlsx)", Required: true}, {Name: "import_valid", Description: "true: import only the valid rows"}}},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ Multipart) (operator.ImportReport, error) {
 			f, _, err := multipartFile(r)
 			if err != nil {
-				return err
+				return operator.ImportReport{}, err
 			}
 			defer f.Close()
 			defer r.MultipartForm.RemoveAll()
 			iv := r.FormValue("import_valid")
-			rep, err := ops.ImportRoster(r.Context(), httpx.Actor(r), f, iv == "true" || iv == "1" || iv == "on")
-			return reply(w, 200, rep, err)
+			return ops.ImportRoster(ctx, a, f, iv == "true" || iv == "1" || iv == "on")
 		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/roster/{id}/match", Summary: "Confirm that a roster entry is a registered operator (after a name suggestion)", Tag: "roster",
-		Request: matchRequest{}, Response: operator.RosterEntry{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			var in matchRequest
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
+	route(s, Route{Method: "POST", Path: "/api/v1/roster/{id}/match", Summary: "Confirm that a roster entry is a registered operator (after a name suggestion)", Tag: "roster"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in matchRequest) (operator.RosterEntry, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return operator.RosterEntry{}, err
 			}
-			e, err := ops.ConfirmMatch(r.Context(), httpx.Actor(r), id, in.OperatorID)
-			return reply(w, 200, e, err)
-		}))
-	s.handle(Route{Method: "POST", Path: "/api/v1/roster/{id}/remind", Summary: "Record a reminder to register", Tag: "roster", Request: remindRequest{}, Response: operator.Reminder{}, Status: 201},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			var in remindRequest
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
+			return ops.ConfirmMatch(ctx, a, id, in.OperatorID)
+		})
+	route(s, Route{Method: "POST", Path: "/api/v1/roster/{id}/remind", Summary: "Record a reminder to register", Tag: "roster", Status: 201},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in remindRequest) (operator.Reminder, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return operator.Reminder{}, err
 			}
-			rm, err := ops.Remind(r.Context(), httpx.Actor(r), id, in.Channel, in.Note)
-			return reply(w, 201, rm, err)
-		}))
-	s.handle(Route{Method: "GET", Path: "/api/v1/roster/{id}/reminders", Summary: "Reminders recorded for a roster entry", Tag: "roster", Response: Items[operator.Reminder]{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			list, err := ops.Reminders(r.Context(), httpx.Actor(r), id)
-			return reply(w, 200, items(list), err)
-		}))
-	s.handle(Route{Method: "GET", Path: "/api/v1/coverage", Summary: "Registration coverage (registered ÷ rostered), overall and for key operators, with subdivisions", Tag: "roster",
-		Response: operator.Coverage{}, Query: []Param{{Name: "region", Description: "township, county, province or 000000 (default: your jurisdiction)"}}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			c, err := ops.Coverage(r.Context(), httpx.Actor(r), r.URL.Query().Get("region"))
-			return reply(w, 200, c, err)
+			return ops.Remind(ctx, a, id, in.Channel, in.Note)
+		})
+	route(s, Route{Method: "GET", Path: "/api/v1/roster/{id}/reminders", Summary: "Reminders recorded for a roster entry", Tag: "roster"},
+		byID(listOf(ops.Reminders)))
+	route(s, Route{Method: "GET", Path: "/api/v1/coverage", Summary: "Registration coverage (registered ÷ rostered), overall and for key operators, with subdivisions", Tag: "roster",
+		Query: []Param{{Name: "region", Description: "township, county, province or 000000 (default: your jurisdiction)"}}},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (operator.Coverage, error) {
+			return ops.Coverage(ctx, a, r.URL.Query().Get("region"))
 		})
 
 	// agreements
-	s.handle(Route{Method: "GET", Path: "/api/v1/agreement-templates", Summary: "Agreement templates applying in your jurisdiction", Tag: "agreements", Response: Items[operator.Template]{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			list, err := ops.Templates(r.Context(), httpx.Actor(r))
-			return reply(w, 200, items(list), err)
+	route(s, Route{Method: "GET", Path: "/api/v1/agreement-templates", Summary: "Agreement templates applying in your jurisdiction", Tag: "agreements"},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, _ NoBody) (Items[operator.Template], error) {
+			return itemsOf(ops.Templates(ctx, a))
 		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/agreement-templates", Summary: "Publish a new template version", Tag: "agreements", Request: operator.TemplateInput{}, Response: operator.Template{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			var in operator.TemplateInput
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			t, err := ops.CreateTemplate(r.Context(), httpx.Actor(r), in)
-			return reply(w, 201, t, err)
+	route(s, Route{Method: "POST", Path: "/api/v1/agreement-templates", Summary: "Publish a new template version", Tag: "agreements", Status: 201},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, in operator.TemplateInput) (operator.Template, error) {
+			return ops.CreateTemplate(ctx, a, in)
 		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/operators/{id}/agreements", Summary: "Issue a traceability agreement to an approved operator", Tag: "agreements",
-		Request: issueRequest{}, Response: operator.Agreement{}, Status: 201},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			var in issueRequest
-			if r.ContentLength != 0 {
-				if err := httpx.DecodeJSON(w, r, &in); err != nil {
-					return err
-				}
+	route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/agreements", Summary: "Issue a traceability agreement to an approved operator", Tag: "agreements", Status: 201},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in Optional[issueRequest]) (operator.Agreement, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return operator.Agreement{}, err
 			}
-			a, err := ops.IssueAgreement(r.Context(), httpx.Actor(r), id, in.TemplateID)
-			return reply(w, 201, a, err)
-		}))
-	s.handle(Route{Method: "GET", Path: "/api/v1/agreements", Summary: "Agreements (operators: their own; officials: in their jurisdiction)", Tag: "agreements",
-		Response: Items[operator.Agreement]{}, Query: []Param{{Name: "region"}, {Name: "status", Description: "issued | signed"}}},
-		func(w http.ResponseWriter, r *http.Request) error {
+			return ops.IssueAgreement(ctx, a, id, in.Value.TemplateID)
+		})
+	route(s, Route{Method: "GET", Path: "/api/v1/agreements", Summary: "Agreements (operators: their own; officials: in their jurisdiction)", Tag: "agreements",
+		Query: []Param{{Name: "region"}, {Name: "status", Description: "issued | signed"}}},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[operator.Agreement], error) {
 			q := r.URL.Query()
-			list, err := ops.Agreements(r.Context(), httpx.Actor(r), operator.AgreementFilter{Region: q.Get("region"), Status: q.Get("status")})
-			return reply(w, 200, items(list), err)
+			return itemsOf(ops.Agreements(ctx, a, operator.AgreementFilter{Region: q.Get("region"), Status: q.Get("status")}))
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/agreements/unsigned", Summary: "Approved operators that have not signed an agreement", Tag: "agreements",
-		Response: Items[operator.UnsignedItem]{}, Query: []Param{{Name: "region"}}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			list, err := ops.Unsigned(r.Context(), httpx.Actor(r), r.URL.Query().Get("region"))
-			return reply(w, 200, items(list), err)
+	route(s, Route{Method: "GET", Path: "/api/v1/agreements/unsigned", Summary: "Approved operators that have not signed an agreement", Tag: "agreements",
+		Query: []Param{{Name: "region"}}},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[operator.UnsignedItem], error) {
+			return itemsOf(ops.Unsigned(ctx, a, r.URL.Query().Get("region")))
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/agreements/{id}", Summary: "One agreement", Tag: "agreements", Response: operator.Agreement{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			a, err := ops.GetAgreement(r.Context(), httpx.Actor(r), id)
-			return reply(w, 200, a, err)
-		}))
-	s.handle(Route{Method: "POST", Path: "/api/v1/agreements/{id}/sign", Summary: "Sign an agreement (operator): time + SM2 signature over the text's SM3 digest", Tag: "agreements", Response: operator.Agreement{}},
-		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
-			a, err := ops.SignAgreement(r.Context(), httpx.Actor(r), id)
-			return reply(w, 200, a, err)
-		}))
-	s.handle(Route{Method: "GET", Path: "/api/v1/agreements/{id}/pdf", Summary: "The agreement as PDF", Tag: "agreements", Produces: "application/pdf"},
+	route(s, Route{Method: "GET", Path: "/api/v1/agreements/{id}", Summary: "One agreement", Tag: "agreements"},
+		byID(ops.GetAgreement))
+	route(s, Route{Method: "POST", Path: "/api/v1/agreements/{id}/sign", Summary: "Sign an agreement (operator): time + SM2 signature over the text's SM3 digest", Tag: "agreements"},
+		byID(ops.SignAgreement))
+	raw(s, Route{Method: "GET", Path: "/api/v1/agreements/{id}/pdf", Summary: "The agreement as PDF", Tag: "agreements", Produces: "application/pdf"},
 		withID(func(w http.ResponseWriter, r *http.Request, id int64) error {
 			var buf bytes.Buffer
 			if err := ops.AgreementPDF(r.Context(), httpx.Actor(r), id, &buf); err != nil {
@@ -456,6 +352,48 @@ func (s *Server) operatorRoutes() {
 			_, err := buf.WriteTo(w)
 			return err
 		}))
+}
+
+// byID adapts a service method keyed by the {id} path value to a route
+// without a request body.
+func byID[Out any](fn func(ctx context.Context, a *auth.Actor, id int64) (Out, error)) func(context.Context, *auth.Actor, *http.Request, NoBody) (Out, error) {
+	return func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Out, error) {
+		id, err := pathID(r, "id")
+		if err != nil {
+			var zero Out
+			return zero, err
+		}
+		return fn(ctx, a, id)
+	}
+}
+
+// listOf wraps a list-returning service method's answer in Items.
+func listOf[T any](fn func(ctx context.Context, a *auth.Actor, id int64) ([]T, error)) func(context.Context, *auth.Actor, int64) (Items[T], error) {
+	return func(ctx context.Context, a *auth.Actor, id int64) (Items[T], error) { return itemsOf(fn(ctx, a, id)) }
+}
+
+// withID adapts a raw handler keyed by the {id} path value.
+func withID(fn func(w http.ResponseWriter, r *http.Request, id int64) error) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		return fn(w, r, id)
+	}
+}
+
+// editable loads the operator's current details and applies the body on them.
+func editable(ctx context.Context, a *auth.Actor, r *http.Request, ops *operator.Service, in Patch[operator.Details]) (int64, operator.Details, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return 0, operator.Details{}, err
+	}
+	d, err := ops.Editable(ctx, a, id)
+	if err != nil {
+		return 0, operator.Details{}, err
+	}
+	return id, d, in.Apply(&d)
 }
 
 func extOf(ct string) string {

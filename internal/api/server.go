@@ -3,6 +3,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"sort"
 
@@ -43,11 +44,9 @@ func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	if svc.Trace != nil {
 		s.traceRoutes()
 	}
-	s.handle(Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true},
-		func(w http.ResponseWriter, r *http.Request) error {
-			w.Header().Set("Access-Control-Allow-Origin", "*")
-			httpx.WriteJSON(w, http.StatusOK, s.OpenAPI())
-			return nil
+	route(s, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true, CORS: true},
+		func(context.Context, *auth.Actor, *http.Request, NoBody) (map[string]any, error) {
+			return s.OpenAPI(), nil
 		})
 	return s
 }
@@ -65,6 +64,9 @@ func (s *Server) Routes() []Route { return s.routes }
 func (s *Server) handle(rt Route, h HandlerFunc) {
 	s.routes = append(s.routes, rt)
 	s.mux.HandleFunc(rt.Method+" "+rt.Path, func(w http.ResponseWriter, r *http.Request) {
+		if rt.CORS {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
 		if !rt.Public && httpx.Actor(r) == nil {
 			httpx.WriteProblem(w, r, errUnauthenticated)
 			return
@@ -81,6 +83,9 @@ var errUnauthenticated = auth.Authorize(nil, auth.ActOwnAccount, auth.Resource{}
 type Items[T any] struct {
 	Items []T `json:"items"`
 }
+
+// itemsOf wraps a service's list answer.
+func itemsOf[T any](list []T, err error) (Items[T], error) { return items(list), err }
 
 func items[T any](list []T) Items[T] {
 	if list == nil {

@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
 	"agtrace/internal/platform"
 	"agtrace/internal/trace"
@@ -12,11 +14,15 @@ import (
 
 type aliasRequest struct {
 	Scheme string `json:"scheme" doc:"ear_tag | quarantine_cert | gs1 | provincial"`
-	Value  string `json:"value"`
+	Value  string `json:"value" validate:"required"`
 }
 
 type rejectRequest struct {
-	Reason string `json:"reason"`
+	Reason string `json:"reason" validate:"required"`
+}
+
+type withdrawRequest struct {
+	Reason string `json:"reason" validate:"required"`
 }
 
 // writeDoc sends a rendered document inline.
@@ -45,94 +51,39 @@ func queryInt(r *http.Request, name string) (int, error) {
 
 func (s *Server) traceRoutes() {
 	t := s.svc.Trace
-	s.handle(Route{Method: "GET", Path: "/api/v1/products", Summary: "The product catalogue: units and extension-field schema per product", Tag: "trace",
-		Public: true, Response: Items[trace.Product]{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			list, err := t.Products(r.Context())
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, items(list))
-			return nil
+	route(s, Route{Method: "GET", Path: "/api/v1/products", Summary: "The product catalogue: units and extension-field schema per product", Tag: "trace", Public: true},
+		func(ctx context.Context, _ *auth.Actor, _ *http.Request, _ NoBody) (Items[trace.Product], error) {
+			return itemsOf(t.Products(ctx))
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/product-categories", Summary: "The catalogue's category tree", Tag: "trace", Public: true,
-		Response: Items[trace.Category]{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			list, err := t.Categories(r.Context())
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, items(list))
-			return nil
+	route(s, Route{Method: "GET", Path: "/api/v1/product-categories", Summary: "The catalogue's category tree", Tag: "trace", Public: true},
+		func(ctx context.Context, _ *auth.Actor, _ *http.Request, _ NoBody) (Items[trace.Category], error) {
+			return itemsOf(t.Categories(ctx))
 		})
 
-	s.handle(Route{Method: "POST", Path: "/api/v1/batches", Summary: "Record a batch and issue its production trace code", Tag: "trace",
-		Request: trace.NewBatch{}, Response: trace.Batch{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			var in trace.NewBatch
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			b, err := t.CreateBatch(r.Context(), httpx.Actor(r), in)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusCreated, b)
-			return nil
+	route(s, Route{Method: "POST", Path: "/api/v1/batches", Summary: "Record a batch and issue its production trace code", Tag: "trace", Status: 201},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.NewBatch) (trace.Batch, error) {
+			return t.CreateBatch(ctx, a, in)
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/batches", Summary: "Your operator's codes, or the codes held in your jurisdiction (newest first)", Tag: "trace",
-		Response: Items[trace.BatchSummary]{}, Query: []Param{{Name: "q", Description: "code prefix, product name or origin"},
+	route(s, Route{Method: "GET", Path: "/api/v1/batches", Summary: "Your operator's codes, or the codes held in your jurisdiction (newest first)", Tag: "trace",
+		Query: []Param{{Name: "q", Description: "code prefix, product name or origin"},
 			{Name: "status", Description: "in_stock | depleted | pending"}, {Name: "region", Description: "officials: a sub-region"}, {Name: "limit"}, {Name: "offset"}}},
-		func(w http.ResponseWriter, r *http.Request) error {
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[trace.BatchSummary], error) {
 			q := r.URL.Query()
 			limit, err := queryInt(r, "limit")
 			if err != nil {
-				return err
+				return Items[trace.BatchSummary]{}, err
 			}
 			offset, err := queryInt(r, "offset")
 			if err != nil {
-				return err
+				return Items[trace.BatchSummary]{}, err
 			}
-			list, err := t.ListBatches(r.Context(), httpx.Actor(r), trace.BatchFilter{Q: q.Get("q"), Status: q.Get("status"), Region: q.Get("region"),
-				Limit: limit, Offset: offset})
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, items(list))
-			return nil
+			return itemsOf(t.ListBatches(ctx, a, trace.BatchFilter{Q: q.Get("q"), Status: q.Get("status"), Region: q.Get("region"),
+				Limit: limit, Offset: offset}))
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/batches/{code}", Summary: "A code with its stock, inputs, aliases, certificates and corrections", Tag: "trace",
-		Response: trace.Batch{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			code, err := pathCode(r)
-			if err != nil {
-				return err
-			}
-			b, err := t.GetBatch(r.Context(), httpx.Actor(r), code)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, b)
-			return nil
-		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/batches/{code}/corrections", Summary: "Correct a production batch: a new version with a reason (the old one stays)",
-		Tag: "trace", Request: trace.CorrectionInput{}, Response: trace.Batch{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			code, err := pathCode(r)
-			if err != nil {
-				return err
-			}
-			var in trace.CorrectionInput
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			b, err := t.Correct(r.Context(), httpx.Actor(r), code, in)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusCreated, b)
-			return nil
-		})
+	route(s, Route{Method: "GET", Path: "/api/v1/batches/{code}", Summary: "A code with its stock, inputs, aliases, certificates and corrections", Tag: "trace"},
+		byCode(t.GetBatch))
+	route(s, Route{Method: "POST", Path: "/api/v1/batches/{code}/corrections", Summary: "Correct a production batch: a new version with a reason (the old one stays)", Tag: "trace", Status: 201},
+		withCode(t.Correct))
 	for _, f := range []string{"pdf", "png", "svg"} {
 		produces := map[string]string{"pdf": "application/pdf", "png": "image/png", "svg": "image/svg+xml"}[f]
 		summary := map[string]string{"pdf": "Trace labels (PDF) for thermal printers or A4 sheets; logged in the print log",
@@ -144,7 +95,7 @@ func (s *Server) traceRoutes() {
 		case "png":
 			params = []Param{{Name: "px", Description: "image size in pixels, 100–4000 (default 512)"}}
 		}
-		s.handle(Route{Method: "GET", Path: "/api/v1/batches/{code}/label." + f, Summary: summary, Tag: "trace", Produces: produces, Query: params},
+		raw(s, Route{Method: "GET", Path: "/api/v1/batches/{code}/label." + f, Summary: summary, Tag: "trace", Produces: produces, Query: params},
 			func(w http.ResponseWriter, r *http.Request) error {
 				code, err := pathCode(r)
 				if err != nil {
@@ -166,7 +117,7 @@ func (s *Server) traceRoutes() {
 				return nil
 			})
 	}
-	s.handle(Route{Method: "GET", Path: "/api/v1/batches/{code}/trace-certificate.pdf", Summary: "Trace certificate (追溯凭证) for goods that cannot carry a label; logged",
+	raw(s, Route{Method: "GET", Path: "/api/v1/batches/{code}/trace-certificate.pdf", Summary: "Trace certificate (追溯凭证) for goods that cannot carry a label; logged",
 		Tag: "trace", Produces: "application/pdf", Query: []Param{{Name: "quantity", Description: "production codes: quantity covered (default: the stock)"}}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			code, err := pathCode(r)
@@ -184,38 +135,13 @@ func (s *Server) traceRoutes() {
 			writeDoc(w, d)
 			return nil
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/batches/{code}/prints", Summary: "The print log of a code", Tag: "trace", Response: Items[trace.PrintEntry]{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			code, err := pathCode(r)
-			if err != nil {
-				return err
-			}
-			list, err := t.PrintLog(r.Context(), httpx.Actor(r), code)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, items(list))
-			return nil
-		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/batches/{code}/certificates", Summary: "Issue a compliance certificate (承诺达标合格证) bound to a batch",
-		Tag: "trace", Request: trace.CertificateInput{}, Response: trace.Certificate{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			code, err := pathCode(r)
-			if err != nil {
-				return err
-			}
-			var in trace.CertificateInput
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			c, err := t.IssueCertificate(r.Context(), httpx.Actor(r), code, in)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusCreated, c)
-			return nil
-		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/certificates/{number}/certificate.pdf", Summary: "A compliance certificate as PDF; logged", Tag: "trace",
+	route(s, Route{Method: "GET", Path: "/api/v1/batches/{code}/prints", Summary: "The print log of a code", Tag: "trace"},
+		byCode(func(ctx context.Context, a *auth.Actor, code string) (Items[trace.PrintEntry], error) {
+			return itemsOf(t.PrintLog(ctx, a, code))
+		}))
+	route(s, Route{Method: "POST", Path: "/api/v1/batches/{code}/certificates", Summary: "Issue a compliance certificate (承诺达标合格证) bound to a batch", Tag: "trace", Status: 201},
+		withCode(t.IssueCertificate))
+	raw(s, Route{Method: "GET", Path: "/api/v1/certificates/{number}/certificate.pdf", Summary: "A compliance certificate as PDF; logged", Tag: "trace",
 		Produces: "application/pdf", Query: []Param{{Name: "size", Description: "A6 (default) | 100x75"}}},
 		func(w http.ResponseWriter, r *http.Request) error {
 			d, err := t.CertificatePDF(r.Context(), httpx.Actor(r), r.PathValue("number"), r.URL.Query().Get("size"))
@@ -225,167 +151,54 @@ func (s *Server) traceRoutes() {
 			writeDoc(w, d)
 			return nil
 		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/batches/{code}/split", Summary: "Split a code into parts, each a new production code", Tag: "trace",
-		Request: trace.SplitInput{}, Response: trace.TransformResult{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			code, err := pathCode(r)
-			if err != nil {
-				return err
-			}
-			var in trace.SplitInput
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			res, err := t.Split(r.Context(), httpx.Actor(r), code, in)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusCreated, res)
-			return nil
+	route(s, Route{Method: "POST", Path: "/api/v1/batches/{code}/split", Summary: "Split a code into parts, each a new production code", Tag: "trace", Status: 201},
+		withCode(t.Split))
+	route(s, Route{Method: "POST", Path: "/api/v1/batches/{code}/aliases", Summary: "Attach an ear tag, quarantine certificate no., GS1 GTIN+lot or provincial code", Tag: "trace", Status: 201},
+		withCode(func(ctx context.Context, a *auth.Actor, code string, in aliasRequest) (trace.Alias, error) {
+			return t.AddAlias(ctx, a, code, in.Scheme, in.Value)
+		}))
+	route(s, Route{Method: "POST", Path: "/api/v1/merges", Summary: "Merge lots into one new production code (blending, pooling)", Tag: "trace", Status: 201},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.MergeInput) (trace.TransformResult, error) {
+			return t.Merge(ctx, a, in)
 		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/batches/{code}/aliases", Summary: "Attach an ear tag, quarantine certificate no., GS1 GTIN+lot or provincial code",
-		Tag: "trace", Request: aliasRequest{}, Response: trace.Alias{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			code, err := pathCode(r)
-			if err != nil {
-				return err
-			}
-			var in aliasRequest
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			a, err := t.AddAlias(r.Context(), httpx.Actor(r), code, in.Scheme, in.Value)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusCreated, a)
-			return nil
-		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/merges", Summary: "Merge lots into one new production code (blending, pooling)", Tag: "trace",
-		Request: trace.MergeInput{}, Response: trace.TransformResult{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			var in trace.MergeInput
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			res, err := t.Merge(r.Context(), httpx.Actor(r), in)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusCreated, res)
-			return nil
-		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/transformations", Summary: "Transform inputs into outputs (slaughter, cutting, processing)", Tag: "trace",
-		Request: trace.TransformInput{}, Response: trace.TransformResult{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			var in trace.TransformInput
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			res, err := t.Transform(r.Context(), httpx.Actor(r), in)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusCreated, res)
-			return nil
+	route(s, Route{Method: "POST", Path: "/api/v1/transformations", Summary: "Transform inputs into outputs (slaughter, cutting, processing)", Tag: "trace", Status: 201},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.TransformInput) (trace.TransformResult, error) {
+			return t.Transform(ctx, a, in)
 		})
 
-	s.handle(Route{Method: "POST", Path: "/api/v1/transfers", Summary: "Sell: to a registered operator (circulation code, pending) or into a market (market-entry code, issued)",
-		Tag: "trace", Request: trace.SaleInput{}, Response: trace.Transfer{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			var in trace.SaleInput
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			tr, err := t.Sell(r.Context(), httpx.Actor(r), in)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusCreated, tr)
-			return nil
+	route(s, Route{Method: "POST", Path: "/api/v1/transfers", Summary: "Sell: to a registered operator (circulation code, pending) or into a market (market-entry code, issued)", Tag: "trace", Status: 201},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.SaleInput) (trace.Transfer, error) {
+			return t.Sell(ctx, a, in)
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/transfers", Summary: "Sales: your incoming / outgoing ones, your market's entries, or those in your jurisdiction",
-		Tag: "trace", Response: Items[trace.Transfer]{}, Query: []Param{{Name: "direction", Description: "incoming | outgoing"},
+	route(s, Route{Method: "GET", Path: "/api/v1/transfers", Summary: "Sales: your incoming / outgoing ones, your market's entries, or those in your jurisdiction",
+		Tag: "trace", Query: []Param{{Name: "direction", Description: "incoming | outgoing"},
 			{Name: "status", Description: "pending | confirmed | rejected | issued | accepted"}, {Name: "limit"}}},
-		func(w http.ResponseWriter, r *http.Request) error {
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[trace.Transfer], error) {
 			q := r.URL.Query()
 			limit, err := queryInt(r, "limit")
 			if err != nil {
-				return err
+				return Items[trace.Transfer]{}, err
 			}
-			list, err := t.ListTransfers(r.Context(), httpx.Actor(r), trace.TransferFilter{Direction: q.Get("direction"), Status: q.Get("status"), Limit: limit})
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, items(list))
-			return nil
+			return itemsOf(t.ListTransfers(ctx, a, trace.TransferFilter{Direction: q.Get("direction"), Status: q.Get("status"), Limit: limit}))
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/transfers/{code}", Summary: "One sale", Tag: "trace", Response: trace.Transfer{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			code, err := pathCode(r)
-			if err != nil {
-				return err
-			}
-			tr, err := t.GetTransfer(r.Context(), httpx.Actor(r), code)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, tr)
-			return nil
-		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/transfers/{code}/confirm", Summary: "The buyer confirms receipt (a quantity difference is recorded and flagged)",
-		Tag: "trace", Request: trace.ConfirmInput{}, Response: trace.Transfer{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			code, err := pathCode(r)
-			if err != nil {
-				return err
-			}
-			var in trace.ConfirmInput
-			if r.ContentLength != 0 {
-				if err := httpx.DecodeJSON(w, r, &in); err != nil {
-					return err
-				}
-			}
-			tr, err := t.Confirm(r.Context(), httpx.Actor(r), code, in)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, tr)
-			return nil
-		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/transfers/{code}/reject", Summary: "The buyer rejects a transfer with a reason (stock returns to the seller)",
-		Tag: "trace", Request: rejectRequest{}, Response: trace.Transfer{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			code, err := pathCode(r)
-			if err != nil {
-				return err
-			}
-			var in rejectRequest
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			tr, err := t.Reject(r.Context(), httpx.Actor(r), code, in.Reason)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, tr)
-			return nil
-		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/transfers/{code}/accept", Summary: "A market clerk accepts a market-entry code (end of the chain)",
-		Tag: "trace", Response: trace.Transfer{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			code, err := pathCode(r)
-			if err != nil {
-				return err
-			}
-			tr, err := t.Accept(r.Context(), httpx.Actor(r), code)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, tr)
-			return nil
-		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/transfers/{code}/certificate.pdf", Summary: "The market-entry certificate (入市追溯凭证) of a market-entry code; logged",
+	route(s, Route{Method: "GET", Path: "/api/v1/transfers/{code}", Summary: "One sale", Tag: "trace"},
+		byCode(t.GetTransfer))
+	route(s, Route{Method: "POST", Path: "/api/v1/transfers/{code}/confirm", Summary: "The buyer confirms receipt of received_quantity (> 0; nothing received is a rejection); a difference from the shipped quantity is recorded and flagged",
+		Tag: "trace"},
+		withCode(func(ctx context.Context, a *auth.Actor, code string, in trace.ConfirmInput) (trace.Transfer, error) {
+			return t.Confirm(ctx, a, code, in)
+		}))
+	route(s, Route{Method: "POST", Path: "/api/v1/transfers/{code}/reject", Summary: "The buyer rejects a transfer with a reason (stock returns to the seller)", Tag: "trace"},
+		withCode(func(ctx context.Context, a *auth.Actor, code string, in rejectRequest) (trace.Transfer, error) {
+			return t.Reject(ctx, a, code, in.Reason)
+		}))
+	route(s, Route{Method: "POST", Path: "/api/v1/transfers/{code}/withdraw", Summary: "The seller withdraws a pending sale with a reason (stock returns; the buyer can no longer confirm: 409)", Tag: "trace"},
+		withCode(func(ctx context.Context, a *auth.Actor, code string, in withdrawRequest) (trace.Transfer, error) {
+			return t.WithdrawTransfer(ctx, a, code, in.Reason)
+		}))
+	route(s, Route{Method: "POST", Path: "/api/v1/transfers/{code}/accept", Summary: "A market clerk accepts a market-entry code (end of the chain)", Tag: "trace"},
+		byCode(t.Accept))
+	raw(s, Route{Method: "GET", Path: "/api/v1/transfers/{code}/certificate.pdf", Summary: "The market-entry certificate (入市追溯凭证) of a market-entry code; logged",
 		Tag: "trace", Produces: "application/pdf"},
 		func(w http.ResponseWriter, r *http.Request) error {
 			code, err := pathCode(r)
@@ -399,61 +212,60 @@ func (s *Server) traceRoutes() {
 			writeDoc(w, d)
 			return nil
 		})
-	s.handle(Route{Method: "POST", Path: "/api/v1/smallholder-purchases", Summary: "Record goods from an unregistered smallholder under a temporary operator code",
-		Tag: "trace", Request: trace.SmallholderPurchase{}, Response: trace.PurchaseResult{}, Status: 201},
-		func(w http.ResponseWriter, r *http.Request) error {
-			var in trace.SmallholderPurchase
-			if err := httpx.DecodeJSON(w, r, &in); err != nil {
-				return err
-			}
-			res, err := t.RecordSmallholder(r.Context(), httpx.Actor(r), in)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusCreated, res)
-			return nil
+	route(s, Route{Method: "POST", Path: "/api/v1/smallholder-purchases", Summary: "Record goods from an unregistered smallholder under a temporary operator code", Tag: "trace", Status: 201},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.SmallholderPurchase) (trace.PurchaseResult, error) {
+			return t.RecordSmallholder(ctx, a, in)
 		})
 
-	s.handle(Route{Method: "GET", Path: "/api/v1/trace/{code...}", Summary: "The trace graph of any code or alias: ancestors (up), descendants (down) or both",
-		Tag: "trace", Response: trace.Graph{}, Query: []Param{{Name: "direction", Description: "up | down | both (default)"},
+	route(s, Route{Method: "GET", Path: "/api/v1/trace/{code...}", Summary: "The trace graph of any code or alias: ancestors (up), descendants (down) or both",
+		Tag: "trace", Query: []Param{{Name: "direction", Description: "up | down | both (default)"},
 			{Name: "depth", Description: "1–1000 (default 100)"}}},
-		func(w http.ResponseWriter, r *http.Request) error {
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (trace.Graph, error) {
 			depth, err := queryInt(r, "depth")
 			if err != nil {
-				return err
+				return trace.Graph{}, err
 			}
-			g, err := t.Trace(r.Context(), httpx.Actor(r), r.PathValue("code"), r.URL.Query().Get("direction"), depth)
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, g)
-			return nil
+			return t.Trace(ctx, a, r.PathValue("code"), r.URL.Query().Get("direction"), depth)
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/findings", Summary: "What the records reveal in a jurisdiction (art. 17): unconfirmed transfers, over-shipments, quantity mismatches, safety-interval overrides, backward timelines",
-		Tag: "trace", Response: Items[trace.Finding]{}, Query: []Param{{Name: "region", Description: "default: your jurisdiction"},
+	route(s, Route{Method: "GET", Path: "/api/v1/findings", Summary: "What the records reveal in a jurisdiction (art. 17): unconfirmed transfers, over-shipments, quantity mismatches, safety-interval overrides, backward timelines",
+		Tag: "trace", Query: []Param{{Name: "region", Description: "default: your jurisdiction"},
 			{Name: "kind", Description: strings.Join(trace.FindingKinds, " | ")}, {Name: "limit"}}},
-		func(w http.ResponseWriter, r *http.Request) error {
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[trace.Finding], error) {
 			q := r.URL.Query()
 			limit, err := queryInt(r, "limit")
 			if err != nil {
-				return err
+				return Items[trace.Finding]{}, err
 			}
-			list, err := t.Findings(r.Context(), httpx.Actor(r), trace.FindingFilter{Region: q.Get("region"), Kind: q.Get("kind"), Limit: limit})
-			if err != nil {
-				return err
-			}
-			httpx.WriteJSON(w, http.StatusOK, items(list))
-			return nil
+			return itemsOf(t.Findings(ctx, a, trace.FindingFilter{Region: q.Get("region"), Kind: q.Get("kind"), Limit: limit}))
 		})
-	s.handle(Route{Method: "GET", Path: "/api/v1/public/trace/{code}", Summary: "What the public scan page shows (no personal data)", Tag: "public",
-		Public: true, Response: trace.PublicTrace{}},
-		func(w http.ResponseWriter, r *http.Request) error {
-			p, err := t.Public(r.Context(), r.PathValue("code"))
-			if err != nil {
-				return err
-			}
-			w.Header().Set("Access-Control-Allow-Origin", "*")
-			httpx.WriteJSON(w, http.StatusOK, p)
-			return nil
+	route(s, Route{Method: "GET", Path: "/api/v1/public/trace/{code}", Summary: "What the public scan page shows (no personal data)", Tag: "public", Public: true, CORS: true},
+		func(ctx context.Context, _ *auth.Actor, r *http.Request, _ NoBody) (trace.PublicTrace, error) {
+			return t.Public(ctx, r.PathValue("code"))
 		})
+}
+
+// byCode adapts a service method keyed by the {code} path value (a trace
+// code; a wrong check digit is 400) to a route without a request body.
+func byCode[Out any](fn func(ctx context.Context, a *auth.Actor, code string) (Out, error)) func(context.Context, *auth.Actor, *http.Request, NoBody) (Out, error) {
+	return func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Out, error) {
+		code, err := pathCode(r)
+		if err != nil {
+			var zero Out
+			return zero, err
+		}
+		return fn(ctx, a, code)
+	}
+}
+
+// withCode adapts a service method keyed by the {code} path value that takes
+// the request body.
+func withCode[In, Out any](fn func(ctx context.Context, a *auth.Actor, code string, in In) (Out, error)) func(context.Context, *auth.Actor, *http.Request, In) (Out, error) {
+	return func(ctx context.Context, a *auth.Actor, r *http.Request, in In) (Out, error) {
+		code, err := pathCode(r)
+		if err != nil {
+			var zero Out
+			return zero, err
+		}
+		return fn(ctx, a, code, in)
+	}
 }

@@ -32,6 +32,9 @@ type Config struct {
 	PublicURL string // base URL printed in QR codes; default http://<addr>
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (nil: none).
 	TrustedProxies *httpx.TrustedProxies
+	// MetricsToken, when set, is the bearer token /metrics requires; when
+	// empty, /metrics answers only direct loopback peers.
+	MetricsToken string
 	// SeedProvinces limits region seeding (tests); empty = the whole country.
 	SeedProvinces []string
 	// DocumentsDir holds uploaded proof documents (content-addressed); default <DataDir>/documents.
@@ -120,6 +123,7 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 		Cipher:   cipher,
 		Signer:   signer,
 	}
+	a.Auth.SetDeviceKey(key)
 	docs := cfg.DocumentsDir
 	if docs == "" {
 		docs = filepath.Join(cfg.DataDir, "documents")
@@ -141,14 +145,31 @@ func (a *App) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := a.DB.SQL().PingContext(ctx); err != nil {
-		return fmt.Errorf("database unreachable: %w", err)
+		return &NotReady{Reason: "database unreachable", Err: err}
 	}
 	_, pending, err := a.DB.MigrationStatus(ctx)
 	if err != nil {
-		return err
+		return &NotReady{Reason: "database unreachable", Err: err}
 	}
 	if pending {
-		return errors.New("migrations pending; run agtrace migrate")
+		return &NotReady{Reason: "migrations pending; run agtrace migrate"}
 	}
 	return nil
 }
+
+// NotReady says why the instance cannot serve. Reason is safe to show to
+// anyone (no user, host or database names); Err, the driver's own words,
+// goes to the log only.
+type NotReady struct {
+	Reason string
+	Err    error
+}
+
+func (e *NotReady) Error() string {
+	if e.Err != nil {
+		return e.Reason + ": " + e.Err.Error()
+	}
+	return e.Reason
+}
+
+func (e *NotReady) Unwrap() error { return e.Err }

@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,7 +40,14 @@ func (a *App) Handler() (http.Handler, error) {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.Ready(r.Context()); err != nil {
-			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+			reason := "not ready"
+			var nr *NotReady
+			if errors.As(err, &nr) {
+				reason = nr.Reason
+			}
+			slog.Warn("not ready", "err", err)
+			w.Header().Set("Retry-After", strconv.Itoa(httpx.RetryAfterSeconds))
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": reason})
 			return
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "dialect": string(a.DB.Dialect())})
@@ -47,7 +57,7 @@ func (a *App) Handler() (http.Handler, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.DB.SQL(), "agtrace"))
 	m := newMetrics(reg)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", metricsGuard(a.Config.MetricsToken, a.Config.TrustedProxies, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 
 	var h http.Handler = m.wrap(mux)
 	h = rateLimitPublic(a.Config.TrustedProxies, h)
@@ -87,7 +97,11 @@ func (m *metrics) wrap(mux *http.ServeMux) http.Handler {
 		start := time.Now()
 		mux.ServeHTTP(sw, r)
 		m.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
-		m.requests.WithLabelValues(pattern, http.StatusText(sw.status)).Inc()
+		code := http.StatusText(sw.status)
+		if sw.status == httpx.StatusClientClosed {
+			code = "Client Closed Request"
+		}
+		m.requests.WithLabelValues(pattern, code).Inc()
 	})
 }
 
@@ -217,4 +231,26 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// metricsGuard keeps /metrics from the public: with a token, only requests
+// bearing it are answered; without one, only direct loopback peers (a
+// Prometheus agent on the same host) — a request relayed by a trusted proxy
+// on loopback is not direct and is refused.
+func metricsGuard(token string, proxies *httpx.TrustedProxies, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1 {
+				next.ServeHTTP(w, r)
+				return
+			}
+		} else if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() && !proxies.Trusts(ip.Unmap()) {
+				next.ServeHTTP(w, r)
+				return
+			}
+		}
+		httpx.WriteProblem(w, r, platform.NotFound("未找到", "not found"))
+	})
 }

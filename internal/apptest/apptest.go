@@ -1,6 +1,7 @@
 // Package apptest starts real agtrace instances for tests: on SQLite in a
-// temporary directory and, when AGTRACE_TEST_POSTGRES is set, on a fresh
-// PostgreSQL database that is dropped afterwards. Nothing is mocked.
+// temporary directory and, when a PostgreSQL server is available (see
+// PostgresURL), on a fresh PostgreSQL database that is dropped afterwards.
+// Nothing is mocked.
 package apptest
 
 import (
@@ -19,7 +20,9 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // "pgx" driver for creating/dropping test databases
 
@@ -29,10 +32,61 @@ import (
 // PilotProvinces are seeded in tests (the whole country is seeded in production).
 var PilotProvinces = []string{"37", "44", "51"}
 
+// DefaultPostgresURL is where tests look for PostgreSQL when
+// AGTRACE_TEST_POSTGRES is unset (the local server CI and developers run).
+const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+var (
+	pgOnce   sync.Once
+	pgURL    string
+	pgReason string // why PostgreSQL tests are skipped, when pgURL is ""
+)
+
+// PostgresURL returns the server tests create their PostgreSQL databases on,
+// or "" when PostgreSQL tests are skipped:
+//   - AGTRACE_TEST_POSTGRES=off disables them;
+//   - AGTRACE_TEST_POSTGRES=<url> uses that server (a failure to reach it is
+//     then a test failure, not a skip);
+//   - unset: DefaultPostgresURL is probed once per process (short timeout)
+//     and used if it answers.
+func PostgresURL() string {
+	pgOnce.Do(func() {
+		pgURL, pgReason = resolvePostgres(os.Getenv("AGTRACE_TEST_POSTGRES"), probePostgres)
+	})
+	return pgURL
+}
+
+// resolvePostgres decides PostgresURL from the variable's value; probe is
+// called (at most once) only when the variable is unset.
+func resolvePostgres(env string, probe func(url string) error) (url, skipReason string) {
+	switch v := strings.TrimSpace(env); {
+	case strings.EqualFold(v, "off"):
+		return "", "PostgreSQL tests disabled by AGTRACE_TEST_POSTGRES=off"
+	case v != "":
+		return v, ""
+	}
+	if err := probe(DefaultPostgresURL); err != nil {
+		return "", fmt.Sprintf("PostgreSQL tests skipped: no server answers on %s (%s); start one or set AGTRACE_TEST_POSTGRES=<url>",
+			DefaultPostgresURL, strings.SplitN(err.Error(), "\n", 2)[0])
+	}
+	return DefaultPostgresURL, ""
+}
+
+func probePostgres(u string) error {
+	db, err := sql.Open("pgx", u)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return db.PingContext(ctx)
+}
+
 // Engines lists the engines to run against: "sqlite" always, "postgres" when
-// AGTRACE_TEST_POSTGRES points at a server.
+// PostgresURL finds a server.
 func Engines() []string {
-	if os.Getenv("AGTRACE_TEST_POSTGRES") != "" {
+	if PostgresURL() != "" {
 		return []string{"sqlite", "postgres"}
 	}
 	return []string{"sqlite"}
@@ -43,9 +97,9 @@ var skipNoted bool
 // ForEachEngine runs fn as a subtest per engine, each with a fresh app.
 func ForEachEngine(t *testing.T, fn func(t *testing.T, a *app.App)) {
 	t.Helper()
-	if os.Getenv("AGTRACE_TEST_POSTGRES") == "" && !skipNoted {
+	if PostgresURL() == "" && !skipNoted {
 		skipNoted = true
-		t.Log("PostgreSQL tests skipped: set AGTRACE_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable to run them")
+		t.Log(pgReason)
 	}
 	for _, e := range Engines() {
 		t.Run(e, func(t *testing.T) { fn(t, NewApp(t, e)) })
@@ -67,13 +121,13 @@ func NewApp(t testing.TB, engine string) *app.App {
 	return a
 }
 
-// FreshPostgres creates an empty database on the AGTRACE_TEST_POSTGRES server
-// and drops it when the test ends. It returns the new database's URL.
+// FreshPostgres creates an empty database on the PostgresURL server and
+// drops it when the test ends. It returns the new database's URL.
 func FreshPostgres(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("AGTRACE_TEST_POSTGRES")
+	base := PostgresURL()
 	if base == "" {
-		t.Skip("PostgreSQL tests skipped: set AGTRACE_TEST_POSTGRES to run them")
+		t.Skip(pgReason)
 	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {

@@ -48,7 +48,7 @@ func ReviewerFor(t testing.TB, a *app.App, county string) auth.User {
 			return u
 		}
 	}
-	u, err := a.Auth.CreateUser(ctx, nil, auth.NewUser{Username: "reviewer-" + county, Password: OperatorPassword,
+	u, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "reviewer-" + county, Password: OperatorPassword,
 		Name: county + "审核员", Role: string(auth.RoleReviewer), RegionCode: county})
 	if err != nil {
 		t.Fatalf("create reviewer for %s: %v", county, err)

@@ -14,19 +14,17 @@ var AgencyKinds = []string{"agriculture_department", "supervision_station", "tes
 // Agency is an organisation users belong to.
 type Agency struct {
 	ID         int64     `json:"id"`
-	Name       string    `json:"name"`
+	Name       string    `json:"name" validate:"required"`
 	Kind       string    `json:"kind"`
-	RegionCode string    `json:"region_code"`
+	RegionCode string    `json:"region_code" validate:"required"`
 	CreatedAt  time.Time `json:"created_at"`
 }
 
-// CreateAgency adds an organisation (admin, or the system when actor is nil).
+// CreateAgency adds an organisation (admins, or System() for the demo).
 // An agency with the same name in the same region is returned unchanged (idempotent).
 func (s *Service) CreateAgency(ctx context.Context, actor *Actor, a Agency) (Agency, error) {
-	if actor != nil {
-		if err := Authorize(actor, ActAgencyManage, Resource{Region: a.RegionCode}); err != nil {
-			return Agency{}, err
-		}
+	if err := Authorize(actor, ActAgencyManage, Resource{Region: a.RegionCode}); err != nil {
+		return Agency{}, err
 	}
 	var v platform.Validator
 	v.Require("name", a.Name)
@@ -61,10 +59,14 @@ func (s *Service) CreateAgency(ctx context.Context, actor *Actor, a Agency) (Age
 
 // ListAgencies lists organisations in a region subtree.
 func (s *Service) ListAgencies(ctx context.Context, actor *Actor, region string) ([]Agency, error) {
-	if err := Authorize(actor, ActAgencyManage, Resource{}); err != nil {
+	sc := ListScope(actor, ActAgencyManage)
+	if err := sc.Err(actor, ActAgencyManage); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, name, kind, region_code, created_at FROM agencies WHERE region_code LIKE $1 ORDER BY region_code, id`, RegionPrefix(region)+"%")
+	w := NewWhere()
+	w.Scope(sc, Columns{Region: []string{"region_code"}})
+	w.Region("region_code", region)
+	rows, err := s.db.Query(ctx, `SELECT id, name, kind, region_code, created_at FROM agencies`+w.SQL()+` ORDER BY region_code, id`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,16 +107,18 @@ type AuditFilter struct {
 
 // ListAudit returns audit entries newest first (admins only).
 func (s *Service) ListAudit(ctx context.Context, actor *Actor, f AuditFilter) ([]AuditEntry, error) {
-	if err := Authorize(actor, ActAuditRead, Resource{}); err != nil {
+	sc := ListScope(actor, ActAuditRead)
+	if err := sc.Err(actor, ActAuditRead); err != nil {
 		return nil, err
 	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
+	w := NewWhere(likePrefix(f.Action), f.ResourceType, f.ResourceID, f.Actor, f.BeforeID, f.Limit)
+	w.Scope(sc, Columns{}) // audit entries belong to no region: only an all-reaching scope sees them
 	rows, err := s.db.Query(ctx, `SELECT id, at, COALESCE(actor_id, 0), actor_name, addr, action, resource_type, resource_id, detail
 		FROM audit_log WHERE ($1 = '' OR action LIKE $1) AND ($2 = '' OR resource_type = $2) AND ($3 = '' OR resource_id = $3)
-		AND ($4 = '' OR actor_name = $4) AND ($5 = 0 OR id < $5) ORDER BY id DESC LIMIT $6`,
-		likePrefix(f.Action), f.ResourceType, f.ResourceID, f.Actor, f.BeforeID, f.Limit)
+		AND ($4 = '' OR actor_name = $4) AND ($5 = 0 OR id < $5)`+w.And()+` ORDER BY id DESC LIMIT $6`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}

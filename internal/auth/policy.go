@@ -25,9 +25,27 @@ const (
 	RoleStaff       Role = "staff"
 	RoleMarket      Role = "market"
 	RoleIntegration Role = "integration"
+	// RoleSystem is the platform itself (the CLI, the demo loader): never an
+	// account, so it cannot log in; allowed every action of the policy table.
+	RoleSystem Role = "system"
 )
 
-// Roles lists every role in display order.
+// SystemName is how the system actor appears in the audit log.
+const SystemName = "system"
+
+// System returns the actor for work the platform does itself (CLI commands,
+// the demo loader). Services treat a nil actor as unauthenticated (401).
+func System() *Actor {
+	return &Actor{Username: SystemName, Name: "系统", Role: RoleSystem, Region: "000000"}
+}
+
+// SystemOrigin is the audit origin of the system actor's writes; via says
+// what ran them ("cli", "demo").
+func SystemOrigin(via string) platform.Origin {
+	return platform.Origin{Username: SystemName, Addr: via}
+}
+
+// Roles lists every role an account may have, in display order (not RoleSystem).
 var Roles = []Role{RoleAdmin, RoleReviewer, RoleSupervisor, RoleTownship, RoleInspector, RoleTester,
 	RoleEnforcer, RoleAnalyst, RoleOperator, RoleStaff, RoleMarket, RoleIntegration}
 
@@ -44,6 +62,7 @@ const (
 	ActCalendarEdit Action = "calendar.edit"
 	ActAuditRead    Action = "audit.read"
 	ActTokenManage  Action = "token.manage"
+	ActTokenSelf    Action = "token.self" // an integration account lists / revokes its own tokens
 	ActRegionRead   Action = "region.read"
 	ActOwnAccount   Action = "account.self"
 	// operators
@@ -169,8 +188,19 @@ var policy = map[Role]map[Action]grant{
 	},
 	RoleIntegration: {
 		ActRegionRead: {}, ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion},
-		ActTraceRead: {scope: scopeRegion},
+		ActTraceRead: {scope: scopeRegion}, ActTokenSelf: {scope: scopeSelf},
 	},
+}
+
+func init() {
+	// the system actor may take every action the table knows, everywhere
+	all := map[Action]grant{}
+	for _, acts := range policy {
+		for act := range acts {
+			all[act] = grant{scope: scopeAll}
+		}
+	}
+	policy[RoleSystem] = all
 }
 
 // readActions answer 404 instead of 403 outside the actor's reach, so that the

@@ -9,7 +9,7 @@ import (
 // allActions lists every action the platform knows, so that a new action
 // without an expectation below fails the test.
 var allActions = []Action{
-	ActUserManage, ActAgencyManage, ActCalendarEdit, ActAuditRead, ActTokenManage, ActRegionRead, ActOwnAccount,
+	ActUserManage, ActAgencyManage, ActCalendarEdit, ActAuditRead, ActTokenManage, ActTokenSelf, ActRegionRead, ActOwnAccount,
 	ActOperatorRead, ActOperatorEdit, ActOperatorReview, ActOperatorSuspend, ActOperatorExport, ActStaffManage,
 	ActDocumentRead, ActRosterWrite, ActRosterRead, ActAgreementIssue, ActAgreementSign, ActAgreementRead,
 	ActBatchWrite, ActBatchRead, ActLabelPrint, ActTransferSell, ActTransferConfirm, ActMarketAccept,
@@ -45,7 +45,7 @@ var expect = map[Role]map[Action]string{
 		ActLabelPrint: "in", ActTransferSell: "in", ActTransferConfirm: "in", ActTraceRead: "in"},
 	RoleMarket: {ActRegionRead: "all", ActOwnAccount: "in", ActMarketAccept: "in", ActBatchRead: "in", ActTraceRead: "in",
 		ActTempOperator: "in", ActOperatorRead: "in"},
-	RoleIntegration: {ActRegionRead: "all", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in"},
+	RoleIntegration: {ActRegionRead: "all", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActTokenSelf: "in"},
 }
 
 func actorFor(role Role) *Actor {

@@ -25,18 +25,12 @@ const (
 	touchEvery = time.Minute
 )
 
-// Login throttling: after this many failures in the window, the key is locked.
-const (
-	maxFailuresPerUser = 5
-	maxFailuresPerAddr = 20
-	failureWindow      = 15 * time.Minute
-	lockDuration       = 15 * time.Minute
-)
-
 // Service manages accounts, sessions and tokens.
 type Service struct {
 	db    *platform.DB
 	clock platform.Clock
+	// deviceKey signs device cookies (see throttle.go).
+	deviceKey []byte
 }
 
 // NewService returns the auth service over db.
@@ -94,12 +88,10 @@ func ValidateNewUser(u NewUser, prefix string) []platform.FieldError {
 	return v.Fields()
 }
 
-// CreateUser creates an account. actor nil means the system itself (CLI, demo).
+// CreateUser creates an account (admins, or System() for the CLI and the demo).
 func (s *Service) CreateUser(ctx context.Context, actor *Actor, u NewUser) (User, error) {
-	if actor != nil {
-		if err := Authorize(actor, ActUserManage, Resource{Region: u.RegionCode}); err != nil {
-			return User{}, err
-		}
+	if err := Authorize(actor, ActUserManage, Resource{Region: u.RegionCode}); err != nil {
+		return User{}, err
 	}
 	var out User
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
@@ -191,23 +183,31 @@ type UserFilter struct {
 
 // ListUsers lists accounts visible to actor (admins: all; operators: their staff).
 func (s *Service) ListUsers(ctx context.Context, actor *Actor, f UserFilter) ([]User, error) {
-	switch {
-	case actor != nil && actor.Can(ActUserManage):
-	case actor != nil && actor.Can(ActStaffManage):
-		f.OperatorID = actor.OperatorID
-	default:
-		return nil, Authorize(actor, ActUserManage, Resource{})
+	sc := ListScope(actor, ActUserManage)
+	if !sc.Allowed() {
+		sc = ListScope(actor, ActStaffManage)
+	}
+	if !sc.Allowed() {
+		return nil, sc.Err(actor, ActUserManage)
 	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 200
 	}
-	q := `SELECT ` + userColumns + ` FROM users WHERE ($1 = '' OR role = $1) AND region_code LIKE $2
-		AND ($3 = 0 OR operator_id = $3) AND ($4 = '' OR username LIKE $4 OR name LIKE $4) ORDER BY id LIMIT $5`
-	like := ""
-	if f.Q != "" {
-		like = "%" + f.Q + "%"
+	w := NewWhere()
+	w.Scope(sc, Columns{Region: []string{"region_code"}, Operator: []string{"operator_id"}, User: "id"})
+	if f.Role != "" {
+		w.Add("role = " + w.Arg(f.Role))
 	}
-	rows, err := s.db.Query(ctx, q, f.Role, RegionPrefix(f.Region)+"%", f.OperatorID, like, f.Limit)
+	w.Region("region_code", f.Region)
+	if f.OperatorID != 0 {
+		w.Add("operator_id = " + w.Arg(f.OperatorID))
+	}
+	if f.Q != "" {
+		like := w.Arg("%" + f.Q + "%")
+		w.Add("(username LIKE " + like + " OR name LIKE " + like + ")")
+	}
+	q := `SELECT ` + userColumns + ` FROM users` + w.SQL() + ` ORDER BY id LIMIT ` + w.Arg(f.Limit)
+	rows, err := s.db.Query(ctx, q, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +253,23 @@ func (s *Service) SetUserStatus(ctx context.Context, actor *Actor, id int64, sta
 	})
 }
 
-// SetPassword replaces a password (CLI and admin reset); existing sessions end.
-func (s *Service) SetPassword(ctx context.Context, id int64, pw string) error {
+// SetPassword resets an account's password (admins, or System() for the
+// CLI); existing sessions end and the audit log names who reset it.
+func (s *Service) SetPassword(ctx context.Context, actor *Actor, id int64, pw string) error {
+	if err := Authorize(actor, ActUserManage, Resource{}); err != nil {
+		return err
+	}
+	u, err := s.GetUser(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := Authorize(actor, ActUserManage, Resource{Region: u.RegionCode}); err != nil {
+		return err
+	}
+	return s.setPassword(ctx, actor, id, pw)
+}
+
+func (s *Service) setPassword(ctx context.Context, actor *Actor, id int64, pw string) error {
 	if fe := CheckPasswordPolicy("password", pw); fe != nil {
 		return platform.Invalid(*fe)
 	}
@@ -273,7 +288,15 @@ func (s *Service) SetPassword(ctx context.Context, id int64, pw string) error {
 		if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, tx.Now(), id); err != nil {
 			return err
 		}
-		return tx.Emit(ctx, platform.Event{Action: "user.password", ResourceType: "user", ResourceID: fmt.Sprint(id)})
+		var username string
+		if err := tx.QueryRow(ctx, `SELECT username FROM users WHERE id = $1`, id).Scan(&username); err != nil {
+			return err
+		}
+		if err := clearThrottleTx(ctx, tx, username); err != nil { // a new password ends any throttling of the account
+			return err
+		}
+		return tx.Emit(ctx, platform.Event{Action: "user.password", ResourceType: "user", ResourceID: fmt.Sprint(id),
+			Data: map[string]any{"by": actor.Username, "by_id": actor.UserID}})
 	})
 }
 
@@ -292,12 +315,13 @@ func (s *Service) ChangePassword(ctx context.Context, actor *Actor, oldPW, newPW
 	if fe := CheckPasswordPolicy("new_password", newPW); fe != nil {
 		return platform.Invalid(*fe)
 	}
-	return s.SetPassword(ctx, actor.UserID, newPW)
+	return s.setPassword(ctx, actor, actor.UserID, newPW)
 }
 
 // Session is an issued token.
 type Session struct {
 	Token     string    `json:"token"`
+	TokenID   string    `json:"token_id,omitempty" doc:"integration tokens: the id to list and revoke it by"`
 	ExpiresAt time.Time `json:"expires_at"`
 	User      User      `json:"user"`
 }
@@ -305,86 +329,39 @@ type Session struct {
 var errBadLogin = platform.Unauthorized("用户名或密码错误", "wrong username or password")
 
 // Login checks credentials and issues a session token of the given kind
-// ("browser" or "api"). Repeated failures lock the username and the address.
+// ("browser" or "api"), with the throttling of LoginDevice and no device cookie.
 func (s *Service) Login(ctx context.Context, username, password, addr, kind string) (Session, error) {
-	now := s.clock.Now()
-	keys := []string{"u:" + strings.ToLower(username), "a:" + addr}
-	for _, k := range keys {
-		var locked sql.NullTime
-		err := s.db.QueryRow(ctx, `SELECT locked_until FROM login_attempts WHERE key = $1`, k).Scan(&locked)
-		if err == nil && locked.Valid && locked.Time.After(now) {
-			return Session{}, platform.TooMany("登录失败次数过多，请稍后再试", "too many failed logins; try again later").
-				With("retry_after_seconds", int(locked.Time.Sub(now).Seconds())+1)
-		}
-	}
-	var hash string
-	var id int64
-	var status string
-	err := s.db.QueryRow(ctx, `SELECT id, password_hash, status FROM users WHERE username = $1`, username).Scan(&id, &hash, &status)
-	if errors.Is(err, sql.ErrNoRows) {
-		CheckPassword(dummyHash, password) // same cost as a real check, so timing does not reveal usernames
-		return Session{}, s.fail(ctx, keys, now)
-	}
-	if err != nil {
-		return Session{}, err
-	}
-	if !CheckPassword(hash, password) {
-		return Session{}, s.fail(ctx, keys, now)
-	}
-	if status != "active" {
-		return Session{}, platform.Forbidden("账号已停用", "account disabled")
-	}
-	if _, err := s.db.Exec(ctx, `DELETE FROM login_attempts WHERE key = $1`, keys[0]); err != nil {
-		return Session{}, err
-	}
-	ttl := APITokenTTL
-	if kind == "browser" {
-		ttl = BrowserSessionTTL
-	}
-	return s.issue(ctx, id, kind, "", nil, addr, ttl)
+	res, err := s.LoginDevice(ctx, LoginInput{Username: username, Password: password, Addr: addr, Kind: kind})
+	return res.Session, err
 }
 
 var dummyHash, _ = HashPassword("agtrace-dummy-password")
 
-func (s *Service) fail(ctx context.Context, keys []string, now time.Time) error {
-	for i, k := range keys {
-		limit := maxFailuresPerUser
-		if i == 1 {
-			limit = maxFailuresPerAddr
-		}
-		err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-			var failures int
-			var first time.Time
-			err := tx.QueryRow(ctx, `SELECT failures, first_failure_at FROM login_attempts WHERE key = $1 FOR UPDATE`, k).Scan(&failures, &first)
-			switch {
-			case errors.Is(err, sql.ErrNoRows) || (err == nil && now.Sub(first) > failureWindow):
-				failures, first = 1, now
-			case err != nil:
-				return err
-			default:
-				failures++
-			}
-			var locked any
-			if failures >= limit {
-				locked = now.Add(lockDuration)
-			}
-			_, err = tx.Exec(ctx, `INSERT INTO login_attempts (key, failures, first_failure_at, locked_until) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (key) DO UPDATE SET failures = $2, first_failure_at = $3, locked_until = $4`, k, failures, first, locked)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return errBadLogin
-}
+// Integration token lifetimes, in days: valid_days must lie in
+// [1, MaxTokenDays]; 0 (not given) is MaxTokenDays.
+const MaxTokenDays = 365
 
 // IssueIntegrationToken creates a long-lived token for a machine client,
-// limited to the given actions (empty = the account's role defaults).
-func (s *Service) IssueIntegrationToken(ctx context.Context, actor *Actor, userID int64, name string, scopes []string, ttl time.Duration) (Session, error) {
+// labelled name, limited to the given actions (empty = the account's role
+// defaults), valid for validDays days (1–365; 0 = 365).
+func (s *Service) IssueIntegrationToken(ctx context.Context, actor *Actor, userID int64, name string, scopes []string, validDays int) (Session, error) {
 	if err := Authorize(actor, ActTokenManage, Resource{}); err != nil {
 		return Session{}, err
 	}
+	var v platform.Validator
+	name = strings.TrimSpace(name)
+	if v.Require("name", name) {
+		v.MaxLen("name", name, 100)
+	}
+	v.Check(validDays >= 0 && validDays <= MaxTokenDays, "valid_days", "range",
+		fmt.Sprintf("有效期应为 1–%d 天", MaxTokenDays), fmt.Sprintf("must be between 1 and %d days", MaxTokenDays))
+	if err := v.Err(); err != nil {
+		return Session{}, err
+	}
+	if validDays == 0 {
+		validDays = MaxTokenDays
+	}
+	ttl := time.Duration(validDays) * 24 * time.Hour
 	u, err := s.GetUser(ctx, userID)
 	if err != nil {
 		return Session{}, err
@@ -399,16 +376,14 @@ func (s *Service) IssueIntegrationToken(ctx context.Context, actor *Actor, userI
 				ZH: "该角色不能拥有权限：" + sc, EN: "scope not available to integration clients: " + sc})
 		}
 	}
-	if ttl <= 0 {
-		ttl = 365 * 24 * time.Hour
-	}
-	sess, err := s.issue(ctx, userID, "integration", name, scopes, platform.OriginFrom(ctx).Addr, ttl)
+	sess, err := s.issue(ctx, userID, sessionKindIntegration, name, scopes, platform.OriginFrom(ctx).Addr, ttl)
 	if err != nil {
 		return Session{}, err
 	}
+	sess.TokenID = tokenID(hashToken(sess.Token))
 	return sess, s.db.InTx(ctx, func(tx *platform.Tx) error {
 		return tx.Emit(ctx, platform.Event{Action: "token.issue", ResourceType: "user", ResourceID: fmt.Sprint(userID),
-			Data: map[string]any{"name": name, "scopes": scopes, "expires_at": sess.ExpiresAt}})
+			Data: map[string]any{"name": name, "token_id": sess.TokenID, "scopes": scopes, "expires_at": sess.ExpiresAt}})
 	})
 }
 

@@ -26,7 +26,7 @@ type Config struct {
 	Batches int    // trace codes to write (0 with Reuse: measure an existing database)
 	Queries int    // trace queries per direction
 	Seed    uint64 // fixes every random choice
-	Workers int    // chains written concurrently (0: 1 on SQLite, whose writers queue anyway; 2 on PostgreSQL)
+	Workers int    // chains written concurrently (0: 2, or 1 for a bulk import on SQLite)
 	Bulk    int    // > 0: write through bulk imports of about this many codes per transaction
 	DataDir string // SQLite file, keys (and documents)
 	DBURL   string // PostgreSQL instead of SQLite
@@ -137,9 +137,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		cfg.Queries = 2000
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 1
-		if cfg.DBURL != "" {
-			cfg.Workers = 2
+		// 2 on the API path: SQLite writers queue on a Go lock (platform.DB.InTx),
+		// so a second worker overlaps the work outside the transactions. A
+		// bulk import does everything inside its transaction: 1 on SQLite.
+		cfg.Workers = 2
+		if cfg.DBURL == "" && cfg.Bulk > 0 {
+			cfg.Workers = 1
 		}
 	}
 	if cfg.ReopenCode != "" {

@@ -112,7 +112,7 @@ func (g *Generator) ensureUser(ctx context.Context, a *app.App, username, name s
 	if u, err := a.Auth.GetUserByName(ctx, username); err == nil {
 		return u, nil
 	}
-	u, err := a.Auth.CreateUser(ctx, nil, auth.NewUser{Username: username, Password: password, Name: name, Role: string(r), RegionCode: county})
+	u, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: username, Password: password, Name: name, Role: string(r), RegionCode: county})
 	if err != nil {
 		return auth.User{}, fmt.Errorf("create %s: %w", username, err)
 	}

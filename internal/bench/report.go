@@ -7,12 +7,15 @@ import (
 	"text/tabwriter"
 )
 
-// Targets on SQLite at 1,000,000 batches (issue 4, item 12).
+// Targets on SQLite at 1,000,000 batches on the 2-CPU bench machine
+// (issue 7, item 6; issue 4, item 12 asked for 5,000 records/s, p99 5 ms
+// and a 250 ms recall).
 const (
-	TargetRecordsPerSec = 5000
-	TargetTraceP99Ms    = 5
-	TargetRecallMs      = 250
-	TargetReopenMs      = 1000
+	TargetRecordsPerSec     = 12000 // API path: one transaction per service call
+	TargetBulkRecordsPerSec = 30000 // bulk import
+	TargetTraceP99Ms        = 2
+	TargetRecallMs          = 100 // median of the warm runs
+	TargetReopenMs          = 1000
 )
 
 // WriteTable prints r as a readable table.
@@ -53,7 +56,14 @@ func WriteTable(out io.Writer, r Result) error {
 		wr := r.Write
 		rowf("write time", "%.1f s wall, %.1f s CPU (load average %s → %s on %d CPUs)", wr.Seconds, wr.CPUSeconds, wr.LoadAvg[0], wr.LoadAvg[1], r.Machine.CPUs)
 		rowf("records written", "%d  (%s)", wr.Records, byTable(wr.ByTable))
-		rowf("records / s", "%.0f%s", wr.RecordsPerSec, check(wr.RecordsPerSec >= TargetRecordsPerSec))
+		target := float64(TargetRecordsPerSec)
+		if r.Bulk > 0 {
+			target = TargetBulkRecordsPerSec
+		}
+		rowf("records / s", "%.0f%s", wr.RecordsPerSec, check(wr.RecordsPerSec >= target))
+		if wr.CPUSeconds > 0 {
+			rowf("records / CPU second", "%.0f  (compare runs on a shared machine by this)", float64(wr.Records)/wr.CPUSeconds)
+		}
 		rowf("codes / s", "%.0f", wr.CodesPerSec)
 		rowf("service calls / s", "%.0f  (%d calls: %s)", wr.CallsPerSec, wr.Calls, byTable(g.Calls))
 	}
@@ -75,7 +85,7 @@ func WriteTable(out io.Writer, r Result) error {
 	lat("  of which ≤ 100 nodes", r.Down100, true)
 	if r.Recall.Root != "" {
 		rowf("recall (down, full depth)", "%d nodes, %d edges: first %.1f ms, median of %d %.1f ms%s", r.Recall.Nodes, r.Recall.Edges,
-			r.Recall.FirstMs, r.Recall.Runs-1, r.Recall.MedianMs, check(r.Recall.MedianMs <= TargetRecallMs && r.Recall.FirstMs <= TargetRecallMs))
+			r.Recall.FirstMs, r.Recall.Runs-1, r.Recall.MedianMs, check(r.Recall.MedianMs <= TargetRecallMs))
 	}
 	rowf("database size", "%.1f MiB (%.0f bytes per trace code)", float64(r.DBBytes)/(1<<20), float64(r.DBBytes)/float64(max(1, r.TotalCodes)))
 	rowf("peak memory", "RSS %.0f MiB, Go heap %.0f MiB", float64(r.PeakRSS)/(1<<20), float64(r.PeakHeap)/(1<<20))

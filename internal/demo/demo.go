@@ -59,7 +59,7 @@ func Load(ctx context.Context, a *app.App, password string) (*Loader, error) {
 		return nil, fmt.Errorf("--password: %s", fe.EN)
 	}
 	l := &Loader{App: a, Password: password, steps: append([]func(context.Context, *Loader) error{foundation}, extraSteps...)}
-	ctx = platform.WithOrigin(ctx, platform.Origin{Username: "demo"})
+	ctx = platform.WithOrigin(ctx, auth.SystemOrigin("demo"))
 	for _, step := range l.steps {
 		if err := step(ctx, l); err != nil {
 			return l, err
@@ -78,7 +78,7 @@ func (l *Loader) EnsureUser(ctx context.Context, u auth.NewUser, note string) (a
 	if existing, err := l.App.Auth.GetUserByName(ctx, u.Username); err == nil {
 		return existing, nil
 	}
-	return l.App.Auth.CreateUser(ctx, nil, u)
+	return l.App.Auth.CreateUser(ctx, auth.System(), u)
 }
 
 var agencyKinds = []struct{ kind, suffix string }{
@@ -122,7 +122,7 @@ func foundation(ctx context.Context, l *Loader) error {
 	for _, c := range Counties {
 		agencies := map[string]int64{}
 		for _, k := range agencyKinds {
-			ag, err := a.Auth.CreateAgency(ctx, nil, auth.Agency{Name: c.Name + k.suffix, Kind: k.kind, RegionCode: c.Code})
+			ag, err := a.Auth.CreateAgency(ctx, auth.System(), auth.Agency{Name: c.Name + k.suffix, Kind: k.kind, RegionCode: c.Code})
 			if err != nil {
 				return fmt.Errorf("demo agency %s: %w", c.Name, err)
 			}

@@ -58,6 +58,13 @@ var kindStatus = map[platform.Kind]int{
 	platform.KindTooMany: http.StatusTooManyRequests,
 }
 
+// StatusClientClosed is recorded (never sent: nobody is listening) when the
+// client disconnected before the answer (nginx's 499).
+const StatusClientClosed = 499
+
+// RetryAfterSeconds is what a 503 asks the client to wait.
+const RetryAfterSeconds = 5
+
 // StatusOf maps an error to its HTTP status (500 for unexpected errors).
 func StatusOf(err error) int {
 	if s, ok := kindStatus[platform.KindOf(err)]; ok {
@@ -72,14 +79,24 @@ func ProblemOf(r *http.Request, err error) Problem {
 	status := StatusOf(err)
 	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Instance: r.URL.Path}
 	var e *platform.Error
-	if errors.As(err, &e) {
+	switch {
+	case status == http.StatusInternalServerError && platform.IsClientGone(r.Context(), err):
+		// The client went away: not a server fault, nobody reads the answer.
+		slog.DebugContext(r.Context(), "client gone", "path", r.URL.Path, "method", r.Method)
+		p.Status, p.Title = StatusClientClosed, "Client Closed Request"
+	case status == http.StatusInternalServerError && platform.IsUnavailable(err):
+		slog.WarnContext(r.Context(), "database unavailable", "path", r.URL.Path, "method", r.Method, "err", err)
+		p.Status, p.Title = http.StatusServiceUnavailable, http.StatusText(http.StatusServiceUnavailable)
+		p.Detail, p.DetailZH = "the service is busy or briefly unavailable; please try again shortly", "服务繁忙或暂时不可用，请稍后再试"
+		p.Extra = map[string]any{"retry_after_seconds": RetryAfterSeconds}
+	case errors.As(err, &e):
 		p.Detail, p.DetailZH, p.Errors, p.Extra = e.EN, e.ZH, e.Fields, e.Extra
 		if p.Extra != nil {
 			if f, ok := p.Extra["field"].(string); ok && len(p.Errors) == 0 {
 				p.Errors = []platform.FieldError{{Field: f, Code: "conflict", ZH: e.ZH, EN: e.EN}}
 			}
 		}
-	} else {
+	default:
 		slog.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "method", r.Method, "err", err)
 		p.Detail, p.DetailZH = "internal error; it has been logged", "服务器内部错误，已记录"
 	}
@@ -101,7 +118,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 			body[k] = v
 		}
 	}
-	if p.Status == http.StatusTooManyRequests {
+	if p.Status == http.StatusTooManyRequests || p.Status == http.StatusServiceUnavailable {
 		if s, ok := p.Extra["retry_after_seconds"]; ok {
 			w.Header().Set("Retry-After", fmt.Sprint(s))
 		}

@@ -40,9 +40,9 @@ type Template struct {
 // TemplateInput publishes a new template version.
 type TemplateInput struct {
 	RegionCode string `json:"region_code" doc:"the issuing authority's region; defaults to the actor's"`
-	Version    string `json:"version"`
+	Version    string `json:"version" validate:"required"`
 	Title      string `json:"title"`
-	Body       string `json:"body" doc:"duties (information collection, transmission, scan trading) and the truthfulness commitment; one paragraph per line"`
+	Body       string `json:"body" validate:"required" doc:"duties (information collection, transmission, scan trading) and the truthfulness commitment; one paragraph per line"`
 }
 
 // Agreement is a traceability agreement (追溯协议) between a county and an operator.
@@ -119,7 +119,6 @@ func (s *Service) template(ctx context.Context, where string, args ...any) (Temp
 	if errors.Is(err, sql.ErrNoRows) {
 		return Template{}, platform.NotFound("协议模板不存在", "agreement template not found")
 	}
-	t.CreatedAt = t.CreatedAt.UTC()
 	return t, err
 }
 
@@ -145,7 +144,6 @@ func (s *Service) Templates(ctx context.Context, actor *auth.Actor) ([]Template,
 		if err := rows.Scan(&t.ID, &t.RegionCode, &t.Version, &t.Title, &t.Body, &t.CreatedAt); err != nil {
 			return nil, err
 		}
-		t.CreatedAt = t.CreatedAt.UTC()
 		if t.RegionCode == "000000" || auth.Within(actor.Region, t.RegionCode) || auth.Within(t.RegionCode, actor.Region) {
 			out = append(out, t)
 		}
@@ -209,25 +207,25 @@ func (s *Service) templateFor(ctx context.Context, regionCode string) (Template,
 	if _, err := s.EnsureDefaultTemplate(ctx); err != nil {
 		return Template{}, err
 	}
+	type idRegion struct {
+		id     int64
+		region string
+	}
 	rows, err := s.db.Query(ctx, `SELECT id, region_code FROM agreement_templates ORDER BY id DESC`)
+	all, err := platform.Collect(rows, err, func(r *sql.Rows) (idRegion, error) {
+		var t idRegion
+		err := r.Scan(&t.id, &t.region)
+		return t, err
+	})
 	if err != nil {
 		return Template{}, err
 	}
 	var pick int64
-	for rows.Next() {
-		var id int64
-		var rc string
-		if err := rows.Scan(&id, &rc); err != nil {
-			rows.Close()
-			return Template{}, err
+	for _, t := range all {
+		if t.region == "000000" || auth.Within(regionCode, t.region) {
+			pick = t.id
+			break
 		}
-		if pick == 0 && (rc == "000000" || auth.Within(regionCode, rc)) {
-			pick = id
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Template{}, err
 	}
 	return s.template(ctx, `id = $1`, pick)
 }
@@ -246,10 +244,8 @@ func scanAgreement(row scanner) (Agreement, error) {
 	if err != nil {
 		return Agreement{}, err
 	}
-	a.IssuedAt = a.IssuedAt.UTC()
 	if signed.Valid {
-		t := signed.Time.UTC()
-		a.SignedAt = &t
+		a.SignedAt = &signed.Time
 	}
 	return a, nil
 }
@@ -403,17 +399,25 @@ type AgreementFilter struct {
 
 // Agreements lists agreements: an operator's own, or those in an official's jurisdiction.
 func (s *Service) Agreements(ctx context.Context, actor *auth.Actor, f AgreementFilter) ([]Agreement, error) {
-	if actor != nil && actor.OperatorID != 0 {
-		f.OperatorID, f.Region = actor.OperatorID, ""
-	} else if f.Region == "" && actor != nil {
-		f.Region = actor.Region
-	}
-	if err := auth.Authorize(actor, auth.ActAgreementRead, auth.Resource{Region: f.Region, OperatorID: f.OperatorID}); err != nil {
+	sc := auth.ListScope(actor, auth.ActAgreementRead)
+	if err := sc.Err(actor, auth.ActAgreementRead); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+agreementColumns+agreementFrom+`
-		WHERE o.region_code LIKE $1 AND ($2 = '' OR a.status = $2) AND ($3 = 0 OR a.operator_id = $3) ORDER BY a.id DESC LIMIT 1000`,
-		auth.RegionPrefix(f.Region)+"%", f.Status, f.OperatorID)
+	if sc.Kind == auth.ScopeOperator {
+		f.OperatorID, f.Region = sc.OperatorID, ""
+	} else if err := auth.Authorize(actor, auth.ActAgreementRead, auth.Resource{Region: f.Region}); err != nil {
+		return nil, err
+	}
+	w := auth.NewWhere()
+	w.Scope(sc, auth.Columns{Region: []string{"o.region_code"}, Operator: []string{"a.operator_id"}})
+	w.Region("o.region_code", f.Region)
+	if f.Status != "" {
+		w.Add("a.status = " + w.Arg(f.Status))
+	}
+	if f.OperatorID != 0 {
+		w.Add("a.operator_id = " + w.Arg(f.OperatorID))
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+agreementColumns+agreementFrom+w.SQL()+` ORDER BY a.id DESC LIMIT 1000`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -442,20 +446,24 @@ type UnsignedItem struct {
 // Unsigned lists the approved operators in the official's jurisdiction
 // that have not signed an agreement (issued but unsigned, or not issued).
 func (s *Service) Unsigned(ctx context.Context, actor *auth.Actor, regionCode string) ([]UnsignedItem, error) {
-	if regionCode == "" && actor != nil {
-		regionCode = actor.Region
-	}
 	if actor != nil && actor.OperatorID != 0 {
 		return nil, auth.Authorize(actor, auth.ActAgreementIssue, auth.Resource{})
+	}
+	sc := auth.ListScope(actor, auth.ActAgreementRead)
+	if err := sc.Err(actor, auth.ActAgreementRead); err != nil {
+		return nil, err
 	}
 	if err := auth.Authorize(actor, auth.ActAgreementRead, auth.Resource{Region: regionCode}); err != nil {
 		return nil, err
 	}
+	w := auth.NewWhere()
+	w.Scope(sc, auth.Columns{Region: []string{"o.region_code"}, Operator: []string{"o.id"}})
+	w.Region("o.region_code", regionCode)
 	rows, err := s.db.Query(ctx, `SELECT o.id, o.name, COALESCE(o.code, ''), o.region_code,
 		COALESCE((SELECT MAX(a.id) FROM agreements a WHERE a.operator_id = o.id AND a.status = 'issued'), 0)
-		FROM operators o WHERE o.status = 'approved' AND o.region_code LIKE $1
+		FROM operators o WHERE o.status = 'approved'`+w.And()+`
 		AND NOT EXISTS (SELECT 1 FROM agreements a WHERE a.operator_id = o.id AND a.status = 'signed')
-		ORDER BY o.region_code, o.id LIMIT 2000`, auth.RegionPrefix(regionCode)+"%")
+		ORDER BY o.region_code, o.id LIMIT 2000`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -476,7 +484,6 @@ func (s *Service) Unsigned(ctx context.Context, actor *auth.Actor, regionCode st
 		if out[i].AgreementID != 0 {
 			var t time.Time
 			if err := s.db.QueryRow(ctx, `SELECT issued_at FROM agreements WHERE id = $1`, out[i].AgreementID).Scan(&t); err == nil {
-				t = t.UTC()
 				out[i].IssuedAt = &t
 			}
 		}

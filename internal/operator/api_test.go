@@ -52,7 +52,7 @@ func applicant(n int, region, name string) map[string]any {
 
 func newReviewer(t *testing.T, a *app.App, username, region string) {
 	t.Helper()
-	if _, err := a.Auth.CreateUser(context.Background(), nil, auth.NewUser{Username: username, Password: "reviewer-pass-1", Role: "reviewer", RegionCode: region}); err != nil {
+	if _, err := a.Auth.CreateUser(context.Background(), auth.System(), auth.NewUser{Username: username, Password: "reviewer-pass-1", Role: "reviewer", RegionCode: region}); err != nil {
 		t.Fatal(err)
 	}
 }

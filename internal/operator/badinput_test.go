@@ -253,7 +253,7 @@ func TestRosterImportReport(t *testing.T) {
 			t.Fatalf("townships: %v", err)
 		}
 		town := towns[0].Code
-		if _, err := a.Auth.CreateUser(ctx, nil, auth.NewUser{Username: "town1", Password: "township-pass-1", Role: "township", RegionCode: town}); err != nil {
+		if _, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "town1", Password: "township-pass-1", Role: "township", RegionCode: town}); err != nil {
 			t.Fatal(err)
 		}
 		srv := apptest.Server(t, a)

@@ -186,27 +186,20 @@ func (s *Service) Changes(ctx context.Context, actor *auth.Actor, id int64) ([]C
 	}
 	rows, err := s.db.Query(ctx, `SELECT id, status, data, reason, requested_at, review_due, decided_at FROM operator_changes
 		WHERE operator_id = $1 ORDER BY id DESC`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Change{}
 	today := s.today()
-	for rows.Next() {
+	return platform.Collect(rows, err, func(r *sql.Rows) (Change, error) {
 		c := Change{OperatorID: id}
 		var data string
 		var decided sql.NullTime
-		if err := rows.Scan(&c.ID, &c.Status, &data, &c.Reason, &c.RequestedAt, &c.ReviewDue, &decided); err != nil {
-			return nil, err
+		if err := r.Scan(&c.ID, &c.Status, &data, &c.Reason, &c.RequestedAt, &c.ReviewDue, &decided); err != nil {
+			return c, err
 		}
-		c.RequestedAt = c.RequestedAt.UTC()
 		if decided.Valid {
-			t := decided.Time.UTC()
-			c.DecidedAt = &t
+			c.DecidedAt = &decided.Time
 		}
 		var st stored
 		if err := json.Unmarshal([]byte(data), &st); err != nil {
-			return nil, err
+			return c, err
 		}
 		if c.Status == "pending" {
 			c.Diff = diff(cur, st)
@@ -218,9 +211,8 @@ func (s *Service) Changes(ctx context.Context, actor *auth.Actor, id int64) ([]C
 				c.Diff = append(c.Diff, f)
 			}
 		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		return c, nil
+	})
 }
 
 // DecideChange approves (details replaced) or rejects (with a reason) a

@@ -65,7 +65,7 @@ func (s *Service) Coverage(ctx context.Context, actor *auth.Actor, regionCode st
 		c.RegionName = s.RegionName(ctx, regionCode)
 	}
 	prefix := auth.RegionPrefix(regionCode)
-	groups, err := s.coverageGroups(ctx, prefix, childLen(prefix, c.Level))
+	groups, err := s.coverageGroups(ctx, auth.ListScope(actor, auth.ActRosterRead), regionCode, childLen(prefix, c.Level))
 	if err != nil {
 		return Coverage{}, err
 	}
@@ -120,22 +120,26 @@ func childCode(prefix string) string {
 	return prefix
 }
 
-// coverageGroups counts entries under prefix grouped by the first n
+// coverageGroups counts the entries in sc under root grouped by the first n
 // characters of their region code.
-func (s *Service) coverageGroups(ctx context.Context, prefix string, n int) ([]Coverage, error) {
+func (s *Service) coverageGroups(ctx context.Context, sc auth.Scope, root string, n int) ([]Coverage, error) {
+	prefix := auth.RegionPrefix(root)
 	if n < len(prefix) || n == 0 {
 		n = len(prefix)
 	}
 	if n == 0 {
 		n = 2
 	}
-	rows, err := s.db.Query(ctx, `SELECT SUBSTR(e.region_code, 1, $2) AS g,
+	w := auth.NewWhere(n)
+	w.Scope(sc, auth.Columns{Region: []string{"e.region_code"}})
+	w.Region("e.region_code", root)
+	rows, err := s.db.Query(ctx, `SELECT SUBSTR(e.region_code, 1, $1) AS g,
 		COUNT(*),
 		SUM(CASE WHEN o.status IN `+registeredStatuses+` THEN 1 ELSE 0 END),
 		SUM(CASE WHEN e.leading_enterprise IS NOT NULL OR e.demo_cooperative OR e.certified THEN 1 ELSE 0 END),
 		SUM(CASE WHEN (e.leading_enterprise IS NOT NULL OR e.demo_cooperative OR e.certified) AND o.status IN `+registeredStatuses+` THEN 1 ELSE 0 END)
 		FROM roster_entries e LEFT JOIN operators o ON o.id = e.operator_id
-		WHERE e.region_code LIKE $1 GROUP BY 1 ORDER BY 1`, prefix+"%", n)
+		`+w.SQL()+` GROUP BY 1 ORDER BY 1`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}

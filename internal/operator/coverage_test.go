@@ -48,7 +48,7 @@ func TestCoverageFixture(t *testing.T) {
 			{Username: "nat-analyst", Password: "analyst-pass-1", Role: "analyst", RegionCode: "000000"},
 			{Username: "gd-analyst", Password: "analyst-pass-1", Role: "analyst", RegionCode: "440000"},
 		} {
-			if _, err := a.Auth.CreateUser(ctx, nil, u); err != nil {
+			if _, err := a.Auth.CreateUser(ctx, auth.System(), u); err != nil {
 				t.Fatal(err)
 			}
 		}

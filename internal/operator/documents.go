@@ -159,20 +159,11 @@ func (s *Service) Documents(ctx context.Context, actor *auth.Actor, operatorID i
 	}
 	rows, err := s.db.Query(ctx, `SELECT id, operator_id, kind, filename, sha256, size, content_type, created_at
 		FROM operator_documents WHERE operator_id = $1 ORDER BY id`, operatorID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Document{}
-	for rows.Next() {
+	return platform.Collect(rows, err, func(r *sql.Rows) (Document, error) {
 		var d Document
-		if err := rows.Scan(&d.ID, &d.OperatorID, &d.Kind, &d.Filename, &d.SHA256, &d.Size, &d.ContentType, &d.CreatedAt); err != nil {
-			return nil, err
-		}
-		d.CreatedAt = d.CreatedAt.UTC()
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		err := r.Scan(&d.ID, &d.OperatorID, &d.Kind, &d.Filename, &d.SHA256, &d.Size, &d.ContentType, &d.CreatedAt)
+		return d, err
+	})
 }
 
 // OpenDocument returns a document and its content, for the operator and

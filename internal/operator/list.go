@@ -27,38 +27,53 @@ type ListFilter struct {
 	Offset   int
 }
 
-func (s *Service) listQuery(actor *auth.Actor, f ListFilter, columns string) (string, []any) {
-	q := `SELECT ` + columns + ` FROM operators WHERE region_code LIKE $1 AND ($2 = '' OR status = $2)
-		AND ($3 = '' OR name LIKE $3 OR code LIKE $3 OR credit_code LIKE $3) AND ($4 = '' OR kind = $4) AND ($5 = '' OR category = $5)
-		AND ($6 = '' OR products LIKE $6) AND ($7 = 0 OR id = $7)`
+// operatorScope are the columns of operators a list scope is checked against.
+var operatorScope = auth.Columns{Region: []string{"region_code"}, Operator: []string{"id"}}
+
+func (s *Service) listQuery(actor *auth.Actor, f ListFilter, act auth.Action, columns string) (string, []any) {
+	w := auth.NewWhere()
+	w.Scope(auth.ListScope(actor, act), operatorScope)
+	w.Region("region_code", f.Region)
+	if f.Status != "" {
+		w.Add("status = " + w.Arg(f.Status))
+	}
+	if q := likePattern(f.Q); q != "" {
+		like := w.Arg(q)
+		w.Add("(name LIKE " + like + " OR code LIKE " + like + " OR credit_code LIKE " + like + ")")
+	}
+	if f.Kind != "" {
+		w.Add("kind = " + w.Arg(f.Kind))
+	}
+	if f.Category != "" {
+		w.Add("category = " + w.Arg(f.Category))
+	}
+	if p := likePattern(f.Product); p != "" {
+		w.Add("products LIKE " + w.Arg(p))
+	}
 	switch f.Flag {
 	case "leading":
-		q += ` AND leading_enterprise IS NOT NULL`
+		w.Add(`leading_enterprise IS NOT NULL`)
 	case "demo":
-		q += ` AND demo_cooperative`
+		w.Add(`demo_cooperative`)
 	case "certified":
-		q += ` AND certifications <> '[]'`
+		w.Add(`certifications <> '[]'`)
 	case "key":
-		q += ` AND (leading_enterprise IS NOT NULL OR demo_cooperative OR certifications <> '[]')`
+		w.Add(`(leading_enterprise IS NOT NULL OR demo_cooperative OR certifications <> '[]')`)
 	}
-	var opID int64
-	if actor != nil && actor.OperatorID != 0 {
-		opID = actor.OperatorID
-	}
-	q += ` ORDER BY county_code, id`
-	return q, []any{auth.RegionPrefix(f.Region) + "%", f.Status, likePattern(f.Q), f.Kind, f.Category, likePattern(f.Product), opID}
+	return `SELECT ` + columns + ` FROM operators` + w.SQL() + ` ORDER BY county_code, id`, w.Args()
 }
 
+// authorizeList checks the filter's region against the actor's reach (404
+// outside it); the rows themselves are kept in reach by listQuery's scope.
 func (s *Service) authorizeList(actor *auth.Actor, f *ListFilter, act auth.Action) error {
 	f.Q, f.Region = strings.TrimSpace(f.Q), strings.TrimSpace(f.Region)
-	if f.Region == "" && actor != nil && actor.OperatorID == 0 {
-		f.Region = actor.Region
+	if sc := auth.ListScope(actor, act); sc.Kind == auth.ScopeOperator {
+		f.Region = "" // an operator's own record, wherever it is
+		return nil
+	} else if err := sc.Err(actor, act); err != nil {
+		return err
 	}
-	res := auth.Resource{Region: f.Region}
-	if actor != nil && actor.OperatorID != 0 {
-		res = auth.Resource{OperatorID: actor.OperatorID}
-	}
-	return auth.Authorize(actor, act, res)
+	return auth.Authorize(actor, act, auth.Resource{Region: f.Region})
 }
 
 // List returns the operators in the actor's jurisdiction matching f (an
@@ -70,8 +85,9 @@ func (s *Service) List(ctx context.Context, actor *auth.Actor, f ListFilter) ([]
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 200
 	}
-	q, args := s.listQuery(actor, f, operatorColumns)
-	q += fmt.Sprintf(` LIMIT %d OFFSET %d`, f.Limit, max(f.Offset, 0))
+	q, args := s.listQuery(actor, f, auth.ActOperatorRead, operatorColumns)
+	q += fmt.Sprintf(` LIMIT $%d OFFSET $%d`, len(args)+1, len(args)+2)
+	args = append(args, f.Limit, max(f.Offset, 0))
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
@@ -100,7 +116,7 @@ func (s *Service) Export(ctx context.Context, actor *auth.Actor, f ListFilter, w
 	if err := s.authorizeList(actor, &f, auth.ActOperatorExport); err != nil {
 		return err
 	}
-	q, args := s.listQuery(actor, f, operatorColumns)
+	q, args := s.listQuery(actor, f, auth.ActOperatorExport, operatorColumns)
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return err

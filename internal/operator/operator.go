@@ -171,14 +171,11 @@ func scanOperator(row scanner, today string) (Operator, error) {
 		o.AnnualOutput = &v
 	}
 	if submitted.Valid {
-		t := submitted.Time.UTC()
-		o.SubmittedAt = &t
+		o.SubmittedAt = &submitted.Time
 	}
 	if approved.Valid {
-		t := approved.Time.UTC()
-		o.ApprovedAt = &t
+		o.ApprovedAt = &approved.Time
 	}
-	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	_ = json.Unmarshal([]byte(products), &o.Products)
 	_ = json.Unmarshal([]byte(certs), &o.Certifications)
 	if o.Products == nil {

@@ -21,7 +21,7 @@ import (
 // approves; the applicant's page then shows the operator code.
 func TestRegisterReviewBrowser(t *testing.T) {
 	a := apptest.NewApp(t, "sqlite")
-	if _, err := a.Auth.CreateUser(context.Background(), nil, auth.NewUser{Username: "qixia-rev", Password: "reviewer-pass-1", Role: "reviewer", RegionCode: "370686"}); err != nil {
+	if _, err := a.Auth.CreateUser(context.Background(), auth.System(), auth.NewUser{Username: "qixia-rev", Password: "reviewer-pass-1", Role: "reviewer", RegionCode: "370686"}); err != nil {
 		t.Fatal(err)
 	}
 	base := apptest.LiveServer(t, a)

@@ -86,20 +86,11 @@ func (s *Service) Decisions(ctx context.Context, actor *auth.Actor, id int64) ([
 	}
 	rows, err := s.db.Query(ctx, `SELECT id, kind, COALESCE(change_id, 0), reason, COALESCE(actor_id, 0), actor_name, at, payload, signature
 		FROM operator_decisions WHERE operator_id = $1 ORDER BY id`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Decision{}
-	for rows.Next() {
+	return platform.Collect(rows, err, func(r *sql.Rows) (Decision, error) {
 		var d Decision
-		if err := rows.Scan(&d.ID, &d.Kind, &d.ChangeID, &d.Reason, &d.ActorID, &d.ActorName, &d.At, &d.Payload, &d.Signature); err != nil {
-			return nil, err
-		}
-		d.At = d.At.UTC()
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		err := r.Scan(&d.ID, &d.Kind, &d.ChangeID, &d.Reason, &d.ActorID, &d.ActorName, &d.At, &d.Payload, &d.Signature)
+		return d, err
+	})
 }
 
 // VerifyDecision checks a decision's SM2 signature with the platform's public key.
@@ -127,19 +118,21 @@ type QueueItem struct {
 // Queue lists the pending registrations and change requests in the
 // reviewer's jurisdiction, earliest due first; overdue ones are marked.
 func (s *Service) Queue(ctx context.Context, actor *auth.Actor) ([]QueueItem, error) {
-	if err := auth.Authorize(actor, auth.ActOperatorReview, auth.Resource{}); err != nil {
+	sc := auth.ListScope(actor, auth.ActOperatorReview)
+	if err := sc.Err(actor, auth.ActOperatorReview); err != nil {
 		return nil, err
 	}
-	prefix := auth.RegionPrefix(actor.Region) + "%"
 	today := s.today()
 	out := []QueueItem{}
-	for _, q := range []string{
-		`SELECT id, name, 'registration', 0, region_code, submitted_at, review_due FROM operators
-		WHERE status = 'pending' AND region_code LIKE $1`,
-		`SELECT o.id, o.name, 'change', c.id, o.region_code, c.requested_at, c.review_due FROM operator_changes c JOIN operators o ON o.id = c.operator_id
-		WHERE c.status = 'pending' AND o.region_code LIKE $1`,
+	for _, q := range []struct{ sql, col string }{
+		{`SELECT id, name, 'registration', 0, region_code, submitted_at, review_due FROM operators
+		WHERE status = 'pending'`, "region_code"},
+		{`SELECT o.id, o.name, 'change', c.id, o.region_code, c.requested_at, c.review_due FROM operator_changes c JOIN operators o ON o.id = c.operator_id
+		WHERE c.status = 'pending'`, "o.region_code"},
 	} {
-		rows, err := s.db.Query(ctx, q, prefix)
+		w := auth.NewWhere()
+		w.Scope(sc, auth.Columns{Region: []string{q.col}})
+		rows, err := s.db.Query(ctx, q.sql+w.And(), w.Args()...)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +144,7 @@ func (s *Service) Queue(ctx context.Context, actor *auth.Actor) ([]QueueItem, er
 				return nil, err
 			}
 			if submitted.Valid {
-				q.SubmittedAt = submitted.Time.UTC()
+				q.SubmittedAt = submitted.Time
 			}
 			q.Overdue = q.ReviewDue < today
 			out = append(out, q)

@@ -23,7 +23,7 @@ const registeredStatuses = `('approved', 'suspended')`
 // RosterInput is one census entry (监管名录) recorded by a township.
 type RosterInput struct {
 	RegionCode        string   `json:"region_code" doc:"township (or county) code; defaults to the township user's own"`
-	Name              string   `json:"name"`
+	Name              string   `json:"name" validate:"required"`
 	Kind              string   `json:"kind" doc:"enterprise | cooperative | family_farm | slaughterhouse | individual"`
 	CreditCode        string   `json:"credit_code"`
 	IDNumber          string   `json:"id_number"`
@@ -260,7 +260,6 @@ func scanRoster(row scanner) (RosterEntry, error) {
 	if e.Products == nil {
 		e.Products = []string{}
 	}
-	e.CreatedAt = e.CreatedAt.UTC()
 	e.Key = e.LeadingEnterprise != "" || e.DemoCooperative || e.Certified
 	e.Registered = e.OperatorStatus == StatusApproved || e.OperatorStatus == StatusSuspended
 	return e, nil
@@ -295,19 +294,24 @@ func (s *Service) Roster(ctx context.Context, actor *auth.Actor, f RosterFilter)
 	if f.Limit <= 0 || f.Limit > 2000 {
 		f.Limit = 500
 	}
-	q := `SELECT ` + rosterColumns + ` FROM roster_entries e LEFT JOIN operators o ON o.id = e.operator_id
-		WHERE e.region_code LIKE $1 AND ($2 = '' OR e.name LIKE $2)`
+	w := auth.NewWhere()
+	w.Scope(auth.ListScope(actor, auth.ActRosterRead), auth.Columns{Region: []string{"e.region_code"}})
+	w.Region("e.region_code", f.Region)
+	if like := likePattern(f.Q); like != "" {
+		w.Add("e.name LIKE " + w.Arg(like))
+	}
 	switch f.Registered {
 	case "yes":
-		q += ` AND o.status IN ` + registeredStatuses
+		w.Add(`o.status IN ` + registeredStatuses)
 	case "no":
-		q += ` AND (o.status IS NULL OR o.status NOT IN ` + registeredStatuses + `)`
+		w.Add(`(o.status IS NULL OR o.status NOT IN ` + registeredStatuses + `)`)
 	}
 	if f.Key {
-		q += ` AND (e.leading_enterprise IS NOT NULL OR e.demo_cooperative OR e.certified)`
+		w.Add(`(e.leading_enterprise IS NOT NULL OR e.demo_cooperative OR e.certified)`)
 	}
-	q += ` ORDER BY e.region_code, e.id LIMIT $3`
-	rows, err := s.db.Query(ctx, q, auth.RegionPrefix(f.Region)+"%", likePattern(f.Q), f.Limit)
+	q := `SELECT ` + rosterColumns + ` FROM roster_entries e LEFT JOIN operators o ON o.id = e.operator_id` + w.SQL() +
+		` ORDER BY e.region_code, e.id LIMIT ` + w.Arg(f.Limit)
+	rows, err := s.db.Query(ctx, q, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -340,23 +344,15 @@ func (s *Service) Roster(ctx context.Context, actor *auth.Actor, f RosterFilter)
 // suggest finds operators with the entry's name registered in its township
 // (or at the county level of its county).
 func (s *Service) suggest(ctx context.Context, e RosterEntry) ([]Suggestion, error) {
+	w := auth.NewWhere(e.Name, e.CountyCode)
 	rows, err := s.db.Query(ctx, `SELECT id, name, COALESCE(code, ''), region_code, status FROM operators
-		WHERE name = $1 AND category <> 'temporary' AND status <> 'cancelled' AND (region_code LIKE $2 OR region_code = $3)
-		AND id NOT IN (SELECT operator_id FROM roster_entries WHERE operator_id IS NOT NULL) ORDER BY id LIMIT 5`,
-		e.Name, auth.RegionPrefix(e.RegionCode)+"%", e.CountyCode)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Suggestion
-	for rows.Next() {
+		WHERE name = $1 AND category <> 'temporary' AND status <> 'cancelled' AND (`+w.RegionCond(e.RegionCode, "region_code")+` OR region_code = $2)
+		AND id NOT IN (SELECT operator_id FROM roster_entries WHERE operator_id IS NOT NULL) ORDER BY id LIMIT 5`, w.Args()...)
+	return platform.Collect(rows, err, func(r *sql.Rows) (Suggestion, error) {
 		var sg Suggestion
-		if err := rows.Scan(&sg.OperatorID, &sg.Name, &sg.Code, &sg.RegionCode, &sg.Status); err != nil {
-			return nil, err
-		}
-		out = append(out, sg)
-	}
-	return out, rows.Err()
+		err := r.Scan(&sg.OperatorID, &sg.Name, &sg.Code, &sg.RegionCode, &sg.Status)
+		return sg, err
+	})
 }
 
 // ConfirmMatch links an entry to an operator after a person checked that
@@ -453,20 +449,11 @@ func (s *Service) Reminders(ctx context.Context, actor *auth.Actor, entryID int6
 	}
 	rows, err := s.db.Query(ctx, `SELECT r.id, r.entry_id, r.channel, r.note, COALESCE(u.username, ''), r.at FROM roster_reminders r
 		LEFT JOIN users u ON u.id = r.by_user WHERE r.entry_id = $1 ORDER BY r.id`, entryID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Reminder{}
-	for rows.Next() {
+	return platform.Collect(rows, err, func(row *sql.Rows) (Reminder, error) {
 		var r Reminder
-		if err := rows.Scan(&r.ID, &r.EntryID, &r.Channel, &r.Note, &r.By, &r.At); err != nil {
-			return nil, err
-		}
-		r.At = r.At.UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		err := row.Scan(&r.ID, &r.EntryID, &r.Channel, &r.Note, &r.By, &r.At)
+		return r, err
+	})
 }
 
 // linkRoster attaches unmatched roster entries with the same credit code or

@@ -199,7 +199,7 @@ func TestAgreements(t *testing.T) {
 func TestTemporaryAndList(t *testing.T) {
 	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
 		ctx := context.Background()
-		market, err := a.Auth.CreateUser(ctx, nil, auth.NewUser{Username: "market1", Password: "market-pass-1", Role: "market", RegionCode: "440981"})
+		market, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "market1", Password: "market-pass-1", Role: "market", RegionCode: "440981"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -32,7 +31,9 @@ type DB struct {
 	sql     *sql.DB
 	pool    *pgxpool.Pool
 	dialect Dialect
-	rewrite sync.Map // query text -> rewritten text (SQLite only)
+	rewrite rewriteCache // query text -> rewritten text (SQLite only; bounded)
+	stmts   *stmtCache   // rewritten text -> prepared statement (SQLite only; nil on PostgreSQL, see stmtcache.go)
+	writer  writer       // serialises SQLite write transactions (nil on PostgreSQL)
 	clk     Clock
 }
 
@@ -44,6 +45,7 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Close releases the database (the database/sql handle before the pool, see stack.md).
 func (db *DB) Close() error {
+	db.stmts.close()
 	err := db.sql.Close()
 	if db.pool != nil {
 		db.pool.Close()
@@ -80,6 +82,7 @@ func openPostgres(ctx context.Context, raw string) (*DB, error) {
 	if cfg.MaxConns < 8 {
 		cfg.MaxConns = 8
 	}
+	utcSession(cfg) // instants in UTC on both engines, see sqlutil.go
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(pctx, cfg)
@@ -107,7 +110,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	dsn := "file:" + path + "?_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate&_time_format=sqlite"
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate&_time_format=sqlite&_timezone=UTC"
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %v", path, err)
@@ -119,7 +122,8 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("open %s: %v", path, firstLine(err))
 	}
-	return &DB{sql: sdb, dialect: SQLite}, nil
+	return &DB{sql: sdb, dialect: SQLite, stmts: &stmtCache{stmts: map[string]*sql.Stmt{}, max: maxCachedStmts},
+		writer: make(writer, 1)}, nil
 }
 
 func checkWritable(dir string) error {
@@ -164,13 +168,13 @@ func (db *DB) Q(query string) string {
 	if db.dialect != SQLite {
 		return query
 	}
-	if q, ok := db.rewrite.Load(query); ok {
-		return q.(string)
+	if q, ok := db.rewrite.load(query); ok {
+		return q
 	}
 	q := placeholder.ReplaceAllString(query, "?$1")
 	q = forUpdate.ReplaceAllString(q, "")
 	q = ilike.ReplaceAllString(q, "LIKE")
-	db.rewrite.Store(query, q)
+	db.rewrite.store(query, q)
 	return q
 }
 
@@ -182,16 +186,29 @@ type Querier interface {
 	Dialect() Dialect
 }
 
+// Exec, Query and QueryRow run a query through the statement cache (SQLite).
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return db.sql.ExecContext(ctx, db.Q(query), args...)
+	q := db.Q(query)
+	if st := db.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return db.sql.ExecContext(ctx, q, args...)
 }
 
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return db.sql.QueryContext(ctx, db.Q(query), args...)
+	q := db.Q(query)
+	if st := db.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return db.sql.QueryContext(ctx, q, args...)
 }
 
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return db.sql.QueryRowContext(ctx, db.Q(query), args...)
+	q := db.Q(query)
+	if st := db.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.sql.QueryRowContext(ctx, q, args...)
 }
 
 // Tx is a transaction with the same query rewriting, plus Emit, the one way a
@@ -204,21 +221,41 @@ type Tx struct {
 
 func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
 
+// Exec, Query and QueryRow bind the cached statement to the transaction's
+// connection (tx.StmtContext reuses the one prepared there before).
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(ctx, tx.db.Q(query), args...)
+	q := tx.db.Q(query)
+	if st := tx.db.stmt(ctx, q); st != nil {
+		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, q, args...)
 }
 
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, tx.db.Q(query), args...)
+	q := tx.db.Q(query)
+	if st := tx.db.stmt(ctx, q); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return tx.tx.QueryContext(ctx, q, args...)
 }
 
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.db.Q(query), args...)
+	q := tx.db.Q(query)
+	if st := tx.db.stmt(ctx, q); st != nil {
+		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, q, args...)
 }
 
 // InTx runs fn in a transaction, committing if it returns nil and rolling
 // back otherwise (also on panic). A request either commits whole or not at all.
+// On SQLite, transactions queue on a Go lock first (see writer), so they
+// never wait in SQLite's busy handler; do not start one inside another.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if err := db.writer.lock(ctx); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer db.writer.unlock()
 	stx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -252,16 +289,6 @@ func (tx *Tx) NextSerial(ctx context.Context, name string) (int64, error) {
 		return 0, fmt.Errorf("next serial %s: %w", name, err)
 	}
 	return n, nil
-}
-
-// IsUniqueViolation reports whether err is a unique-constraint failure on either engine.
-func IsUniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-	s := err.Error()
-	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505") ||
-		strings.Contains(s, "duplicate key value")
 }
 
 // NullString turns "" into SQL NULL.

@@ -2,6 +2,7 @@ package region
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -51,34 +52,27 @@ func (c *Calendar) data(ctx context.Context) (*calendarData, error) {
 	}
 	d := &calendarData{loaded: time.Now(), days: map[string]string{}, years: map[int]bool{}}
 	rows, err := c.db.Query(ctx, `SELECT day, kind FROM calendar_days`)
+	days, err := platform.Collect(rows, err, func(r *sql.Rows) ([2]string, error) {
+		var dk [2]string
+		err := r.Scan(&dk[0], &dk[1])
+		return dk, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var day, kind string
-		if err := rows.Scan(&day, &kind); err != nil {
-			return nil, err
-		}
-		d.days[day] = kind
+	for _, dk := range days {
+		d.days[dk[0]] = dk[1]
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	yrows, err := c.db.Query(ctx, `SELECT year FROM calendar_years`)
+	rows, err = c.db.Query(ctx, `SELECT year FROM calendar_years`)
+	years, err := platform.Collect(rows, err, platform.Scalar[int])
 	if err != nil {
 		return nil, err
 	}
-	defer yrows.Close()
-	for yrows.Next() {
-		var y int
-		if err := yrows.Scan(&y); err != nil {
-			return nil, err
-		}
+	for _, y := range years {
 		d.years[y] = true
 	}
 	c.cache = d
-	return d, yrows.Err()
+	return d, nil
 }
 
 func (c *Calendar) invalidate() {
@@ -152,23 +146,19 @@ func (c *Calendar) WorkdaysBetween(ctx context.Context, from, to time.Time) (int
 // Year lists a year's exceptions and whether the year has data.
 func (c *Calendar) Year(ctx context.Context, year int) ([]Day, bool, error) {
 	rows, err := c.db.Query(ctx, `SELECT day, kind, name, source FROM calendar_days WHERE day LIKE $1 ORDER BY day`, fmt.Sprintf("%04d-%%", year))
+	out, err := platform.Collect(rows, err, func(r *sql.Rows) (Day, error) {
+		var d Day
+		err := r.Scan(&d.Date, &d.Kind, &d.Name, &d.Source)
+		return d, err
+	})
 	if err != nil {
 		return nil, false, err
-	}
-	defer rows.Close()
-	out := []Day{}
-	for rows.Next() {
-		var d Day
-		if err := rows.Scan(&d.Date, &d.Kind, &d.Name, &d.Source); err != nil {
-			return nil, false, err
-		}
-		out = append(out, d)
 	}
 	var n int
 	if err := c.db.QueryRow(ctx, `SELECT COUNT(*) FROM calendar_years WHERE year = $1`, year).Scan(&n); err != nil {
 		return nil, false, err
 	}
-	return out, n > 0, rows.Err()
+	return out, n > 0, nil
 }
 
 // Years lists the years that have data.

@@ -77,19 +77,7 @@ func (s *Service) Children(ctx context.Context, code string) ([]Region, error) {
 		}
 		rows, err = s.db.Query(ctx, `SELECT code, name, level, parent_code FROM regions WHERE parent_code = $1 ORDER BY code`, code)
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Region{}
-	for rows.Next() {
-		r, err := scanRegion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return platform.Collect(rows, err, scanRegion)
 }
 
 // Ancestors returns the chain from the province down to code itself.

@@ -106,6 +106,9 @@ func validateAlias(v *platform.Validator, scheme, value string) string {
 }
 
 func insertAlias(ctx context.Context, tx *platform.Tx, scheme, value, code string, userID int64, field string) error {
+	if err := aliasNamesOther(ctx, tx, value, code, field); err != nil {
+		return err
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO trace_aliases (scheme, value, code, created_by, created_at) VALUES ($1, $2, $3, $4, $5)`,
 		scheme, value, code, platform.NullInt(userID), tx.Now())
 	if platform.IsUniqueViolation(err) {
@@ -113,6 +116,38 @@ func insertAlias(ctx context.Context, tx *platform.Tx, scheme, value, code strin
 			With("field", field).With("value", value)
 	}
 	return err
+}
+
+// aliasNamesOther refuses (422 naming field) an alias value that is itself a
+// trace code or an operator code of another operator than the one holding
+// code: an identifier must not make one operator's batch answer for another's.
+func aliasNamesOther(ctx context.Context, tx *platform.Tx, value, code, field string) error {
+	n := codes.NormalizeCode(value)
+	var q, what, whatEN string
+	switch {
+	case codes.ValidTraceCode(n):
+		q, what, whatEN = `SELECT operator_id FROM trace_codes WHERE code = $1`, "追溯码", "trace code"
+	case codes.ValidOperatorCode(n):
+		q, what, whatEN = `SELECT id FROM operators WHERE code = $1`, "主体编码", "operator code"
+	default:
+		return nil
+	}
+	var other, holder int64
+	err := tx.QueryRow(ctx, q, n).Scan(&other)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := tx.QueryRow(ctx, `SELECT operator_id FROM trace_codes WHERE code = $1`, code).Scan(&holder); err != nil {
+		return err
+	}
+	if other == holder {
+		return nil
+	}
+	return invalid(field, "other_operator", "“"+value+"”是另一经营主体的"+what+"，不能作为本批次的标识号",
+		value+" is another operator's "+whatEN+"; it cannot be an identifier of this batch")
 }
 
 // insertAliasIfNew adds an alias unless this code already has it.

@@ -64,8 +64,8 @@ func TestBadInput(t *testing.T) {
 				"inputs": []map[string]any{{"code": coopLot, "quantity": 1}, {"code": lot, "quantity": 1}}}, 403, "inputs[1].code"},
 			{"transforming another operator's batch", w.coopC, "POST", "/api/v1/transformations", map[string]any{
 				"inputs": []map[string]any{{"code": lot, "quantity": 1}}, "outputs": []map[string]any{{"product_code": "apple", "quantity": 1, "unit": "kg"}}}, 403, "inputs[0].code"},
-			{"confirming someone else's transfer", w.farC, "POST", "/api/v1/transfers/" + pending + "/confirm", map[string]any{}, 404, ""},
-			{"the seller confirming its own sale", w.farmC, "POST", "/api/v1/transfers/" + pending + "/confirm", map[string]any{}, 404, ""},
+			{"confirming someone else's transfer", w.farC, "POST", "/api/v1/transfers/" + pending + "/confirm", map[string]any{"received_quantity": 100}, 404, ""},
+			{"the seller confirming its own sale", w.farmC, "POST", "/api/v1/transfers/" + pending + "/confirm", map[string]any{"received_quantity": 100}, 404, ""},
 			{"rejecting someone else's transfer", w.farC, "POST", "/api/v1/transfers/" + pending + "/reject", map[string]any{"reason": "x"}, 404, ""},
 			{"buyer code with a wrong check digit", w.farmC, "POST", "/api/v1/transfers", map[string]any{"from_code": lot, "quantity": 1, "buyer_operator_code": wrongCheckDigit(w.coop.Code)}, 422, "buyer_operator_code"},
 			{"unknown buyer code", w.farmC, "POST", "/api/v1/transfers", map[string]any{"from_code": lot, "quantity": 1, "buyer_operator_code": "037068699999999990"}, 422, "buyer_operator_code"},
@@ -84,7 +84,7 @@ func TestBadInput(t *testing.T) {
 			{"shipment before production", w.farmC, "POST", "/api/v1/transfers", map[string]any{"from_code": lot, "quantity": 1, "buyer_operator_code": w.coop.Code, "shipped_at": daysAgo(5)}, 422, "shipped_at"},
 			{"merge dated before its inputs", w.coopC, "POST", "/api/v1/merges", map[string]any{"product_code": "apple", "produced_at": daysAgo(4),
 				"inputs": []map[string]any{{"code": coopLot, "quantity": 1}, {"code": coopLot2, "quantity": 1}}}, 422, "produced_at"},
-			{"confirmation before shipment", w.coopC, "POST", "/api/v1/transfers/" + pending + "/confirm", map[string]any{"received_at": daysAgo(10)}, 422, "received_at"},
+			{"confirmation before shipment", w.coopC, "POST", "/api/v1/transfers/" + pending + "/confirm", map[string]any{"received_quantity": 100, "received_at": daysAgo(10)}, 422, "received_at"},
 			{"received more than shipped", w.coopC, "POST", "/api/v1/transfers/" + pending + "/confirm", map[string]any{"received_quantity": 101}, 422, "received_quantity"},
 			{"unknown extension field", w.farmC, "POST", "/api/v1/batches", map[string]any{"product_code": "apple", "quantity": 3, "unit": "kg", "produced_at": today(), "attributes": map[string]any{"colour": "red"}}, 422, "attributes.colour"},
 			{"bad enum value", w.farmC, "POST", "/api/v1/batches", map[string]any{"product_code": "apple", "quantity": 3, "unit": "kg", "produced_at": today(), "attributes": map[string]any{"storage": "freezer"}}, 422, "attributes.storage"},
@@ -127,7 +127,11 @@ func TestBadInput(t *testing.T) {
 				}
 			})
 		}
-		// the over-shipment attempt is on record as a finding
+		// the over-shipment attempt is on record; repeated, it becomes a finding
+		if count(t, a, "refused_attempts") != 1 {
+			t.Fatalf("refused attempts: %d, want 1", count(t, a, "refused_attempts"))
+		}
+		w.farmC.Do("POST", "/api/v1/transfers", map[string]any{"from_code": lot, "quantity": 301, "buyer_operator_code": w.coop.Code}).Expect(t, 409)
 		f := w.supervisor.Do("GET", "/api/v1/findings?kind=over_shipment", nil).Expect(t, 200)
 		if f.Str("items.0.kind") != "over_shipment" || f.Str("items.0.code") != lot {
 			t.Fatalf("over-shipment finding: %s", f.Body)

@@ -40,7 +40,7 @@ type NewBatch struct {
 	ProductCode    string         `json:"product_code"`
 	Quantity       float64        `json:"quantity"`
 	Unit           string         `json:"unit"`
-	ProducedAt     string         `json:"produced_at" doc:"production / harvest / slaughter date, YYYY-MM-DD (China time)"`
+	ProducedAt     string         `json:"produced_at" validate:"required" doc:"production / harvest / slaughter date, YYYY-MM-DD (China time)"`
 	Origin         string         `json:"origin" doc:"base, plot or place of production"`
 	Attributes     map[string]any `json:"attributes,omitempty" doc:"product extension fields (see GET /api/v1/products)"`
 	Inputs         []InputUse     `json:"inputs,omitempty"`
@@ -92,7 +92,7 @@ type Batch struct {
 	Source         string         `json:"source" doc:"record | smallholder | split | merge | transform | transfer | market"`
 	ParentCode     string         `json:"parent_code,omitempty"`
 	Operator       Party          `json:"operator"`
-	Status         string         `json:"status" doc:"active | depleted | pending | rejected | issued | accepted"`
+	Status         string         `json:"status" doc:"active | depleted | pending | rejected | withdrawn | issued | accepted"`
 	Version        int            `json:"version"`
 	OverrideReason string         `json:"override_reason,omitempty"`
 	CreatedAt      time.Time      `json:"created_at"`
@@ -112,16 +112,15 @@ func (s *Service) CreateBatch(ctx context.Context, actor *auth.Actor, in NewBatc
 	if err != nil {
 		return Batch{}, err
 	}
-	var code string
-	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
-		var err error
-		code, err = s.createBatchTx(ctx, tx, actor, op, in, "record")
+	var b Batch
+	err = s.db.InTxRetry(ctx, func(tx *platform.Tx) error {
+		_, err := s.createBatchTx(ctx, tx, actor, op, in, "record", &b)
 		return err
 	})
 	if err != nil {
 		return Batch{}, err
 	}
-	return s.batch(ctx, code)
+	return b, nil
 }
 
 // batchOperator authorizes recording a batch (before its transaction) and
@@ -159,7 +158,7 @@ func (s *Service) validateBatch(ctx context.Context, in *NewBatch, today string)
 		in.Unit = p.Units[0].Code
 	}
 	out.product = p
-	out.qty, _ = toMilli(&v, "quantity", in.Quantity)
+	out.qty, _ = toMilli(&v, "quantity", in.Quantity, in.Unit)
 	dateOK := false
 	if v.Require("produced_at", in.ProducedAt) {
 		dateOK = checkDate(&v, "produced_at", in.ProducedAt, today, "", "", "")
@@ -184,7 +183,13 @@ func (s *Service) validateBatch(ctx context.Context, in *NewBatch, today string)
 		v.MaxLen(pre+"reg_no", x.RegNo, 60)
 		v.MaxLen(pre+"dose", x.Dose, 100)
 		v.Check(x.IntervalDays >= 0 && x.IntervalDays <= 3650, pre+"interval_days", "range", "间隔期应在 0–3650 天之间", "must be between 0 and 3650 days")
-		if v.Require(pre+"used_at", x.UsedAt) && checkDate(&v, pre+"used_at", x.UsedAt, today, "", "", "") && dateOK && x.IntervalDays > 0 {
+		usedOK := v.Require(pre+"used_at", x.UsedAt) && checkDate(&v, pre+"used_at", x.UsedAt, today, "", "", "")
+		if usedOK && dateOK && x.UsedAt > in.ProducedAt {
+			v.Add(pre+"used_at", "after_production", "投入品使用日期不能晚于采收/出栏（生产）日期（"+in.ProducedAt+"）",
+				"must be on or before the harvest / production date ("+in.ProducedAt+")")
+			usedOK = false
+		}
+		if usedOK && dateOK && x.IntervalDays > 0 {
 			used, _ := time.Parse(time.DateOnly, x.UsedAt)
 			safe := used.AddDate(0, 0, x.IntervalDays).Format(time.DateOnly)
 			if x.UsedAt <= in.ProducedAt && in.ProducedAt < safe {
@@ -219,8 +224,10 @@ func (s *Service) validateBatch(ctx context.Context, in *NewBatch, today string)
 	return out, v.Err()
 }
 
-// createBatchTx writes a production batch held by op (inside tx).
-func (s *Service) createBatchTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, op operator.Operator, in NewBatch, source string) (string, error) {
+// createBatchTx writes a production batch held by op (inside tx); when out
+// is not nil it receives the batch as written (what GetBatch would read).
+func (s *Service) createBatchTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, op operator.Operator, in NewBatch, source string,
+	out *Batch) (string, error) {
 	today := platform.Today(tx.Now())
 	bi, err := s.validateBatch(ctx, &in, today)
 	if err != nil {
@@ -260,6 +267,9 @@ func (s *Service) createBatchTx(ctx context.Context, tx *platform.Tx, actor *aut
 		if err := addFinding(ctx, tx, FindingSafetyInterval, code, op.ID, op.RegionCode, today, f); err != nil {
 			return "", err
 		}
+	}
+	if out != nil {
+		*out = s.writtenBatch(tx, op, in, bi, code, source)
 	}
 	return code, tx.Emit(ctx, platform.Event{Action: "batch.create", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
 		"biz_step": "commissioning", "type": 1, "source": source, "operator_id": op.ID, "product_code": in.ProductCode,
@@ -349,7 +359,7 @@ func (s *Service) batch(ctx context.Context, code string) (Batch, error) {
 }
 
 func batchStatus(typ int, stock int64, t *Transfer) string {
-	if t != nil && (t.Status == "pending" || t.Status == "rejected" || typ == 3) {
+	if t != nil && (t.Status == TransferPending || t.Status == TransferRejected || t.Status == TransferWithdrawn || typ == TypeMarketEntry) {
 		return t.Status
 	}
 	if stock > 0 {
@@ -416,7 +426,7 @@ func (s *Service) corrections(ctx context.Context, code string) ([]Correction, e
 		if err := rows.Scan(&c.Version, &c.Corrects, &q, &c.ProducedAt, &c.Origin, &c.Reason, &c.At); err != nil {
 			return nil, err
 		}
-		c.Quantity, c.At = fromMilli(q), c.At.UTC()
+		c.Quantity = fromMilli(q)
 		out = append(out, c)
 	}
 	return out, rows.Err()
@@ -452,7 +462,8 @@ type BatchSummary struct {
 // ListBatches lists the actor's operator's codes (operators and staff) or
 // the codes held in the actor's jurisdiction (officials), newest first.
 func (s *Service) ListBatches(ctx context.Context, actor *auth.Actor, f BatchFilter) ([]BatchSummary, error) {
-	if err := auth.Authorize(actor, auth.ActBatchRead, auth.Resource{}); err != nil {
+	sc := auth.ListScope(actor, auth.ActBatchRead)
+	if err := sc.Err(actor, auth.ActBatchRead); err != nil {
 		return nil, err
 	}
 	if f.Limit <= 0 || f.Limit > 500 {
@@ -466,41 +477,23 @@ func (s *Service) ListBatches(ctx context.Context, actor *auth.Actor, f BatchFil
 	default:
 		return nil, invalid("status", "not_allowed", "可选：in_stock | depleted | pending", "must be one of in_stock | depleted | pending")
 	}
-	var opID int64
-	prefix := ""
-	if actor.OperatorID != 0 && (actor.Role == auth.RoleOperator || actor.Role == auth.RoleStaff) {
-		opID = actor.OperatorID
-	} else {
-		root := actor.Region
-		if f.Region != "" {
-			if !auth.Within(f.Region, actor.Region) && actor.Role != auth.RoleAdmin {
-				return nil, invalid("region", "jurisdiction", "不在您的管辖范围内", "outside your jurisdiction")
-			}
-			root = f.Region
+	root := "" // a region filter within the jurisdiction (officials)
+	if f.Region != "" && sc.Kind != auth.ScopeOperator {
+		if sc.Kind == auth.ScopeRegion && !auth.Within(f.Region, sc.Region) {
+			return nil, invalid("region", "jurisdiction", "不在您的管辖范围内", "outside your jurisdiction")
 		}
-		if actor.Role == auth.RoleAdmin && f.Region == "" {
-			root = ""
-		}
-		prefix = auth.RegionPrefix(root)
+		root = f.Region
 	}
 	q := strings.TrimSpace(f.Q)
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	if opID != 0 {
-		where = append(where, "t.operator_id = "+arg(opID))
-	}
-	if prefix != "" {
-		where = append(where, regionCond("t.region_code", prefix, arg))
-	}
+	w := auth.NewWhere()
+	arg := w.Arg
+	w.Scope(sc, auth.Columns{Region: []string{"t.region_code"}, Operator: []string{"t.operator_id"}})
+	w.Region("t.region_code", root)
 	if q != "" {
 		c := arg(likeContains(q))
-		where = append(where, "(t.code LIKE "+arg(codes.NormalizeCode(q)+"%")+" OR p.name LIKE "+c+" OR t.origin LIKE "+c+")")
+		w.Add("(t.code LIKE " + arg(codes.NormalizeCode(q)+"%") + " OR p.name LIKE " + c + " OR t.origin LIKE " + c + ")")
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = "WHERE " + strings.Join(where, " AND ")
-	}
+	cond := w.SQL()
 	outer := ""
 	switch f.Status {
 	case "in_stock":
@@ -519,7 +512,7 @@ func (s *Service) ListBatches(ctx context.Context, actor *auth.Actor, f BatchFil
 		FROM trace_codes t JOIN products p ON p.code = t.product_code JOIN operators o ON o.id = t.operator_id
 		LEFT JOIN transfers tr ON tr.code = t.code ` + latestCorrection + ` ` + cond + `
 	) x ` + outer + ` ORDER BY x.created_at DESC, x.code DESC LIMIT ` + arg(f.Limit) + ` OFFSET ` + arg(f.Offset)
-	rows, err := s.db.Query(ctx, query, args...)
+	rows, err := s.db.Query(ctx, query, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -533,7 +526,7 @@ func (s *Service) ListBatches(ctx context.Context, actor *auth.Actor, f BatchFil
 			&b.OperatorCode, &b.OperatorName, &b.CreatedAt, &stock, &tstatus); err != nil {
 			return nil, err
 		}
-		b.Quantity, b.Stock, b.UnitName, b.CreatedAt = fromMilli(qty), fromMilli(stock), UnitName(b.Unit), b.CreatedAt.UTC()
+		b.Quantity, b.Stock, b.UnitName = fromMilli(qty), fromMilli(stock), UnitName(b.Unit)
 		var t *Transfer
 		if tstatus != "" {
 			t = &Transfer{Status: tstatus}
@@ -591,7 +584,7 @@ func (s *Service) LastBatch(ctx context.Context, actor *auth.Actor) (NewBatch, e
 // CorrectionInput is a new version of a production batch's facts; omitted
 // fields keep their current value.
 type CorrectionInput struct {
-	Reason     string         `json:"reason"`
+	Reason     string         `json:"reason" validate:"required"`
 	Quantity   float64        `json:"quantity,omitempty"`
 	ProducedAt string         `json:"produced_at,omitempty"`
 	Origin     *string        `json:"origin,omitempty"`
@@ -620,7 +613,7 @@ func (s *Service) Correct(ctx context.Context, actor *auth.Actor, code string, i
 	}
 	var qty int64
 	if in.Quantity != 0 {
-		qty, _ = toMilli(&v, "quantity", in.Quantity)
+		qty, _ = toMilli(&v, "quantity", in.Quantity, "")
 	}
 	if in.Quantity == 0 && in.ProducedAt == "" && in.Origin == nil && in.Attributes == nil {
 		v.Add("reason", "nothing", "没有要更正的内容", "nothing to correct: give quantity, produced_at, origin or attributes")
@@ -648,6 +641,9 @@ func (s *Service) Correct(ctx context.Context, actor *auth.Actor, code string, i
 		}
 		next := r
 		var v platform.Validator
+		if qty != 0 {
+			wholeUnits(&v, "quantity", r.Unit, qty)
+		}
 		if in.ProducedAt != "" {
 			if checkDate(&v, "produced_at", in.ProducedAt, today, "", "", "") {
 				next.ProducedOn = in.ProducedAt
@@ -694,6 +690,22 @@ func (s *Service) Correct(ctx context.Context, actor *auth.Actor, code string, i
 		if delta != 0 {
 			if err := insertMove(ctx, tx, code, delta, "adjust", fmt.Sprintf("correction:%d", id), today); err != nil {
 				return err
+			}
+		}
+		if delta > 0 {
+			// more goods after some already left: possibly goods from elsewhere laundered into the batch
+			var first string
+			var moved int64
+			if err := tx.QueryRow(ctx, `SELECT COALESCE(MIN(CASE WHEN kind <> 'return' THEN on_date END), ''), CAST(COALESCE(-SUM(delta_milli), 0) AS BIGINT)
+				FROM stock_moves WHERE code = $1 AND kind IN ('ship', 'consume', 'return')`, code).Scan(&first, &moved); err != nil {
+				return err
+			}
+			if moved > 0 { // goods still downstream (a rejected or withdrawn sale came back)
+				if err := addFinding(ctx, tx, FindingRaisedDownstream, code, r.OperatorID, r.RegionCode, today, map[string]any{
+					"quantity": fromMilli(next.Quantity), "previous_quantity": fromMilli(r.Quantity), "unit": r.Unit,
+					"moved_downstream": fromMilli(moved), "first_outgoing_at": first, "reason": in.Reason, "version": next.Version}); err != nil {
+					return err
+				}
 			}
 		}
 		for _, al := range aliasesFromAttributes(p, attrs) {

@@ -35,6 +35,9 @@ type Importer struct {
 func (s *Service) Import(ctx context.Context, fn func(im *Importer) error) error {
 	var short *shortage
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
+		if err := lockSequences(ctx, tx); err != nil {
+			return err
+		}
 		im := &Importer{s: s, ctx: ctx, tx: tx, ops: map[int64]operator.Operator{}}
 		err := fn(im)
 		short = im.short
@@ -43,6 +46,22 @@ func (s *Service) Import(ctx context.Context, fn func(im *Importer) error) error
 	if err != nil {
 		s.recordShortage(ctx, short)
 	}
+	return err
+}
+
+// lockSequences serialises imports on PostgreSQL before they write
+// anything. An import issues codes in several counties in the order its
+// operations come and holds each code_sequences row until it commits, so two
+// concurrent imports taking them in different orders (or creating the same
+// new county's row) would deadlock. Every import first takes the lock of one
+// fixed row, code_sequences "import" (its value counts imports), so imports
+// queue instead; a single request holds at most one sequence row and cannot
+// close a cycle with them. SQLite serialises write transactions already.
+func lockSequences(ctx context.Context, tx *platform.Tx) error {
+	if tx.Dialect() != platform.Postgres {
+		return nil
+	}
+	_, err := tx.NextSerial(ctx, "import")
 	return err
 }
 
@@ -74,7 +93,7 @@ func (im *Importer) CreateBatch(actor *auth.Actor, in NewBatch) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	return im.s.createBatchTx(im.ctx, im.tx, actor, op, in, "record")
+	return im.s.createBatchTx(im.ctx, im.tx, actor, op, in, "record", nil)
 }
 
 // Sell sells to an operator or into a market (as Service.Sell) and returns the new code.
@@ -83,7 +102,7 @@ func (im *Importer) Sell(actor *auth.Actor, in SaleInput) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	code, sh, err := im.s.saleTx(im.ctx, im.tx, actor, r)
+	code, sh, err := im.s.saleTx(im.ctx, im.tx, actor, r, nil)
 	im.noteShortage(sh)
 	return code, err
 }
@@ -94,7 +113,7 @@ func (im *Importer) Confirm(actor *auth.Actor, code string, in ConfirmInput) err
 	if err != nil {
 		return err
 	}
-	return im.s.confirmTx(im.ctx, im.tx, actor, code, in.ReceivedAt, rec)
+	return im.s.confirmTx(im.ctx, im.tx, actor, code, in.ReceivedAt, rec, nil)
 }
 
 // Accept marks a market-entry code accepted by a market clerk (as Service.Accept).
@@ -102,7 +121,7 @@ func (im *Importer) Accept(actor *auth.Actor, code string) error {
 	if err := auth.Authorize(actor, auth.ActMarketAccept, auth.Resource{}); err != nil {
 		return err
 	}
-	return im.s.acceptTx(im.ctx, im.tx, actor, code)
+	return im.s.acceptTx(im.ctx, im.tx, actor, code, nil)
 }
 
 // Split splits a code into parts (as Service.Split) and returns the new codes.

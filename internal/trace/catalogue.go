@@ -19,17 +19,19 @@ type Unit struct {
 	Code   string `json:"code"`
 	Name   string `json:"name"`
 	NameEN string `json:"name_en"`
+	// Count units (head, bird, piece, box) take whole numbers only.
+	Count bool `json:"count,omitempty"`
 }
 
 // Units lists every unit, by code.
 var Units = map[string]Unit{
-	"kg":    {"kg", "千克", "kg"},
-	"t":     {"t", "吨", "tonne"},
-	"head":  {"head", "头", "head"},
-	"bird":  {"bird", "只", "bird"},
-	"piece": {"piece", "个", "piece"},
-	"box":   {"box", "箱", "box"},
-	"L":     {"L", "升", "litre"},
+	"kg":    {"kg", "千克", "kg", false},
+	"t":     {"t", "吨", "tonne", false},
+	"head":  {"head", "头", "head", true},
+	"bird":  {"bird", "只", "bird", true},
+	"piece": {"piece", "个", "piece", true},
+	"box":   {"box", "箱", "box", true},
+	"L":     {"L", "升", "litre", false},
 }
 
 // UnitName is the Chinese name of a unit code (the code itself if unknown).
@@ -232,8 +234,12 @@ var seedProducts = []seedProduct{
 var noteField = text("note", "备注", "Note")
 
 // SeedCatalogue inserts the built-in categories and products that are not
-// yet in the database (existing rows, possibly edited, are left alone).
+// yet in the database (existing rows, possibly edited, are left alone), and
+// the built-in yield rules (SeedYieldRules).
 func SeedCatalogue(ctx context.Context, db *platform.DB) (int, error) {
+	if err := SeedYieldRules(ctx, db); err != nil {
+		return 0, err
+	}
 	var n int
 	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM products`).Scan(&n); err != nil {
 		return 0, err
@@ -454,10 +460,15 @@ func validateAttributes(v *platform.Validator, prefix string, p Product, in map[
 			case int64:
 				x = float64(t)
 			case string:
-				var err error
-				if x, err = strconv.ParseFloat(strings.TrimSpace(t), 64); err != nil {
+				t = strings.TrimSpace(t)
+				neg := strings.HasPrefix(t, "-")
+				var ok bool
+				if x, ok = ParseDecimal(strings.TrimPrefix(t, "-")); !ok {
 					v.Add(name, "type", "应为数字", "must be a number")
 					continue
+				}
+				if neg {
+					x = -x
 				}
 			default:
 				v.Add(name, "type", "应为数字", "must be a number")

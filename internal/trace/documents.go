@@ -41,6 +41,9 @@ type CertificateInput struct {
 	Quantity     float64 `json:"quantity" doc:"quantity covered; at most the batch's stock"`
 	Scope        string  `json:"scope,omitempty" doc:"batch (default) | vehicle"`
 	VehiclePlate string  `json:"vehicle_plate,omitempty"`
+	// ShowContact prints the issuer's contact phone in full on the
+	// certificate (the rules ask for a contact); false prints it masked.
+	ShowContact *bool `json:"show_contact,omitempty" doc:"print the contact phone in full (default true); false prints it masked. Public pages always mask it"`
 }
 
 // Certificate is an issued compliance certificate.
@@ -54,6 +57,7 @@ type Certificate struct {
 	Scope        string    `json:"scope"`
 	VehiclePlate string    `json:"vehicle_plate,omitempty"`
 	IssuedAt     string    `json:"issued_at"`
+	ShowContact  bool      `json:"show_contact"`
 	PDFURL       string    `json:"pdf_url"`
 	CreatedAt    time.Time `json:"created_at"`
 }
@@ -178,7 +182,7 @@ func (s *Service) IssueCertificate(ctx context.Context, actor *auth.Actor, code 
 		v.Require("test_ref", in.TestRef)
 	}
 	v.MaxLen("test_ref", in.TestRef, 60)
-	qty, _ := toMilli(&v, "quantity", in.Quantity)
+	qty, _ := toMilli(&v, "quantity", in.Quantity, "")
 	v.OneOf("scope", in.Scope, "batch", "vehicle")
 	if in.Scope != "vehicle" && in.VehiclePlate != "" {
 		v.Add("vehicle_plate", "scope", "只有一车一证才填写车牌号", "only with scope vehicle")
@@ -191,6 +195,7 @@ func (s *Service) IssueCertificate(ctx context.Context, actor *auth.Actor, code 
 	if err != nil {
 		return Certificate{}, err
 	}
+	showContact := in.ShowContact == nil || *in.ShowContact
 	var number string
 	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
 		today := platform.Today(tx.Now())
@@ -201,9 +206,30 @@ func (s *Service) IssueCertificate(ctx context.Context, actor *auth.Actor, code 
 		if err := auth.Authorize(actor, auth.ActLabelPrint, auth.Resource{OperatorID: r.OperatorID, Region: r.RegionCode}); err != nil {
 			return err
 		}
+		p, err := s.Product(ctx, r.ProductCode)
+		if err != nil {
+			return err
+		}
+		if !p.Certificate {
+			return invalid("code", "not_certifiable",
+				"“"+p.Name+"”不开具承诺达标合格证（合格证用于蔬菜、水果、茶叶鲜叶、畜禽、禽蛋、养殖水产品；畜禽屠宰产品、生鲜乳、粮食等除外）",
+				p.NameEN+" takes no compliance certificate (certificates are for vegetables, fruit, fresh tea leaves, livestock and poultry, eggs and farmed aquatic products; not slaughtered meat, raw milk or grain)")
+		}
+		if err := checkWhole("quantity", r.Unit, qty); err != nil {
+			return err
+		}
 		stock, _, err := consumable(ctx, tx, r, "code")
 		if err != nil {
 			return err
+		}
+		open, err := openSafetyIntervals(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if len(open) > 0 {
+			return invalid("code", "safety_interval",
+				"该批次在安全间隔期或休药期内采收/出栏，不能承诺达标："+strings.Join(open, "；")+"。如日期录错，请先更正批次",
+				"the batch was harvested or sent to slaughter inside a safety interval / withdrawal period; it cannot be certified (correct the batch if the date was wrong)")
 		}
 		if qty > stock {
 			return invalid("quantity", "more_than_stock",
@@ -216,8 +242,9 @@ func (s *Service) IssueCertificate(ctx context.Context, actor *auth.Actor, code 
 		}
 		number = fmt.Sprintf("HG%s%010d", op.CountyCode, serial)
 		if _, err := tx.Exec(ctx, `INSERT INTO certificates (number, code, operator_id, basis, test_ref, quantity_milli, scope, vehicle_plate,
-			issued_on, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			number, code, r.OperatorID, in.Basis, in.TestRef, qty, in.Scope, in.VehiclePlate, today, platform.NullInt(actor.UserID), tx.Now()); err != nil {
+			issued_on, created_by, created_at, show_contact) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			number, code, r.OperatorID, in.Basis, in.TestRef, qty, in.Scope, in.VehiclePlate, today, platform.NullInt(actor.UserID), tx.Now(),
+			showContact); err != nil {
 			return err
 		}
 		return tx.Emit(ctx, platform.Event{Action: "certificate.issue", ResourceType: "certificate", ResourceID: number, Data: map[string]any{
@@ -230,15 +257,15 @@ func (s *Service) IssueCertificate(ctx context.Context, actor *auth.Actor, code 
 	return s.certificate(ctx, number)
 }
 
-const certColumns = `number, code, basis, test_ref, quantity_milli, scope, vehicle_plate, issued_on, created_at`
+const certColumns = `number, code, basis, test_ref, quantity_milli, scope, vehicle_plate, issued_on, created_at, show_contact`
 
 func scanCert(row interface{ Scan(...any) error }, unit string) (Certificate, error) {
 	var c Certificate
 	var q int64
-	if err := row.Scan(&c.Number, &c.TraceCode, &c.Basis, &c.TestRef, &q, &c.Scope, &c.VehiclePlate, &c.IssuedAt, &c.CreatedAt); err != nil {
+	if err := row.Scan(&c.Number, &c.TraceCode, &c.Basis, &c.TestRef, &q, &c.Scope, &c.VehiclePlate, &c.IssuedAt, &c.CreatedAt, &c.ShowContact); err != nil {
 		return Certificate{}, err
 	}
-	c.Quantity, c.Unit, c.PDFURL, c.CreatedAt = fromMilli(q), unit, certURL(c.Number), c.CreatedAt.UTC()
+	c.Quantity, c.Unit, c.PDFURL = fromMilli(q), unit, certURL(c.Number)
 	return c, nil
 }
 
@@ -303,7 +330,17 @@ func (s *Service) CertificatePDF(ctx context.Context, actor *auth.Actor, number,
 	if err != nil {
 		return Document{}, err
 	}
+	// the contact prints in full where the issuer chose to show it (public pages always mask it)
 	phone := op.PhoneMasked
+	if c.ShowContact {
+		full, err := s.ops.ContactPhone(ctx, op.ID)
+		if err != nil {
+			return Document{}, err
+		}
+		if full != "" {
+			phone = full
+		}
+	}
 	if phone == "" {
 		phone = "见平台登记信息"
 	}
@@ -347,7 +384,7 @@ func (s *Service) TraceCertificatePDF(ctx context.Context, actor *auth.Actor, co
 		tc.Quantity = b.Stock
 		if quantity > 0 {
 			var v platform.Validator
-			q, _ := toMilli(&v, "quantity", quantity)
+			q, _ := toMilli(&v, "quantity", quantity, b.Unit)
 			if err := v.Err(); err != nil {
 				return Document{}, err
 			}
@@ -483,7 +520,6 @@ func (s *Service) PrintLog(ctx context.Context, actor *auth.Actor, code string) 
 		if err := rows.Scan(&p.Kind, &p.Size, &p.Copies, &p.Ref, &p.Username, &p.At); err != nil {
 			return nil, err
 		}
-		p.At = p.At.UTC()
 		out = append(out, p)
 	}
 	return out, rows.Err()

@@ -94,7 +94,7 @@ func TestTraceEndToEnd(t *testing.T) {
 		if got := stock(t, w.coopC, circ); got != 600 {
 			t.Fatalf("buyer stock = %v, want 600", got)
 		}
-		w.coopC.Do("POST", "/api/v1/transfers/"+circ+"/confirm", nil).Expect(t, 409)
+		w.coopC.Do("POST", "/api/v1/transfers/"+circ+"/confirm", map[string]any{"received_quantity": 600}).Expect(t, 409)
 
 		// 6. split and 7. merge
 		split := w.coopC.Do("POST", "/api/v1/batches/"+circ+"/split", map[string]any{"parts": []float64{200, 300}}).Expect(t, 201)

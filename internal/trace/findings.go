@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"agtrace/internal/auth"
@@ -19,10 +18,14 @@ const (
 	FindingQuantityMismatch = "quantity_mismatch"    // received ≠ shipped (possible batch mixing)
 	FindingSafetyInterval   = "safety_interval"      // harvest inside a safety interval / withdrawal period
 	FindingTimeline         = "timeline_backwards"   // a correction put production after what followed it
+	FindingRaisedDownstream = "quantity_raised"      // a correction raised the quantity after goods had left the batch
+	FindingYield            = "implausible_yield"    // a transformation outside its yield range, recorded with an override reason
+	FindingUnrelatedOutput  = "unrelated_output"     // a transformation into a product with no yield rule from its inputs, outside the operator's registered business
 )
 
 // FindingKinds lists the kinds in display order.
-var FindingKinds = []string{FindingUnconfirmed, FindingOverShipment, FindingQuantityMismatch, FindingSafetyInterval, FindingTimeline}
+var FindingKinds = []string{FindingUnconfirmed, FindingOverShipment, FindingQuantityMismatch, FindingSafetyInterval, FindingTimeline,
+	FindingRaisedDownstream, FindingYield, FindingUnrelatedOutput}
 
 // ConfirmWorkdays is how long a buyer has to confirm a transfer.
 const ConfirmWorkdays = 3
@@ -30,7 +33,7 @@ const ConfirmWorkdays = 3
 // Finding is one problem for supervisors.
 type Finding struct {
 	ID           int64          `json:"id,omitempty"`
-	Kind         string         `json:"kind" doc:"unconfirmed_transfer | over_shipment | quantity_mismatch | safety_interval | timeline_backwards"`
+	Kind         string         `json:"kind" doc:"unconfirmed_transfer | over_shipment | quantity_mismatch | safety_interval | timeline_backwards | quantity_raised | implausible_yield | unrelated_output"`
 	Code         string         `json:"code"`
 	OperatorCode string         `json:"operator_code"`
 	OperatorName string         `json:"operator_name"`
@@ -47,9 +50,15 @@ func addFinding(ctx context.Context, tx *platform.Tx, kind, code string, operato
 // addFindingPair records a finding visible in two jurisdictions (seller's
 // and buyer's regions).
 func addFindingPair(ctx context.Context, tx *platform.Tx, kind, code string, operatorID int64, region, region2, onDate string, detail map[string]any) error {
+	_, err := insertFinding(ctx, tx, kind, code, operatorID, region, region2, onDate, detail)
+	return err
+}
+
+// insertFinding records a finding and returns its id.
+func insertFinding(ctx context.Context, tx *platform.Tx, kind, code string, operatorID int64, region, region2, onDate string, detail map[string]any) (int64, error) {
 	b, err := json.Marshal(detail)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if region2 == region {
 		region2 = ""
@@ -57,9 +66,9 @@ func addFindingPair(ctx context.Context, tx *platform.Tx, kind, code string, ope
 	var id int64
 	if err := tx.QueryRow(ctx, `INSERT INTO findings (kind, code, operator_id, region_code, region2, detail, on_date, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, kind, code, platform.NullInt(operatorID), region, region2, string(b), onDate, tx.Now()).Scan(&id); err != nil {
-		return fmt.Errorf("insert finding: %w", err)
+		return 0, fmt.Errorf("insert finding: %w", err)
 	}
-	return tx.Emit(ctx, platform.Event{Action: "finding.record", ResourceType: "finding", ResourceID: fmt.Sprint(id),
+	return id, tx.Emit(ctx, platform.Event{Action: "finding.record", ResourceType: "finding", ResourceID: fmt.Sprint(id),
 		Data: map[string]any{"kind": kind, "code": code, "region_code": region}})
 }
 
@@ -73,6 +82,10 @@ type FindingFilter struct {
 // Findings lists what the data reveals in a jurisdiction, newest first:
 // recorded findings plus transfers still unconfirmed after 3 working days.
 func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilter) ([]Finding, error) {
+	sc := auth.ListScope(actor, auth.ActFindingsRead)
+	if err := sc.Err(actor, auth.ActFindingsRead); err != nil {
+		return nil, err
+	}
 	if err := auth.Authorize(actor, auth.ActFindingsRead, auth.Resource{Region: f.Region}); err != nil {
 		return nil, err
 	}
@@ -86,31 +99,18 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 200
 	}
-	root := f.Region
-	if root == "" {
-		root = actor.Region
-		if actor.Role == auth.RoleAdmin {
-			root = ""
-		}
-	}
-	prefix := auth.RegionPrefix(root)
 	var out []Finding
 	if f.Kind == "" || f.Kind != FindingUnconfirmed {
-		var where []string
-		var args []any
-		arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
-		if prefix != "" {
-			where = append(where, "("+regionCond("f.region_code", prefix, arg)+" OR "+regionCond("f.region2", prefix, arg)+")")
+		w := auth.NewWhere()
+		w.Scope(sc, auth.Columns{Region: []string{"f.region_code", "f.region2"}, Operator: []string{"f.operator_id"}})
+		if auth.RegionPrefix(f.Region) != "" {
+			w.Add(w.RegionCond(f.Region, "f.region_code", "f.region2"))
 		}
 		if f.Kind != "" {
-			where = append(where, "f.kind = "+arg(f.Kind))
-		}
-		cond := ""
-		if len(where) > 0 {
-			cond = " WHERE " + strings.Join(where, " AND ")
+			w.Add("f.kind = " + w.Arg(f.Kind))
 		}
 		rows, err := s.db.Query(ctx, `SELECT f.id, f.kind, f.code, COALESCE(o.code, ''), COALESCE(o.name, ''), f.region_code, f.detail, f.on_date, f.at
-			FROM findings f LEFT JOIN operators o ON o.id = f.operator_id`+cond+` ORDER BY f.at DESC, f.id DESC LIMIT `+arg(f.Limit), args...)
+			FROM findings f LEFT JOIN operators o ON o.id = f.operator_id`+w.SQL()+` ORDER BY f.at DESC, f.id DESC LIMIT `+w.Arg(f.Limit), w.Args()...)
 		if err != nil {
 			return nil, err
 		}
@@ -121,7 +121,6 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 				rows.Close()
 				return nil, err
 			}
-			x.At = x.At.UTC()
 			_ = json.Unmarshal([]byte(detail), &x.Detail)
 			out = append(out, x)
 		}
@@ -131,7 +130,7 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 		}
 	}
 	if f.Kind == "" || f.Kind == FindingUnconfirmed {
-		un, err := s.unconfirmed(ctx, prefix, f.Limit)
+		un, err := s.unconfirmed(ctx, sc, f.Region, f.Limit)
 		if err != nil {
 			return nil, err
 		}
@@ -154,22 +153,22 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 
 // unconfirmed lists pending transfers whose buyer has not answered within
 // ConfirmWorkdays working days of shipping (computed: it depends on today).
-func (s *Service) unconfirmed(ctx context.Context, prefix string, limit int) ([]Finding, error) {
+func (s *Service) unconfirmed(ctx context.Context, sc auth.Scope, region string, limit int) ([]Finding, error) {
 	now := s.clock.Now()
 	today := platform.Today(now)
 	todayT, _ := time.Parse(time.DateOnly, today)
 	// 3 working days are at least 3 calendar days: a cheap bound for the index
 	cutoff := todayT.AddDate(0, 0, -ConfirmWorkdays).Format(time.DateOnly)
-	args := []any{cutoff, limit * 4}
-	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
-	cond := ""
-	if prefix != "" {
-		cond = " AND (" + regionCond("tr.seller_region", prefix, arg) + " OR " + regionCond("tr.buyer_region", prefix, arg) + ")"
+	w := auth.NewWhere(cutoff, limit*4)
+	regions := []string{"tr.seller_region", "tr.buyer_region"}
+	w.Scope(sc, auth.Columns{Region: regions, Operator: []string{"tr.seller_operator_id", "tr.buyer_operator_id"}})
+	if auth.RegionPrefix(region) != "" {
+		w.Add(w.RegionCond(region, regions...))
 	}
 	rows, err := s.db.Query(ctx, `SELECT tr.code, tr.from_code, tr.shipped_on, tr.quantity_milli, tr.unit, tr.seller_region, COALESCE(so.code, ''), so.name,
 		COALESCE(bo.code, ''), COALESCE(bo.name, ''), tr.created_at
 		FROM transfers tr JOIN operators so ON so.id = tr.seller_operator_id LEFT JOIN operators bo ON bo.id = tr.buyer_operator_id
-		WHERE tr.status = 'pending' AND tr.shipped_on <= $1`+cond+` ORDER BY tr.shipped_on DESC LIMIT $2`, args...)
+		WHERE tr.status = 'pending' AND tr.shipped_on <= $1`+w.And()+` ORDER BY tr.shipped_on DESC LIMIT $2`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +193,7 @@ func (s *Service) unconfirmed(ctx context.Context, prefix string, limit int) ([]
 			continue
 		}
 		n, _ := s.cal.WorkdaysBetween(ctx, st, todayT)
-		x.Kind, x.Date, x.At = FindingUnconfirmed, due.Format(time.DateOnly), x.At.UTC()
+		x.Kind, x.Date = FindingUnconfirmed, due.Format(time.DateOnly)
 		x.Detail = map[string]any{"from_code": from, "shipped_at": shipped, "due": due.Format(time.DateOnly), "workdays": n,
 			"quantity": fromMilli(q), "unit": unit, "buyer_code": buyerCode, "buyer": buyerName}
 		out = append(out, x)

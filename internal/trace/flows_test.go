@@ -45,7 +45,7 @@ func TestPigChainAliasesAndTransform(t *testing.T) {
 		w.farmC.Do("GET", "/api/v1/trace/137068699999999", nil).Expect(t, 404)
 
 		sold := w.farmC.Do("POST", "/api/v1/transfers", map[string]any{"from_code": pigs, "quantity": 3, "buyer_operator_code": w.coop.Code, "shipped_at": daysAgo(2)}).Expect(t, 201).Str("trace_code")
-		w.coopC.Do("POST", "/api/v1/transfers/"+sold+"/confirm", map[string]any{"received_at": daysAgo(2)}).Expect(t, 200)
+		w.coopC.Do("POST", "/api/v1/transfers/"+sold+"/confirm", map[string]any{"received_quantity": 3, "received_at": daysAgo(2)}).Expect(t, 200)
 		carcass := w.coopC.Do("POST", "/api/v1/transformations", map[string]any{"produced_at": daysAgo(1),
 			"inputs":  []map[string]any{{"code": sold, "quantity": 3}},
 			"outputs": []map[string]any{{"product_code": "pork_carcass", "quantity": 231.5, "unit": "kg", "attributes": map[string]any{"slaughter_batch": "TZ-01", "clenbuterol_test": "negative"}}}}).Expect(t, 201)
@@ -93,14 +93,14 @@ func TestRejectAndMarket(t *testing.T) {
 		if got := stock(t, w.farmC, lot); got != 100 {
 			t.Fatalf("stock after rejection = %v, want 100", got)
 		}
-		w.coopC.Do("POST", "/api/v1/transfers/"+tr+"/confirm", nil).Expect(t, 409)
+		w.coopC.Do("POST", "/api/v1/transfers/"+tr+"/confirm", map[string]any{"received_quantity": 1}).Expect(t, 409)
 
 		me := w.farmC.Do("POST", "/api/v1/transfers", map[string]any{"from_code": lot, "quantity": 30,
 			"market": map[string]any{"name": "荣成市石岛水产品批发市场", "kind": "wholesale", "region_code": "371082"}}).Expect(t, 201).Str("trace_code")
 		w.market.Do("POST", "/api/v1/transfers/"+me+"/accept", nil).Expect(t, 404) // 栖霞 clerk, 荣成 market
 		w.coopC.Do("POST", "/api/v1/transfers/"+me+"/accept", nil).Expect(t, 403)  // operators may not accept at all
 		ctx := context.Background()
-		if _, err := a.Auth.CreateUser(ctx, nil, auth.NewUser{Username: "rc-market", Password: marketPW, Role: "market", RegionCode: "371082"}); err != nil {
+		if _, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "rc-market", Password: marketPW, Role: "market", RegionCode: "371082"}); err != nil {
 			t.Fatal(err)
 		}
 		rc := apptest.NewClient(t, w.srv).Login("rc-market", marketPW)
@@ -149,7 +149,7 @@ func TestStaffPermissions(t *testing.T) {
 	w := newWorld(t, a)
 	ctx := context.Background()
 	mk := func(name string, perms ...string) *apptest.Client {
-		if _, err := a.Auth.CreateUser(ctx, nil, auth.NewUser{Username: name, Password: marketPW, Role: "staff", RegionCode: "370686",
+		if _, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: name, Password: marketPW, Role: "staff", RegionCode: "370686",
 			OperatorID: w.farm.ID, Permissions: perms}); err != nil {
 			t.Fatal(err)
 		}
@@ -310,7 +310,7 @@ func TestOnlyApprovedOperatorsTrade(t *testing.T) {
 		if r.Get("operator_status") != "suspended" || !strings.Contains(r.Str("detail_zh"), "已暂停") {
 			t.Fatalf("suspended operator recording: %s", r.Body)
 		}
-		w.coopC.Do("POST", "/api/v1/transfers/"+pending+"/confirm", nil).Expect(t, 403)
+		w.coopC.Do("POST", "/api/v1/transfers/"+pending+"/confirm", map[string]any{"received_quantity": 1}).Expect(t, 403)
 		if r := w.farmC.Do("POST", "/api/v1/transfers", map[string]any{"from_code": lot, "quantity": 1, "buyer_operator_code": w.coop.Code}).Expect(t, 422); !hasField(r, "buyer_operator_code") {
 			t.Fatalf("selling to a suspended operator: %s", r.Body)
 		}

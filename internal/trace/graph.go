@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"agtrace/internal/auth"
@@ -84,7 +85,7 @@ func (x *nodeScan) targets() []any {
 
 func (x *nodeScan) node() Node {
 	n := x.n
-	n.Quantity, n.TypeName, n.RecordedAt = fromMilli(x.q), codes.TraceCodeType(n.Type).Label(), n.RecordedAt.UTC()
+	n.Quantity, n.TypeName = fromMilli(x.q), codes.TraceCodeType(n.Type).Label()
 	n.Status = "active"
 	if x.status != "" {
 		n.Status = x.status
@@ -105,18 +106,18 @@ func scanInto(row interface{ Scan(...any) error }, n *Node, extra ...any) error 
 }
 
 // walk queries: one recursive CTE per direction over trace_edges (indexed
-// both ways), joined with the details of the node each edge reaches, so a
-// graph of any size costs one query per direction (no N+1). UNION (not
-// UNION ALL) drops repeated (edge, depth) rows, so diamonds stay bounded.
+// both ways) returns the edges only; the details of the nodes they reach are
+// then fetched by primary key in chunks (nodesByCode), once per node rather
+// than once per edge row, so a graph of any size costs one query per
+// direction plus one per 500 nodes (no N+1). UNION (not UNION ALL) drops
+// repeated (edge, depth) rows, so diamonds stay bounded.
 const walkUp = `WITH RECURSIVE walk(from_code, to_code, kind, qty, depth) AS (
 	SELECT from_code, to_code, kind, quantity_milli, 1 FROM trace_edges WHERE to_code = $1
 	UNION
 	SELECT e.from_code, e.to_code, e.kind, e.quantity_milli, w.depth + 1
 	FROM trace_edges e JOIN walk w ON e.to_code = w.from_code WHERE w.depth < $2
 )
-SELECT w.from_code, w.to_code, w.kind, w.qty, w.depth, tu.unit, ` + nodeColumns + `
-FROM walk w JOIN trace_codes t ON t.code = w.from_code JOIN trace_codes tu ON tu.code = w.to_code ` + nodeJoins + `
-LIMIT $3`
+SELECT from_code, to_code, kind, qty, depth FROM walk LIMIT $3`
 
 const walkDown = `WITH RECURSIVE walk(from_code, to_code, kind, qty, depth) AS (
 	SELECT from_code, to_code, kind, quantity_milli, 1 FROM trace_edges WHERE from_code = $1
@@ -124,9 +125,176 @@ const walkDown = `WITH RECURSIVE walk(from_code, to_code, kind, qty, depth) AS (
 	SELECT e.from_code, e.to_code, e.kind, e.quantity_milli, w.depth + 1
 	FROM trace_edges e JOIN walk w ON e.from_code = w.to_code WHERE w.depth < $2
 )
-SELECT w.from_code, w.to_code, w.kind, w.qty, w.depth, t.unit, ` + nodeColumns + `
-FROM walk w JOIN trace_codes t ON t.code = w.to_code ` + nodeJoins + `
-LIMIT $3`
+SELECT from_code, to_code, kind, qty, depth FROM walk LIMIT $3`
+
+// nodeChunks are the IN-list sizes of the detail queries (a list is padded
+// to the next size by repeating its last value), so they are a handful of
+// fixed texts that the statement cache keeps.
+var nodeChunks = []int{4, 16, 64, 500}
+
+// detailColumns are a reached node's own facts: its code row, the sale that
+// issued it and its latest correction. Product and operator names are
+// filled in from the catalogue cache and one query per 500 operators, not
+// joined per node.
+const detailColumns = `t.code, t.type, t.product_code, t.operator_id, t.region_code,
+	COALESCE(c.quantity_milli, t.quantity_milli), t.unit, COALESCE(c.produced_on, t.produced_on), t.created_at, t.source,
+	COALESCE(tr.status, ''), COALESCE(tr.shipped_on, ''), COALESCE(tr.market_name, '')`
+
+func inList(n int) string {
+	ph := make([]string, n)
+	for i := range ph {
+		ph[i] = "$" + strconv.Itoa(i+1)
+	}
+	return "(" + strings.Join(ph, ", ") + ")"
+}
+
+var detailQueries, operatorQueries = func() (map[int]string, map[int]string) {
+	d, o := map[int]string{}, map[int]string{}
+	for _, n := range nodeChunks {
+		d[n] = `SELECT ` + detailColumns + ` FROM trace_codes t LEFT JOIN transfers tr ON tr.code = t.code ` + latestCorrection +
+			` WHERE t.code IN ` + inList(n)
+		o[n] = `SELECT id, COALESCE(code, ''), name, kind FROM operators WHERE id IN ` + inList(n)
+	}
+	return d, o
+}()
+
+// detailWorkers is how many detail chunks of one large graph are read at
+// once (on separate connections): a recall of 10,000 nodes spends about as
+// long reading node details as walking the edges, and the machine has 2 CPUs.
+const detailWorkers = 2
+
+// queryChunks runs queries[size] for list in chunks of at most 500 values
+// (up to detailWorkers chunks at once) and returns what scan made of every
+// row, in chunk order.
+func queryChunks[K, R any](ctx context.Context, db *platform.DB, queries map[int]string, list []K, scan func(*sql.Rows) (R, error)) ([]R, error) {
+	max := nodeChunks[len(nodeChunks)-1]
+	var chunks [][]K
+	for len(list) > 0 {
+		part := list[:min(len(list), max)]
+		list = list[len(part):]
+		chunks = append(chunks, part)
+	}
+	results := make([][]R, len(chunks))
+	run := func(i int) error {
+		part := chunks[i]
+		size := max
+		for _, n := range nodeChunks {
+			if n >= len(part) {
+				size = n
+				break
+			}
+		}
+		args := make([]any, size)
+		for i := range args {
+			args[i] = part[min(i, len(part)-1)]
+		}
+		rows, err := db.Query(ctx, queries[size], args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		out := make([]R, 0, len(part))
+		for rows.Next() {
+			r, err := scan(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		results[i] = out
+		return rows.Err()
+	}
+	if len(chunks) == 1 {
+		if err := run(0); err != nil {
+			return nil, err
+		}
+		return results[0], nil
+	}
+	next := make(chan int)
+	errs := make(chan error, detailWorkers)
+	for w := 0; w < detailWorkers; w++ {
+		go func() {
+			var first error
+			for i := range next {
+				if first == nil {
+					first = run(i)
+				}
+			}
+			errs <- first
+		}()
+	}
+	for i := range chunks {
+		next <- i
+	}
+	close(next)
+	var err error
+	for w := 0; w < detailWorkers; w++ {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var all []R
+	for _, r := range results {
+		all = append(all, r...)
+	}
+	return all, nil
+}
+
+// nodesByCode reads the details of the given codes by primary key, in chunks.
+func (s *Service) nodesByCode(ctx context.Context, list []string) (map[string]Node, error) {
+	type detail struct {
+		n    Node
+		opID int64
+	}
+	details, err := queryChunks(ctx, s.db, detailQueries, list, func(rows *sql.Rows) (detail, error) {
+		var x nodeScan
+		var opID int64
+		n := &x.n
+		err := rows.Scan(&n.Code, &n.Type, &n.ProductCode, &opID, &n.RegionCode, &x.q, &n.Unit, &n.Time, &n.RecordedAt, &n.Source,
+			&x.status, &x.shipped, &x.market)
+		return detail{x.node(), opID}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	ops := map[int64]Node{} // operator code, name and kind
+	var opIDs []int64
+	for _, d := range details {
+		if _, ok := ops[d.opID]; !ok {
+			ops[d.opID] = Node{}
+			opIDs = append(opIDs, d.opID)
+		}
+	}
+	type op struct {
+		id int64
+		n  Node
+	}
+	found, err := queryChunks(ctx, s.db, operatorQueries, opIDs, func(rows *sql.Rows) (op, error) {
+		var o op
+		err := rows.Scan(&o.id, &o.n.OperatorCode, &o.n.OperatorName, &o.n.OperatorKind)
+		return o, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range found {
+		ops[o.id] = o.n
+	}
+	out := make(map[string]Node, len(details))
+	for _, d := range details {
+		p, err := s.Product(ctx, d.n.ProductCode)
+		if err != nil {
+			return nil, err
+		}
+		n, o := d.n, ops[d.opID]
+		n.ProductName, n.OperatorCode, n.OperatorName, n.OperatorKind = p.Name, o.OperatorCode, o.OperatorName, o.OperatorKind
+		out[n.Code] = n
+	}
+	return out, nil
+}
 
 // Trace answers "where did this come from / where did it go": every
 // ancestor back to the origins (up), every descendant to market entry
@@ -188,7 +356,8 @@ func (s *Service) node(ctx context.Context, code string) (rootNode, error) {
 // graph walks from root without authorization (callers check it).
 func (s *Service) graph(ctx context.Context, query string, root Node, direction string, depth, limit int) (Graph, error) {
 	g := Graph{Query: query, Code: root.Code, Direction: direction, Depth: depth}
-	nodes := map[string]*Node{root.Code: &root}
+	depthOf := map[string]int{} // reached code -> signed depth nearest the root
+	var order []string          // reached codes, first reached first
 	edges := map[[2]string]Edge{}
 	run := func(query string, sign int) error {
 		rows, err := s.db.Query(ctx, query, root.Code, depth, limit+1)
@@ -202,16 +371,22 @@ func (s *Service) graph(ctx context.Context, query string, root Node, direction 
 			var e Edge
 			var q int64
 			var d int
-			var n Node
-			if err := scanInto(rows, &n, &e.From, &e.To, &e.Kind, &q, &d, &e.Unit); err != nil {
+			if err := rows.Scan(&e.From, &e.To, &e.Kind, &q, &d); err != nil {
 				return err
 			}
 			e.Quantity = fromMilli(q)
 			edges[[2]string{e.From, e.To}] = e
-			n.Depth = sign * d
-			if old, ok := nodes[n.Code]; !ok || (old.Code != root.Code && abs(n.Depth) < abs(old.Depth)) {
-				nn := n
-				nodes[n.Code] = &nn
+			reached := e.To
+			if sign < 0 {
+				reached = e.From
+			}
+			if reached != root.Code {
+				if old, ok := depthOf[reached]; !ok {
+					depthOf[reached] = sign * d
+					order = append(order, reached)
+				} else if d < abs(old) {
+					depthOf[reached] = sign * d
+				}
 			}
 			if d >= depth {
 				g.Truncated = true
@@ -232,9 +407,20 @@ func (s *Service) graph(ctx context.Context, query string, root Node, direction 
 			return Graph{}, err
 		}
 	}
-	g.Nodes = make([]Node, 0, len(nodes))
-	for _, n := range nodes {
-		g.Nodes = append(g.Nodes, *n)
+	details, err := s.nodesByCode(ctx, order)
+	if err != nil {
+		return Graph{}, err
+	}
+	details[root.Code] = root
+	g.Nodes = make([]Node, 0, len(details))
+	g.Nodes = append(g.Nodes, root)
+	for _, c := range order {
+		n, ok := details[c]
+		if !ok {
+			continue // an edge to a code that does not exist (cannot happen: foreign keys)
+		}
+		n.Depth = depthOf[c]
+		g.Nodes = append(g.Nodes, n)
 	}
 	sort.Slice(g.Nodes, func(i, j int) bool {
 		a, b := g.Nodes[i], g.Nodes[j]
@@ -245,6 +431,7 @@ func (s *Service) graph(ctx context.Context, query string, root Node, direction 
 	})
 	g.Edges = make([]Edge, 0, len(edges))
 	for _, e := range edges {
+		e.Unit = details[e.To].Unit // quantities are in the unit of To
 		g.Edges = append(g.Edges, e)
 	}
 	sort.Slice(g.Edges, func(i, j int) bool {

@@ -50,7 +50,7 @@ func newWorld(t *testing.T, a *app.App) *world {
 	w.farmUser, w.coopUser = fu, cu
 	ctx := context.Background()
 	mk := func(username string, role auth.Role, region string) (*apptest.Client, *auth.Actor) {
-		u, err := a.Auth.CreateUser(ctx, nil, auth.NewUser{Username: username, Password: marketPW, Name: username, Role: string(role), RegionCode: region})
+		u, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: username, Password: marketPW, Name: username, Role: string(role), RegionCode: region})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -60,8 +61,11 @@ func (s *Service) Public(ctx context.Context, input string) (PublicTrace, error)
 	}
 	code := tc.Code
 	root, err := s.node(ctx, code)
-	if err != nil {
+	if errors.Is(err, errCodeNotFound) {
 		return PublicTrace{}, platform.NotFound("未查到该追溯码", "no product carries this trace code")
+	}
+	if err != nil {
+		return PublicTrace{}, err // an outage is not "no such code": the transport answers 503
 	}
 	up, err := s.graph(ctx, code, root.Node, "up", 50, 2000)
 	if err != nil {

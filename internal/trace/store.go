@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"agtrace/internal/codes"
@@ -48,7 +47,6 @@ func scanCode(row interface{ Scan(...any) error }) (codeRow, error) {
 	var r codeRow
 	err := row.Scan(&r.Code, &r.Type, &r.OperatorID, &r.RegionCode, &r.ProductCode, &r.Unit, &r.Quantity, &r.ProducedOn,
 		&r.Origin, &r.Attributes, &r.Source, &r.ParentCode, &r.Override, &r.Version, &r.CreatedAt)
-	r.CreatedAt = r.CreatedAt.UTC()
 	return r, err
 }
 
@@ -167,19 +165,4 @@ func opZH(op string) string {
 		return "更正为"
 	}
 	return op
-}
-
-// recordShortage writes the over-shipment finding in its own transaction.
-func (s *Service) recordShortage(ctx context.Context, sh *shortage) {
-	if sh == nil {
-		return
-	}
-	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		return addFinding(ctx, tx, FindingOverShipment, sh.code, sh.operatorID, sh.region, platform.Today(tx.Now()), map[string]any{
-			"operation": sh.op, "requested": fromMilli(sh.requested), "available": fromMilli(sh.available)})
-	})
-	if err != nil {
-		// the refusal itself is what the caller reports; a lost finding is logged
-		slog.ErrorContext(ctx, "trace: record over-shipment finding", "code", sh.code, "err", err)
-	}
 }

@@ -34,6 +34,12 @@ type Operators interface {
 	ByID(ctx context.Context, id int64) (operator.Operator, error)
 	ByCode(ctx context.Context, code string) (operator.Operator, error)
 	CreateTemporary(ctx context.Context, actor *auth.Actor, in operator.TemporaryInput) (operator.Operator, error)
+	// PrepareTemporary and TemporaryTx find or issue a temporary operator
+	// inside the caller's transaction (smallholder purchases).
+	PrepareTemporary(ctx context.Context, actor *auth.Actor, in operator.TemporaryInput) (operator.TemporaryRequest, error)
+	TemporaryTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, r operator.TemporaryRequest) (operator.Operator, bool, error)
+	// ContactPhone is an operator's phone in full (certificates whose issuer chose to show it).
+	ContactPhone(ctx context.Context, id int64) (string, error)
 }
 
 // Service is the trace feature.
@@ -45,6 +51,7 @@ type Service struct {
 	cal       *region.Calendar
 	publicURL string
 	cat       catalogue
+	yields    yieldCache
 }
 
 // NewService returns the trace service. publicURL is the platform origin
@@ -201,26 +208,5 @@ func asNotFound(err error) error {
 }
 
 // regionRange returns the bounds [lo, hi) of the region codes under a
-// numeric prefix, so jurisdiction filters are index range scans under any
-// collation (LIKE 'p%' is not, on PostgreSQL with a non-C collation).
-// hi is "" when there is no upper bound (a prefix of nines).
-func regionRange(prefix string) (lo, hi string) {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < '9' {
-			b[i]++
-			return prefix, string(b[:i+1])
-		}
-	}
-	return prefix, ""
-}
-
-// regionCond is the SQL condition "col lies under prefix", adding its
-// arguments with arg.
-func regionCond(col, prefix string, arg func(any) string) string {
-	lo, hi := regionRange(prefix)
-	if hi == "" {
-		return col + " >= " + arg(lo)
-	}
-	return "(" + col + " >= " + arg(lo) + " AND " + col + " < " + arg(hi) + ")"
-}
+// numeric prefix (auth.RegionRange: list scopes use auth.Where).
+func regionRange(prefix string) (lo, hi string) { return auth.RegionRange(prefix) }

@@ -57,8 +57,16 @@ func TestBrowserSellAndConfirm(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#buyer_operator_code`), buyer.Code),
 	)
 	apptest.Screenshot(t, ctx, "trace-sell-form")
+	// the typed code is resolved first: the buyer's name and region, to confirm
 	apptest.Do(t, ctx,
 		chromedp.Click(chromedp.CSS(`#sell-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`#sell-confirm`)),
+	)
+	if q := apptest.Text(t, ctx, "#sell-question"); !strings.Contains(q, "确认卖给 "+buyer.Name) || !strings.Contains(q, "栖霞市") {
+		t.Fatalf("confirmation question: %q", q)
+	}
+	apptest.Do(t, ctx,
+		chromedp.Click(chromedp.CSS(`#sell-confirm`)),
 		chromedp.WaitVisible(chromedp.CSS(`#transfer`)),
 	)
 	sold := strings.ReplaceAll(apptest.Text(t, ctx, "#trace-code"), " ", "")

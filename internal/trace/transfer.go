@@ -19,15 +19,15 @@ var MarketKinds = []string{"wholesale", "retail", "processor"}
 
 // Market is a wholesale market, retail market or processing plant.
 type Market struct {
-	Name       string `json:"name"`
+	Name       string `json:"name" validate:"required"`
 	Kind       string `json:"kind" doc:"wholesale | retail | processor"`
-	RegionCode string `json:"region_code"`
+	RegionCode string `json:"region_code" validate:"required"`
 }
 
 // SaleInput sells part or all of a code: to a registered operator (by its
 // operator code) or into a market.
 type SaleInput struct {
-	FromCode          string  `json:"from_code"`
+	FromCode          string  `json:"from_code" validate:"required"`
 	Quantity          float64 `json:"quantity"`
 	BuyerOperatorCode string  `json:"buyer_operator_code,omitempty"`
 	Market            *Market `json:"market,omitempty"`
@@ -39,7 +39,7 @@ type Transfer struct {
 	TraceCode        string    `json:"trace_code"`
 	FromCode         string    `json:"from_code"`
 	Kind             string    `json:"kind" doc:"operator | market"`
-	Status           string    `json:"status" doc:"pending | confirmed | rejected | issued | accepted"`
+	Status           string    `json:"status" doc:"pending | confirmed | rejected | withdrawn | issued | accepted"`
 	Seller           Party     `json:"seller"`
 	Buyer            *Party    `json:"buyer,omitempty"`
 	Market           *Market   `json:"market,omitempty"`
@@ -78,7 +78,7 @@ func scanTransfer(row interface{ Scan(...any) error }) (Transfer, error) {
 	if err != nil {
 		return Transfer{}, err
 	}
-	t.Quantity, t.UnitName, t.CreatedAt = fromMilli(qty), UnitName(t.Unit), t.CreatedAt.UTC()
+	t.Quantity, t.UnitName = fromMilli(qty), UnitName(t.Unit)
 	if rec >= 0 {
 		r := fromMilli(rec)
 		t.ReceivedQuantity = &r
@@ -152,18 +152,18 @@ func (s *Service) Sell(ctx context.Context, actor *auth.Actor, in SaleInput) (Tr
 	if err != nil {
 		return Transfer{}, err
 	}
-	var code string
+	var t Transfer
 	var short *shortage
-	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+	err = s.db.InTxRetry(ctx, func(tx *platform.Tx) error {
 		var err error
-		code, short, err = s.saleTx(ctx, tx, actor, r)
+		_, short, err = s.saleTx(ctx, tx, actor, r, &t)
 		return err
 	})
 	s.recordShortage(ctx, short)
 	if err != nil {
 		return Transfer{}, err
 	}
-	return s.transfer(ctx, code)
+	return t, nil
 }
 
 // saleRequest is a validated SaleInput with its parties.
@@ -192,7 +192,7 @@ func (s *Service) prepareSale(ctx context.Context, actor *auth.Actor, in SaleInp
 			from = tc.Code
 		}
 	}
-	qty, _ := toMilli(&v, "quantity", in.Quantity)
+	qty, _ := toMilli(&v, "quantity", in.Quantity, "")
 	buyerCode := ""
 	switch {
 	case in.BuyerOperatorCode != "" && in.Market != nil:
@@ -245,7 +245,7 @@ func (s *Service) prepareSale(ctx context.Context, actor *auth.Actor, in SaleInp
 // actor's operator holds it, and writes the sale (sellTx). A refused
 // over-shipment is returned as a shortage for the caller to record after
 // the rollback.
-func (s *Service) saleTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, r saleRequest) (string, *shortage, error) {
+func (s *Service) saleTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, r saleRequest, out *Transfer) (string, *shortage, error) {
 	today := platform.Today(tx.Now())
 	shipped := r.shippedAt
 	if shipped == "" {
@@ -261,18 +261,20 @@ func (s *Service) saleTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor
 	if err := auth.Authorize(actor, auth.ActTransferSell, auth.Resource{OperatorID: src.OperatorID, Region: src.RegionCode}); err != nil {
 		return "", nil, platform.Forbidden("只能销售本主体持有的批次", "you can only sell codes your operator holds").With("field", "from_code")
 	}
-	return s.sellTx(ctx, tx, actor, src, r.seller, r.buyer, r.market, r.qty, shipped, today, "")
+	return s.sellTx(ctx, tx, actor, src, r.seller, r.buyer, r.market, r.qty, shipped, today, "", out)
 }
 
 // sellTx writes a sale from src (already locked and authorized). status
 // overrides the initial status (smallholder purchases are confirmed at once).
+// When out is not nil it receives the transfer as written.
 func (s *Service) sellTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, src codeRow, seller operator.Operator,
-	buyer *operator.Operator, market *Market, qty int64, shipped, today, status string) (string, *shortage, error) {
+	buyer *operator.Operator, market *Market, qty int64, shipped, today, status string, out *Transfer) (string, *shortage, error) {
 	stock, since, err := consumable(ctx, tx, src, "from_code")
 	if err != nil {
 		return "", nil, err
 	}
 	var v platform.Validator
+	wholeUnits(&v, "quantity", src.Unit, qty)
 	notBefore, what, whatEN := src.ProducedOn, "生产日期", "production_date"
 	if since > notBefore {
 		notBefore, what, whatEN = since, "入库日期", "receipt_date"
@@ -339,6 +341,11 @@ func (s *Service) sellTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor
 	if err := insertEdge(ctx, tx, src.Code, code, "transfer", qty); err != nil {
 		return "", nil, err
 	}
+	if out != nil {
+		if *out, err = s.writtenTransfer(ctx, tx, code, src, seller, buyer, market, status, qty, shipped); err != nil {
+			return "", nil, err
+		}
+	}
 	dest := map[string]any{"operator_id": buyerID}
 	if market != nil {
 		dest = map[string]any{"market": market.Name, "market_kind": market.Kind, "region_code": market.RegionCode}
@@ -350,7 +357,7 @@ func (s *Service) sellTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor
 
 // ConfirmInput is the buyer's receipt.
 type ConfirmInput struct {
-	ReceivedQuantity float64 `json:"received_quantity,omitempty" doc:"default: the shipped quantity; a difference is recorded and flagged"`
+	ReceivedQuantity float64 `json:"received_quantity" validate:"required" doc:"required, > 0 (nothing received: reject instead); a difference from the shipped quantity is recorded and flagged"`
 	ReceivedAt       string  `json:"received_at,omitempty" doc:"YYYY-MM-DD; default today"`
 }
 
@@ -384,25 +391,31 @@ func (s *Service) Confirm(ctx context.Context, actor *auth.Actor, code string, i
 	if err != nil {
 		return Transfer{}, err
 	}
-	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
-		return s.confirmTx(ctx, tx, actor, code, in.ReceivedAt, rec)
+	var t Transfer
+	err = s.db.InTxRetry(ctx, func(tx *platform.Tx) error {
+		return s.confirmTx(ctx, tx, actor, code, in.ReceivedAt, rec, &t)
 	})
 	if err != nil {
 		return Transfer{}, err
 	}
-	return s.transfer(ctx, code)
+	return t, nil
 }
 
 // prepareConfirm authorizes and validates a receipt before its transaction
-// and returns the received quantity (0: the shipped quantity).
+// and returns the received quantity. It is required and > 0: nothing
+// received is a rejection (its own endpoint), and a missing quantity is not
+// taken to mean "all" (the form pre-fills the shipped quantity).
 func prepareConfirm(actor *auth.Actor, in ConfirmInput) (int64, error) {
 	if err := auth.Authorize(actor, auth.ActTransferConfirm, auth.Resource{}); err != nil {
 		return 0, err
 	}
 	var v platform.Validator
 	var rec int64
-	if in.ReceivedQuantity != 0 {
-		rec, _ = toMilli(&v, "received_quantity", in.ReceivedQuantity)
+	if in.ReceivedQuantity == 0 {
+		v.Add("received_quantity", "required", "请填写实收数量（全部未收到请拒收）",
+			"give the quantity received (nothing received: reject the transfer instead)")
+	} else {
+		rec, _ = toMilli(&v, "received_quantity", in.ReceivedQuantity, "")
 	}
 	if in.ReceivedAt != "" {
 		checkDate(&v, "received_at", in.ReceivedAt, "9999-12-31", "", "", "")
@@ -413,7 +426,7 @@ func prepareConfirm(actor *auth.Actor, in ConfirmInput) (int64, error) {
 // confirmTx writes a receipt inside tx: it locks the transfer, checks that
 // it is addressed to the actor's operator and still pending, and records
 // the received quantity (flagging a difference).
-func (s *Service) confirmTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code, receivedAt string, rec int64) error {
+func (s *Service) confirmTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code, receivedAt string, rec int64, out *Transfer) error {
 	today := platform.Today(tx.Now())
 	t, err := s.lockTransfer(ctx, tx, code)
 	if err != nil {
@@ -429,10 +442,8 @@ func (s *Service) confirmTx(ctx context.Context, tx *platform.Tx, actor *auth.Ac
 		return err
 	}
 	shipped, _ := toMilliExact(t.Quantity)
-	if rec == 0 {
-		rec = shipped
-	}
 	var v platform.Validator
+	wholeUnits(&v, "received_quantity", t.Unit, rec)
 	v.Check(rec <= shipped, "received_quantity", "more_than_shipped",
 		fmt.Sprintf("实收数量不能超过发货数量 %s %s；多出的货物请让卖方另行销售", FormatMilli(shipped), UnitName(t.Unit)),
 		fmt.Sprintf("cannot exceed the shipped quantity %s %s; ask the seller to sell the rest separately", FormatMilli(shipped), t.Unit))
@@ -446,6 +457,9 @@ func (s *Service) confirmTx(ctx context.Context, tx *platform.Tx, actor *auth.Ac
 	}
 	if err := answerTransfer(ctx, tx, t, "pending", "confirmed", answer{received: rec, on: on, by: actor.UserID}); err != nil {
 		return err
+	}
+	if out != nil {
+		*out = t.answered("confirmed", answer{received: rec, on: on})
 	}
 	if err := insertMove(ctx, tx, code, rec, "receive", code, on); err != nil {
 		return err
@@ -465,7 +479,7 @@ func (s *Service) confirmTx(ctx context.Context, tx *platform.Tx, actor *auth.Ac
 // toMilliExact converts a stored quantity back (always exact).
 func toMilliExact(q float64) (int64, bool) {
 	var v platform.Validator
-	return toMilli(&v, "q", q)
+	return toMilli(&v, "q", q, "")
 }
 
 // checkActive refuses a write for an operator whose registration is no
@@ -496,19 +510,20 @@ func (s *Service) Reject(ctx context.Context, actor *auth.Actor, code, reason st
 	if err := v.Err(); err != nil {
 		return Transfer{}, err
 	}
-	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		return s.rejectTx(ctx, tx, actor, code, reason)
+	var t Transfer
+	err := s.db.InTxRetry(ctx, func(tx *platform.Tx) error {
+		return s.rejectTx(ctx, tx, actor, code, reason, &t)
 	})
 	if err != nil {
 		return Transfer{}, err
 	}
-	return s.transfer(ctx, code)
+	return t, nil
 }
 
 // rejectTx writes a refusal inside tx: it locks the transfer, checks that it
 // is addressed to the actor's operator and still pending, and returns the
 // quantity to the seller's code.
-func (s *Service) rejectTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code, reason string) error {
+func (s *Service) rejectTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code, reason string, out *Transfer) error {
 	today := platform.Today(tx.Now())
 	t, err := s.lockTransfer(ctx, tx, code)
 	if err != nil {
@@ -525,6 +540,9 @@ func (s *Service) rejectTx(ctx context.Context, tx *platform.Tx, actor *auth.Act
 	if err := answerTransfer(ctx, tx, t, "pending", "rejected", answer{reason: reason, on: on, by: actor.UserID}); err != nil {
 		return err
 	}
+	if out != nil {
+		*out = t.answered("rejected", answer{reason: reason, on: on})
+	}
 	if err := insertMove(ctx, tx, t.FromCode, shipped, "return", code, on); err != nil {
 		return err
 	}
@@ -538,18 +556,19 @@ func (s *Service) Accept(ctx context.Context, actor *auth.Actor, code string) (T
 	if err := auth.Authorize(actor, auth.ActMarketAccept, auth.Resource{}); err != nil {
 		return Transfer{}, err
 	}
-	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		return s.acceptTx(ctx, tx, actor, code)
+	var t Transfer
+	err := s.db.InTxRetry(ctx, func(tx *platform.Tx) error {
+		return s.acceptTx(ctx, tx, actor, code, &t)
 	})
 	if err != nil {
 		return Transfer{}, err
 	}
-	return s.transfer(ctx, code)
+	return t, nil
 }
 
 // acceptTx writes a market acceptance inside tx: it locks the transfer and
 // checks that its market is in the clerk's region and it is still issued.
-func (s *Service) acceptTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code string) error {
+func (s *Service) acceptTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code string, out *Transfer) error {
 	today := platform.Today(tx.Now())
 	t, err := s.lockTransfer(ctx, tx, code)
 	if err != nil {
@@ -564,6 +583,9 @@ func (s *Service) acceptTx(ctx context.Context, tx *platform.Tx, actor *auth.Act
 	q, _ := toMilliExact(t.Quantity)
 	if err := answerTransfer(ctx, tx, t, "issued", "accepted", answer{received: q, on: answerDay(today, t.ShippedAt), by: actor.UserID}); err != nil {
 		return err
+	}
+	if out != nil {
+		*out = t.answered("accepted", answer{received: q, on: answerDay(today, t.ShippedAt)})
 	}
 	return tx.Emit(ctx, platform.Event{Action: "transfer.accept", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
 		"biz_step": "receiving", "disposition": "sellable_accessible", "market": t.Market.Name, "region_code": t.Market.RegionCode}})
@@ -602,7 +624,8 @@ type TransferFilter struct {
 // ListTransfers lists sales: an operator's incoming or outgoing ones, a
 // market clerk's market entries, or those in an official's jurisdiction.
 func (s *Service) ListTransfers(ctx context.Context, actor *auth.Actor, f TransferFilter) ([]Transfer, error) {
-	if err := auth.Authorize(actor, auth.ActBatchRead, auth.Resource{}); err != nil {
+	sc := auth.ListScope(actor, auth.ActBatchRead)
+	if err := sc.Err(actor, auth.ActBatchRead); err != nil {
 		return nil, err
 	}
 	if f.Limit <= 0 || f.Limit > 500 {
@@ -618,39 +641,29 @@ func (s *Service) ListTransfers(ctx context.Context, actor *auth.Actor, f Transf
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var where []string
-	var args []any
-	arg := func(x any) string { args = append(args, x); return fmt.Sprintf("$%d", len(args)) }
+	w := auth.NewWhere()
 	switch {
-	case actor.OperatorID != 0 && (actor.Role == auth.RoleOperator || actor.Role == auth.RoleStaff):
-		op := arg(actor.OperatorID)
+	case sc.Kind == auth.ScopeOperator:
+		// incoming, outgoing or both: the scope's operator on the chosen side
+		cols := []string{"tr.buyer_operator_id", "tr.seller_operator_id"}
 		switch f.Direction {
 		case "incoming":
-			where = append(where, "tr.buyer_operator_id = "+op)
+			cols = cols[:1]
 		case "outgoing":
-			where = append(where, "tr.seller_operator_id = "+op)
-		default:
-			where = append(where, "(tr.buyer_operator_id = "+op+" OR tr.seller_operator_id = "+op+")")
+			cols = cols[1:]
 		}
+		w.Scope(sc, auth.Columns{Operator: cols})
 	case actor.Role == auth.RoleMarket:
-		where = append(where, "tr.kind = 'market'")
-		if p := auth.RegionPrefix(actor.Region); p != "" {
-			where = append(where, regionCond("tr.buyer_region", p, arg))
-		}
-	case actor.Role == auth.RoleAdmin:
+		// market clerks see the market entries into markets of their region
+		w.Add("tr.kind = 'market'")
+		w.Scope(sc, auth.Columns{Region: []string{"tr.buyer_region"}})
 	default:
-		if p := auth.RegionPrefix(actor.Region); p != "" {
-			where = append(where, "("+regionCond("tr.seller_region", p, arg)+" OR "+regionCond("tr.buyer_region", p, arg)+")")
-		}
+		w.Scope(sc, auth.Columns{Region: []string{"tr.seller_region", "tr.buyer_region"}})
 	}
 	if f.Status != "" {
-		where = append(where, "tr.status = "+arg(f.Status))
+		w.Add("tr.status = " + w.Arg(f.Status))
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := s.db.Query(ctx, `SELECT `+transferColumns+` `+transferFrom+cond+` ORDER BY tr.created_at DESC, tr.code DESC LIMIT `+arg(f.Limit), args...)
+	rows, err := s.db.Query(ctx, `SELECT `+transferColumns+` `+transferFrom+w.SQL()+` ORDER BY tr.created_at DESC, tr.code DESC LIMIT `+w.Arg(f.Limit), w.Args()...)
 	if err != nil {
 		return nil, err
 	}
@@ -728,8 +741,9 @@ func (s *Service) RecordSmallholder(ctx context.Context, actor *auth.Actor, in S
 		buyer = &b
 	}
 	var holder operator.Operator
-	var err error
+	var temp *operator.TemporaryRequest
 	if in.SmallholderCode != "" {
+		var err error
 		holder, err = s.ops.ByCode(ctx, in.SmallholderCode)
 		if err != nil {
 			if platform.IsNotFound(err) || platform.KindOf(err) == platform.KindInvalid {
@@ -742,44 +756,41 @@ func (s *Service) RecordSmallholder(ctx context.Context, actor *auth.Actor, in S
 				"this operator is registered; it must sell through the platform itself")
 		}
 	} else {
-		holder, err = s.ops.CreateTemporary(ctx, actor, *in.Smallholder)
+		r, err := s.ops.PrepareTemporary(ctx, actor, *in.Smallholder)
 		if err != nil {
-			var pe *platform.Error
-			if errors.As(err, &pe) && len(pe.Fields) > 0 {
-				for i := range pe.Fields {
-					pe.Fields[i].Field = "smallholder." + pe.Fields[i].Field
-				}
-			}
-			return PurchaseResult{}, err
+			return PurchaseResult{}, prefixFields(err, "smallholder.")
 		}
+		temp = &r
 	}
 	var batchCode, code string
-	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
 		today := platform.Today(tx.Now())
-		bc, err := s.createBatchTx(ctx, tx, actor, holder, in.Batch, "smallholder")
-		if err != nil {
-			var pe *platform.Error
-			if errors.As(err, &pe) {
-				for i := range pe.Fields {
-					pe.Fields[i].Field = "batch." + pe.Fields[i].Field
-				}
+		if temp != nil {
+			// the temporary operator is written with the purchase: a refused
+			// purchase leaves no operator and no consumed serial behind
+			var err error
+			if holder, _, err = s.ops.TemporaryTx(ctx, tx, actor, *temp); err != nil {
+				return prefixFields(err, "smallholder.")
 			}
-			return err
+		}
+		bc, err := s.createBatchTx(ctx, tx, actor, holder, in.Batch, "smallholder", nil)
+		if err != nil {
+			return prefixFields(err, "batch.")
 		}
 		batchCode = bc
 		src, err := loadCode(ctx, tx, bc, true)
 		if err != nil {
 			return err
 		}
-		status := "confirmed"
+		status := TransferConfirmed
 		if isMarket {
-			status = "accepted"
+			status = TransferAccepted
 		}
 		on := in.PurchasedAt
 		if on == "" {
 			on = today
 		}
-		code, _, err = s.sellTx(ctx, tx, actor, src, holder, buyer, in.Market, src.Quantity, on, today, status)
+		code, _, err = s.sellTx(ctx, tx, actor, src, holder, buyer, in.Market, src.Quantity, on, today, status, nil)
 		if pe := (*platform.Error)(nil); errors.As(err, &pe) {
 			for i := range pe.Fields {
 				if pe.Fields[i].Field == "shipped_at" {
@@ -796,19 +807,31 @@ func (s *Service) RecordSmallholder(ctx context.Context, actor *auth.Actor, in S
 	return PurchaseResult{SmallholderCode: holder.Code, BatchCode: batchCode, Transfer: t}, err
 }
 
+// prefixFields prefixes the field names of a validation error (errors of a
+// nested object: "batch.", "smallholder.").
+func prefixFields(err error, prefix string) error {
+	var pe *platform.Error
+	if errors.As(err, &pe) {
+		for i := range pe.Fields {
+			pe.Fields[i].Field = prefix + pe.Fields[i].Field
+		}
+	}
+	return err
+}
+
 // consumable returns the stock of a code that is about to be shipped or
 // consumed, refusing market-entry codes (the end of the chain) and
 // circulation codes the buyer has not confirmed yet.
 func consumable(ctx context.Context, tx *platform.Tx, src codeRow, field string) (stock int64, since string, err error) {
-	if src.Type == 3 {
+	if src.Type == TypeMarketEntry {
 		return 0, "", invalid(field, "market_entry", "入市码是平台链条的终点，不能再销售或加工", "a market-entry code ends the chain; it cannot be used further")
 	}
-	if src.Type == 2 {
+	if src.Type == TypeCirculation {
 		var status string
 		if err := tx.QueryRow(ctx, `SELECT status FROM transfers WHERE code = $1`, src.Code).Scan(&status); err != nil {
 			return 0, "", err
 		}
-		if status != "confirmed" {
+		if status != TransferConfirmed {
 			return 0, "", invalid(field, "not_confirmed", "该流通码尚未确认收货（"+status+"），确认后才能使用",
 				"this circulation code is "+status+"; the buyer must confirm it first")
 		}

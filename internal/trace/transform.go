@@ -51,6 +51,9 @@ type TransformInput struct {
 	Outputs    []OutputSpec `json:"outputs"`
 	ProducedAt string       `json:"produced_at,omitempty" doc:"date of the transformation; default today"`
 	Note       string       `json:"note,omitempty"`
+	// OverrideReason records outputs outside their plausible yield range
+	// anyway; the transformation is then flagged (finding implausible_yield).
+	OverrideReason string `json:"override_reason,omitempty" doc:"required to record outputs outside the plausible yield of the inputs; the transformation is then flagged"`
 }
 
 // TransformResult lists the codes a split, merge or transformation issued.
@@ -102,6 +105,9 @@ func (s *Service) consume(ctx context.Context, tx *platform.Tx, actor *auth.Acto
 			notBefore, what, whatEN = since, "投入批次的入库日期", "receipt_date"
 		}
 		if !checkDate(&v, dateField, onDate, today, notBefore, what, whatEN) {
+			return nil, v.Err()
+		}
+		if !wholeUnits(&v, strings.TrimSuffix(l.field, ".code")+".quantity", l.row.Unit, l.qty) {
 			return nil, v.Err()
 		}
 		if l.qty > stock {
@@ -185,7 +191,7 @@ func (s *Service) prepareSplit(ctx context.Context, actor *auth.Actor, in SplitI
 	}
 	r := splitRequest{parts: make([]int64, len(in.Parts)), splitAt: in.SplitAt}
 	for i, q := range in.Parts {
-		r.parts[i], _ = toMilli(&v, fmt.Sprintf("parts[%d]", i), q)
+		r.parts[i], _ = toMilli(&v, fmt.Sprintf("parts[%d]", i), q, "")
 		r.total += r.parts[i]
 	}
 	if in.SplitAt != "" {
@@ -212,7 +218,15 @@ func (s *Service) splitTx(ctx context.Context, tx *platform.Tx, actor *auth.Acto
 	if on == "" {
 		on = today
 	}
-	if _, err := loadCode(ctx, tx, code, false); err != nil {
+	src0, err := loadCode(ctx, tx, code, false)
+	if err != nil {
+		return res, nil, err
+	}
+	var v platform.Validator
+	for i, q := range r.parts {
+		wholeUnits(&v, fmt.Sprintf("parts[%d]", i), src0.Unit, q)
+	}
+	if err := v.Err(); err != nil {
 		return res, nil, err
 	}
 	lines := []consumeLine{{field: "code", code: code, qty: r.total}}
@@ -268,7 +282,7 @@ func parseInputs(v *platform.Validator, in []InputQty) []consumeLine {
 			continue
 		}
 		seen[tc.Code] = true
-		q, ok := toMilli(v, fmt.Sprintf("inputs[%d].quantity", i), x.Quantity)
+		q, ok := toMilli(v, fmt.Sprintf("inputs[%d].quantity", i), x.Quantity, "")
 		if ok {
 			lines = append(lines, consumeLine{field: f, code: tc.Code, qty: q})
 		}
@@ -296,10 +310,11 @@ func (s *Service) Merge(ctx context.Context, actor *auth.Actor, in MergeInput) (
 
 // mergeRequest is a validated MergeInput and the acting operator.
 type mergeRequest struct {
-	in    MergeInput // trimmed
-	lines []consumeLine
-	p     Product
-	op    operator.Operator
+	in       MergeInput // trimmed
+	lines    []consumeLine
+	p        Product
+	op       operator.Operator
+	products map[string]Product // the catalogue
 }
 
 // prepareMerge authorizes and validates a merge before its transaction.
@@ -325,7 +340,11 @@ func (s *Service) prepareMerge(ctx context.Context, actor *auth.Actor, in MergeI
 	if err != nil {
 		return mergeRequest{}, err
 	}
-	return mergeRequest{in: in, lines: lines, p: p, op: op}, nil
+	cat, err := s.catalogue(ctx)
+	if err != nil {
+		return mergeRequest{}, err
+	}
+	return mergeRequest{in: in, lines: lines, p: p, op: op, products: cat.products}, nil
 }
 
 // mergeTx writes a merge inside tx: it locks the inputs, checks time, stock
@@ -352,6 +371,15 @@ func (s *Service) mergeTx(ctx context.Context, tx *platform.Tx, actor *auth.Acto
 	var total int64
 	for _, l := range lines {
 		total += l.qty
+		if lp, ok := r.products[l.row.ProductCode]; !ok || productFamily(lp) != productFamily(p) {
+			name := l.row.ProductCode
+			if ok {
+				name = lp.Name
+			}
+			return res, nil, invalid(l.field, "product_family",
+				"只能合并同一产品的批次：“"+name+"”不是“"+p.Name+"”。不同产品混合请用加工（transformation）",
+				"a merge mixes lots of one product only: "+l.row.ProductCode+" is not "+p.Code+"; mixing different products is a transformation")
+		}
 		if l.row.Unit != unit {
 			return res, nil, invalid(l.field, "unit", "合并的批次计量单位必须一致（"+UnitName(unit)+"）", "all inputs of a merge must share one unit ("+unit+")")
 		}
@@ -423,7 +451,10 @@ type transformRequest struct {
 	outs       []transformOutput
 	producedAt string
 	note       string
+	override   string
 	op         operator.Operator
+	products   map[string]Product      // the catalogue
+	rules      map[[2]string]yieldRule // yield rules
 }
 
 // prepareTransform authorizes and validates a transformation before its transaction.
@@ -442,8 +473,9 @@ func (s *Service) prepareTransform(ctx context.Context, actor *auth.Actor, in Tr
 		v.Add("outputs", "too_many", "产出最多 100 项", "at most 100 outputs")
 	}
 	lines := parseInputs(&v, in.Inputs)
-	in.Note = strings.TrimSpace(in.Note)
+	in.Note, in.OverrideReason = strings.TrimSpace(in.Note), strings.TrimSpace(in.OverrideReason)
 	v.MaxLen("note", in.Note, 500)
+	v.MaxLen("override_reason", in.OverrideReason, 500)
 	outs := make([]transformOutput, len(in.Outputs))
 	for i := range in.Outputs {
 		o := in.Outputs[i]
@@ -454,7 +486,7 @@ func (s *Service) prepareTransform(ctx context.Context, actor *auth.Actor, in Tr
 			o.Unit = p.Units[0].Code
 		}
 		outs[i].p, outs[i].o = p, o
-		outs[i].qty, _ = toMilli(&v, pre+"quantity", o.Quantity)
+		outs[i].qty, _ = toMilli(&v, pre+"quantity", o.Quantity, o.Unit)
 		v.MaxLen(pre+"origin", o.Origin, 200)
 	}
 	if in.ProducedAt != "" {
@@ -467,7 +499,16 @@ func (s *Service) prepareTransform(ctx context.Context, actor *auth.Actor, in Tr
 	if err != nil {
 		return transformRequest{}, err
 	}
-	return transformRequest{lines: lines, outs: outs, producedAt: in.ProducedAt, note: in.Note, op: op}, nil
+	cat, err := s.catalogue(ctx)
+	if err != nil {
+		return transformRequest{}, err
+	}
+	rules, err := s.yieldRules(ctx)
+	if err != nil {
+		return transformRequest{}, err
+	}
+	return transformRequest{lines: lines, outs: outs, producedAt: in.ProducedAt, note: in.Note, override: in.OverrideReason, op: op,
+		products: cat.products, rules: rules}, nil
 }
 
 // transformTx writes a transformation inside tx: it locks the inputs,
@@ -492,6 +533,14 @@ func (s *Service) transformTx(ctx context.Context, tx *platform.Tx, actor *auth.
 	sh, err := s.consume(ctx, tx, actor, lines, "transform", on, today, "produced_at")
 	if err != nil {
 		return res, sh, err
+	}
+	issues, unrelated := checkYields(lines, outs, r.products, r.rules)
+	if len(issues) > 0 && r.override == "" {
+		var v platform.Validator
+		for _, is := range issues {
+			v.Add(fmt.Sprintf("outputs[%d].quantity", is.out), "yield", is.zh, is.en)
+		}
+		return res, nil, v.Err()
 	}
 	if res.ID, err = s.newTransformation(ctx, tx, actor, "transform", r.op.ID, on, r.note); err != nil {
 		return res, nil, err
@@ -526,6 +575,37 @@ func (s *Service) transformTx(ctx context.Context, tx *platform.Tx, actor *auth.
 		res.Codes = append(res.Codes, c)
 		outputs = append(outputs, map[string]any{"code": c, "product_code": o.p.Code, "quantity": fromMilli(o.qty), "unit": o.o.Unit})
 	}
+	if err := s.flagTransformation(ctx, tx, r, res, issues, unrelated, inputs, today); err != nil {
+		return res, nil, err
+	}
 	return res, nil, tx.Emit(ctx, platform.Event{Action: "batch.transform", ResourceType: "transformation", ResourceID: fmt.Sprint(res.ID), Data: map[string]any{
-		"event_type": "TransformationEvent", "biz_step": "commissioning", "transformation_id": res.ID, "inputs": inputs, "outputs": outputs, "at": on}})
+		"event_type": "TransformationEvent", "biz_step": "commissioning", "transformation_id": res.ID, "inputs": inputs, "outputs": outputs, "at": on,
+		"override": r.override != "" && len(issues) > 0}})
+}
+
+// flagTransformation records the findings of an accepted transformation:
+// outputs outside their yield range (accepted with an override reason) and
+// outputs unrelated to the inputs that are outside the operator's
+// registered business.
+func (s *Service) flagTransformation(ctx context.Context, tx *platform.Tx, r transformRequest, res TransformResult, issues []yieldIssue,
+	unrelated []int, inputs []map[string]any, today string) error {
+	for _, is := range issues {
+		d := is.detail
+		d["transformation_id"], d["inputs"], d["override_reason"], d["message"] = res.ID, inputs, r.override, is.zh
+		if err := addFinding(ctx, tx, FindingYield, res.Codes[is.out], r.op.ID, r.op.RegionCode, today, d); err != nil {
+			return err
+		}
+	}
+	for _, i := range unrelated {
+		o := r.outs[i]
+		if inBusiness(r.op, o.p) {
+			continue
+		}
+		if err := addFinding(ctx, tx, FindingUnrelatedOutput, res.Codes[i], r.op.ID, r.op.RegionCode, today, map[string]any{
+			"transformation_id": res.ID, "product_code": o.p.Code, "product": o.p.Name, "inputs": inputs,
+			"registered_products": r.op.Products}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"math"
 	"testing"
 
 	"agtrace/internal/platform"
@@ -44,15 +45,33 @@ func TestQuantities(t *testing.T) {
 		{0.0004, 0, false, "precision"},
 		{1.0005, 0, false, "precision"},
 		{2e12, 0, false, "range"},
+		{math.NaN(), 0, false, "format"},
+		{math.Inf(1), 0, false, "format"},
 	} {
 		var v platform.Validator
-		m, ok := toMilli(&v, "q", tc.in)
+		m, ok := toMilli(&v, "q", tc.in, "kg")
 		if ok != tc.ok || m != tc.milli {
 			t.Errorf("toMilli(%v) = %d, %v; want %d, %v", tc.in, m, ok, tc.milli, tc.ok)
 		}
 		if !tc.ok && (len(v.Fields()) != 1 || v.Fields()[0].Code != tc.code || v.Fields()[0].Field != "q") {
 			t.Errorf("toMilli(%v) field errors %+v, want code %s", tc.in, v.Fields(), tc.code)
 		}
+	}
+	// count units take whole numbers; weights and volumes do not
+	for _, tc := range []struct {
+		q    float64
+		unit string
+		ok   bool
+	}{{3, "head", true}, {1.5, "head", false}, {0.5, "bird", false}, {2.001, "piece", false}, {7, "box", true}, {1.5, "box", false},
+		{1.5, "kg", true}, {0.001, "t", true}, {2.5, "L", true}, {1.5, "", true}} {
+		var v platform.Validator
+		_, ok := toMilli(&v, "q", tc.q, tc.unit)
+		if ok != tc.ok || (!ok && v.Fields()[0].Code != "integer") {
+			t.Errorf("toMilli(%v %s) ok = %v, want %v (%+v)", tc.q, tc.unit, ok, tc.ok, v.Fields())
+		}
+	}
+	if err := checkWhole("q", "head", 1500); err == nil {
+		t.Error("checkWhole(1.5 head) passed")
 	}
 	for m, want := range map[int64]string{0: "0", 1: "0.001", 1500: "1.5", 92500: "92.5", 1000: "1", -2250: "-2.25", 12345678: "12345.678"} {
 		if got := FormatMilli(m); got != want {

@@ -13,13 +13,13 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
 	"agtrace/internal/operator"
-	"agtrace/internal/platform"
 	"agtrace/internal/region"
 	"agtrace/internal/trace"
 )
@@ -51,25 +51,61 @@ type Server struct {
 	svc   Services
 	opts  Options
 	pages map[string]*template.Template
-	mux   *http.ServeMux
+}
+
+// access says who may reach a route.
+type access int
+
+const (
+	anyone   access = iota // public pages (and pages that adapt to a visitor)
+	loggedIn               // redirects to the login page without an actor
+)
+
+// route is one page route: a ServeMux pattern and its handler.
+type route struct {
+	pattern string
+	access  access
+	handler http.HandlerFunc
+}
+
+// pageGroup is the pages of one file with their small route table.
+type pageGroup interface {
+	routes() []route
 }
 
 // Register parses the templates and adds every page route to mux.
 func Register(mux *http.ServeMux, svc Services, opts Options) error {
-	s := &Server{svc: svc, opts: opts, mux: mux}
+	s := &Server{svc: svc, opts: opts}
+	if _, err := loadCatalogues(); err != nil {
+		return err
+	}
 	if err := s.parse(); err != nil {
 		return err
 	}
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
-	s.foundationPages()
-	if svc.Operators != nil {
-		s.opOperatorPages()
-	}
-	if svc.Trace != nil {
-		s.tracePages()
+	for _, g := range s.groups() {
+		for _, rt := range g.routes() {
+			h := rt.handler
+			if rt.access == loggedIn {
+				h = s.requireLogin(h)
+			}
+			mux.HandleFunc(rt.pattern, h)
+		}
 	}
 	return nil
+}
+
+// groups lists the page groups whose services are present.
+func (s *Server) groups() []pageGroup {
+	gs := []pageGroup{homePages{s}, sessionPages{s}, accountPages{s}, adminUserPages{s}, adminCalendarPages{s}, adminAuditPages{s}}
+	if s.svc.Operators != nil {
+		gs = append(gs, registerPages{s}, operatorPages{s}, reviewPages{s}, staffPages{s}, rosterPages{s}, agreementPages{s}, operatorPublicPages{s})
+	}
+	if s.svc.Trace != nil {
+		gs = append(gs, batchPages{s}, transferPages{s}, combinePages{s}, smallholderPages{s}, marketPages{s}, tracePages{s}, tracePublicPages{s})
+	}
+	return gs
 }
 
 func cacheStatic(h http.Handler) http.Handler {
@@ -77,49 +113,6 @@ func cacheStatic(h http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		h.ServeHTTP(w, r)
 	})
-}
-
-var funcs = template.FuncMap{
-	"date": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(platform.ChinaTZ).Format("2006-01-02")
-	},
-	"datetime": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.In(platform.ChinaTZ).Format("2006-01-02 15:04")
-	},
-	"join": strings.Join,
-	"has": func(list []string, s string) bool {
-		for _, x := range list {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	},
-	"add": func(a, b int) int { return a + b },
-	"grouped": func(code string) string {
-		var b strings.Builder
-		for i, r := range code {
-			if i > 0 && i%4 == 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteRune(r)
-		}
-		return b.String()
-	},
-	"pct": func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
-	"dict": func(kv ...any) map[string]any {
-		m := map[string]any{}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[fmt.Sprint(kv[i])] = kv[i+1]
-		}
-		return m
-	},
 }
 
 // parse builds one template set per page: the layout and partials plus the page.
@@ -160,6 +153,15 @@ type Page struct {
 
 // T translates key into the page's language.
 func (p *Page) T(key string, args ...any) string { return translate(p.Lang, key, args...) }
+
+// DetailName is the localized name of a finding's detail field ("tr.fd."
+// + field), or the field itself when the catalogues do not name it yet.
+func (p *Page) DetailName(field string) string {
+	if s := p.T("tr.fd." + field); s != "tr.fd."+field {
+		return s
+	}
+	return field
+}
 
 // Other returns the language the switch link leads to.
 func (p *Page) Other() string {
@@ -293,10 +295,30 @@ func redirect(w http.ResponseWriter, r *http.Request, to, msg string) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
-// safeNext accepts only local paths as post-login targets.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
+// safeNext keeps a redirect target from the request only if it is a
+// same-origin path (httpx.SafeRedirect, the one check for every redirect).
+func safeNext(next string) string { return httpx.SafeRedirect(next) }
+
+// setSession gives the browser its session cookie.
+func (s *Server) setSession(w http.ResponseWriter, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: httpx.SessionCookie, Value: token, Path: "/", HttpOnly: true,
+		Secure: s.opts.SecureCookies, SameSite: http.SameSiteLaxMode, Expires: expires})
+}
+
+// regionName is the full name of a region code ("全国" for the root).
+func (s *Server) regionName(r *http.Request, code string) string {
+	if code == "" || code == "000000" {
+		return translate(langOf(r), "region.national")
 	}
-	return next
+	n, err := s.svc.Regions.FullName(r.Context(), code)
+	if err != nil {
+		return code
+	}
+	return n
+}
+
+// pathInt is an integer path value (0 if it is not one).
+func pathInt(r *http.Request, name string) int64 {
+	id, _ := strconv.ParseInt(r.PathValue(name), 10, 64)
+	return id
 }

@@ -15,7 +15,7 @@ import (
 // sees the reviewer's home page in Chinese.
 func TestBrowserReviewerLogin(t *testing.T) {
 	a := apptest.NewApp(t, "sqlite")
-	if _, err := a.Auth.CreateUser(context.Background(), nil, auth.NewUser{Username: "qixia-reviewer", Password: "test-pass-2026",
+	if _, err := a.Auth.CreateUser(context.Background(), auth.System(), auth.NewUser{Username: "qixia-reviewer", Password: "test-pass-2026",
 		Name: "栖霞市审核员", Role: "reviewer", RegionCode: "370686"}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,78 @@
+package ui
+
+import (
+	"net/http"
+	"strings"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/httpx"
+	"agtrace/internal/trace"
+)
+
+// marketPages: the market clerk's check of market-entry certificates.
+type marketPages struct{ *Server }
+
+func (s marketPages) routes() []route {
+	return []route{
+		{"GET /market", loggedIn, s.check},
+		{"POST /market/{code}/accept", loggedIn, s.accept},
+	}
+}
+
+type trMarketData struct {
+	Query    string
+	Transfer *trace.Transfer
+	Public   *trace.PublicTrace
+	Issued   []trace.Transfer
+}
+
+func (s marketPages) marketPage(r *http.Request, p *Page) (*Page, error) {
+	a := httpx.Actor(r)
+	if err := auth.Authorize(a, auth.ActMarketAccept, auth.Resource{}); err != nil {
+		return nil, err
+	}
+	d := trMarketData{Query: strings.TrimSpace(r.URL.Query().Get("code"))}
+	if d.Query != "" {
+		t, err := s.svc.Trace.CheckMarketEntry(r.Context(), a, d.Query)
+		if err != nil {
+			prob := httpx.ProblemOf(r, err)
+			p.Error = prob.Detail
+			if p.Lang == "zh" {
+				p.Error = prob.DetailZH
+			}
+		} else {
+			d.Transfer = &t
+			if pub, err := s.svc.Trace.Public(r.Context(), t.TraceCode); err == nil {
+				d.Public = &pub
+			}
+		}
+	}
+	issued, err := s.svc.Trace.ListTransfers(r.Context(), a, trace.TransferFilter{Status: "issued", Limit: 50})
+	if err != nil {
+		return nil, err
+	}
+	d.Issued = issued
+	p.Data = d
+	return p, nil
+}
+
+func (s marketPages) check(w http.ResponseWriter, r *http.Request) {
+	p, err := s.marketPage(r, s.page(r, "tr.market", nil))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "tr_market", p)
+}
+
+func (s marketPages) accept(w http.ResponseWriter, r *http.Request) {
+	code, err := trace.ParsePathCode(r.PathValue("code"))
+	if err == nil {
+		_, err = s.svc.Trace.Accept(r.Context(), httpx.Actor(r), code)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/market?code="+code, "tr.accepted")
+}

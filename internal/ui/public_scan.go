@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"agtrace/internal/codes"
+	"agtrace/internal/httpx"
+	"agtrace/internal/operator"
+	"agtrace/internal/trace"
+)
+
+// operatorPublicPages: the public e-ID page a scanned operator code opens.
+type operatorPublicPages struct{ *Server }
+
+func (s operatorPublicPages) routes() []route {
+	return []route{
+		{"GET /o/{code}", anyone, s.operator},
+	}
+}
+
+// opPublicData is the public e-ID page.
+type opPublicData struct {
+	Op      operator.Public
+	Code    string
+	Invalid bool
+}
+
+func (s operatorPublicPages) operator(w http.ResponseWriter, r *http.Request) {
+	raw := r.PathValue("code")
+	if _, err := codes.ParseOperatorCode(raw); err != nil {
+		p := s.page(r, "op.invalid", opPublicData{Code: raw, Invalid: true})
+		var ce *codes.Error
+		if errors.As(err, &ce) {
+			p.Error = ce.ZH
+			if p.Lang == "en" {
+				p.Error = ce.EN
+			}
+		}
+		s.render(w, r, "op_public", p, http.StatusUnprocessableEntity)
+		return
+	}
+	ctx := r.Context()
+	o, err := s.svc.Operators.ByCode(ctx, raw)
+	if err != nil {
+		p := s.page(r, "op.notfound", opPublicData{Code: raw})
+		p.Error = p.T("op.notfound")
+		s.render(w, r, "op_public", p, httpx.StatusOf(err))
+		return
+	}
+	if a := httpx.Actor(r); a != nil {
+		if _, err := s.svc.Operators.Get(ctx, a, o.ID); err == nil {
+			http.Redirect(w, r, fmt.Sprintf("/operators/%d", o.ID), http.StatusSeeOther)
+			return
+		}
+	}
+	pub, err := s.svc.Operators.PublicByCode(ctx, raw)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "op_public", s.page(r, "op.public.title", opPublicData{Op: pub, Code: pub.Code}))
+}
+
+// tracePublicPages: the public page a scanned trace code opens.
+type tracePublicPages struct{ *Server }
+
+func (s tracePublicPages) routes() []route {
+	return []route{
+		{"GET /q/{code}", anyone, s.code},
+	}
+}
+
+type trPublicData struct {
+	Code    string
+	Invalid bool
+	Found   bool
+	P       trace.PublicTrace
+}
+
+func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
+	raw := r.PathValue("code")
+	d := trPublicData{Code: raw}
+	tc, err := codes.ParseTraceCode(raw)
+	if err != nil {
+		d.Invalid = true
+		s.render(w, r, "tr_public", s.page(r, "tr.public.invalid", d), http.StatusBadRequest)
+		return
+	}
+	d.Code = tc.Code
+	pub, err := s.svc.Trace.Public(r.Context(), tc.Code)
+	if err != nil {
+		if httpx.StatusOf(err) == http.StatusNotFound {
+			s.render(w, r, "tr_public", s.page(r, "tr.public.notfound", d), http.StatusNotFound)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	s.svc.Trace.CountScan(r.Context(), tc.Code)
+	d.Found, d.P = true, pub
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, "tr_public", s.page(r, "tr.public.title", d))
+}
