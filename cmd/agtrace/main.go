@@ -143,9 +143,34 @@ func serve(ctx context.Context, args []string) error {
 		"comma-separated CIDR ranges of reverse proxies whose X-Forwarded-For/-Proto are believed, e.g. 10.0.0.0/8,127.0.0.1 [AGTRACE_TRUSTED_PROXIES]")
 	metricsToken := fs.String("metrics-token", os.Getenv("AGTRACE_METRICS_TOKEN"),
 		"bearer token that /metrics requires (default: /metrics answers only local requests) [AGTRACE_METRICS_TOKEN]")
+	var envErr error
+	envDur := func(k string, def time.Duration) time.Duration {
+		if v := os.Getenv(k); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				envErr = fmt.Errorf("%s=%q: want a positive duration such as 2s", k, v)
+				return def
+			}
+			return d
+		}
+		return def
+	}
+	var to app.Timeouts
+	fs.DurationVar(&to.Public, "timeout-public", envDur("AGTRACE_TIMEOUT_PUBLIC", app.DefaultPublicTimeout),
+		"how long an anonymous scan or public lookup may wait for the database before answering 503 [AGTRACE_TIMEOUT_PUBLIC]")
+	fs.DurationVar(&to.Default, "timeout-user", envDur("AGTRACE_TIMEOUT_USER", app.DefaultUserTimeout),
+		"the same for logged-in users' pages and API calls [AGTRACE_TIMEOUT_USER]")
+	fs.DurationVar(&to.Long, "timeout-long", envDur("AGTRACE_TIMEOUT_LONG", app.DefaultLongTimeout),
+		"the same for imports, exports and uploads; also PostgreSQL's statement_timeout [AGTRACE_TIMEOUT_LONG]")
 	legacy := fs.Bool("trust-proxy", os.Getenv("AGTRACE_TRUST_PROXY") == "1", "deprecated: same as --trusted-proxies 127.0.0.0/8,::1 [AGTRACE_TRUST_PROXY=1]")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if envErr != nil {
+		return envErr
+	}
+	if to.Public <= 0 || to.Default <= 0 || to.Long <= 0 {
+		return fmt.Errorf("--timeout-public, --timeout-user and --timeout-long must be positive durations such as 2s")
 	}
 	start := time.Now()
 	ln, err := net.Listen("tcp", *addr)
@@ -154,6 +179,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	cfg := d.config()
 	cfg.Addr, cfg.PublicURL, cfg.MetricsToken = *addr, strings.TrimRight(*public, "/"), *metricsToken
+	cfg.Timeouts = to
 	if *legacy && *proxies == "" {
 		*proxies = "127.0.0.0/8,::1"
 		slog.Warn("--trust-proxy is deprecated: use --trusted-proxies with your proxies' addresses", "trusted_proxies", *proxies)

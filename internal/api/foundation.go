@@ -159,6 +159,14 @@ func (s *Server) foundationRoutes() {
 			}
 			return itemsOf(s.svc.Auth.ListTokens(ctx, a, id))
 		})
+	route(s, Route{Method: "DELETE", Path: "/api/v1/users/{id}/login-throttle", Summary: "Forget the failed logins counted against an account, after a guessing attack (admin; audited)", Tag: "admin"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (NoContent, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return NoContent{}, err
+			}
+			return NoContent{}, s.svc.Auth.ClearLoginThrottle(ctx, a, id)
+		})
 	route(s, Route{Method: "DELETE", Path: "/api/v1/tokens/{id}", Summary: "Revoke one integration token by its id (admin, or the account itself)", Tag: "admin"},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (NoContent, error) {
 			return NoContent{}, s.svc.Auth.RevokeToken(ctx, a, r.PathValue("id"))

@@ -238,9 +238,10 @@ func (s *Server) traceRoutes() {
 			}
 			return itemsOf(t.Findings(ctx, a, trace.FindingFilter{Region: q.Get("region"), Kind: q.Get("kind"), Limit: limit}))
 		})
-	route(s, Route{Method: "GET", Path: "/api/v1/public/trace/{code}", Summary: "What the public scan page shows (no personal data)", Tag: "public", Public: true, CORS: true},
+	route(s, Route{Method: "GET", Path: "/api/v1/public/trace/{code}", Summary: "What the public scan page shows (no personal data)", Tag: "public", Public: true, CORS: true,
+		Query: []Param{{Name: "v", Description: "verification token from the label's QR code; without the right one the answer is reduced (verified false: no downstream chain, no quantities)"}}},
 		func(ctx context.Context, _ *auth.Actor, r *http.Request, _ NoBody) (trace.PublicTrace, error) {
-			return t.Public(ctx, r.PathValue("code"))
+			return t.Public(ctx, r.PathValue("code"), r.URL.Query().Get("v"))
 		})
 }
 

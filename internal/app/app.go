@@ -39,6 +39,9 @@ type Config struct {
 	SeedProvinces []string
 	// DocumentsDir holds uploaded proof documents (content-addressed); default <DataDir>/documents.
 	DocumentsDir string
+	// Timeouts limits how long a request of each class may use the database
+	// (zero fields: the defaults, see limits.go).
+	Timeouts Timeouts
 }
 
 // App is a running platform instance: database plus services.
@@ -70,8 +73,10 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.Addr
 	}
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
 	// Connect first, so a wrong --db leaves no empty data directory behind.
-	db, err := platform.Open(ctx, platform.OpenOptions{URL: cfg.DBURL, DataDir: cfg.DataDir})
+	db, err := platform.Open(ctx, platform.OpenOptions{URL: cfg.DBURL, DataDir: cfg.DataDir,
+		StatementTimeout: cfg.Timeouts.Long})
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +139,7 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 		return nil, err
 	}
 	a.Trace = trace.NewService(db, clock, a.Operators, a.Regions, a.Calendar, cfg.PublicURL)
+	a.Trace.SetVerifyKey(key)
 	return a, nil
 }
 

@@ -62,6 +62,8 @@ func (a *App) Handler() (http.Handler, error) {
 	var h http.Handler = m.wrap(mux)
 	h = rateLimitPublic(a.Config.TrustedProxies, h)
 	h = httpx.Authenticate(a.Auth, a.Config.TrustedProxies, h)
+	h = a.dbLimits(h) // request-class deadline and public slots (limits.go); covers Authenticate's lookup
+	h = httpx.StrictText(h)
 	h = limitBody(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = securityHeaders(a.Config.TrustedProxies, h)
@@ -210,7 +212,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
+		WriteTimeout:      max(120*time.Second, a.Config.Timeouts.Long+10*time.Second), // outlives the longest request class
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

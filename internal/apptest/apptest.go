@@ -109,7 +109,10 @@ func ForEachEngine(t *testing.T, fn func(t *testing.T, a *app.App)) {
 // NewApp opens a fresh, migrated platform on engine ("sqlite" or "postgres").
 func NewApp(t testing.TB, engine string) *app.App {
 	t.Helper()
-	cfg := app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", PublicURL: "http://trace.test", SeedProvinces: PilotProvinces}
+	cfg := app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", PublicURL: "http://trace.test", SeedProvinces: PilotProvinces,
+		// Generous request deadlines: test suites share two CPUs with each
+		// other; the tests of the limits themselves set their own.
+		Timeouts: app.Timeouts{Public: 30 * time.Second, Default: 60 * time.Second, Long: 120 * time.Second}}
 	if engine == "postgres" {
 		cfg.DBURL = FreshPostgres(t)
 	}

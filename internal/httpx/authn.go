@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/platform"
 )
 
 // SessionCookie is the browser session cookie's name.
@@ -36,7 +37,9 @@ func Authenticate(svc *auth.Service, proxies *TrustedProxies, next http.Handler)
 			switch {
 			case err == nil:
 				actor = a
-			case strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "):
+			case platform.IsUnavailable(err) || strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "):
+				// A bad bearer token is refused at once; an outage is a 503 for
+				// everyone (a session cookie must not turn into "please log in").
 				r = r.WithContext(WithActor(r.Context(), nil, addr))
 				WriteProblem(w, r, err)
 				return

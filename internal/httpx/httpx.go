@@ -4,6 +4,7 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +12,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"agtrace/internal/auth"
 	"agtrace/internal/platform"
@@ -143,8 +146,18 @@ const MaxJSONBody = 1 << 20
 // DecodeJSON reads one JSON object into dst. Malformed JSON, wrong types,
 // unknown fields and trailing data are 400; an oversize body is 413.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxJSONBody)
-	dec := json.NewDecoder(r.Body)
+	if err := requireJSON(r); err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxJSONBody))
+	if err != nil {
+		return decodeError(err)
+	}
+	// encoding/json would silently turn invalid UTF-8 into U+FFFD.
+	if !utf8.Valid(raw) {
+		return textError("(body)", "encoding", "请求体不是有效的 UTF-8 文本", "the request body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
@@ -152,10 +165,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if dec.More() {
 		return platform.BadRequest("请求体只能包含一个 JSON 对象", "request body must hold a single JSON object")
 	}
-	if _, err := io.Copy(io.Discard, r.Body); err != nil {
-		return decodeError(err)
-	}
-	return nil
+	return checkJSONText(reflect.ValueOf(dst), "")
 }
 
 func decodeError(err error) error {

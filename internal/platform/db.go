@@ -31,9 +31,10 @@ type DB struct {
 	sql     *sql.DB
 	pool    *pgxpool.Pool
 	dialect Dialect
-	rewrite rewriteCache // query text -> rewritten text (SQLite only; bounded)
-	stmts   *stmtCache   // rewritten text -> prepared statement (SQLite only; nil on PostgreSQL, see stmtcache.go)
-	writer  writer       // serialises SQLite write transactions (nil on PostgreSQL)
+	rewrite rewriteCache  // query text -> rewritten text (SQLite only; bounded)
+	stmts   *stmtCache    // rewritten text -> prepared statement (SQLite only; nil on PostgreSQL, see stmtcache.go)
+	writer  writer        // serialises SQLite write transactions (nil on PostgreSQL)
+	public  chan struct{} // public-class slots: connections − 2 (see limits.go)
 	clk     Clock
 }
 
@@ -59,18 +60,22 @@ type OpenOptions struct {
 	URL string
 	// DataDir holds agtrace.db when URL is empty.
 	DataDir string
+	// StatementTimeout is PostgreSQL's server-side statement_timeout for
+	// every session (0: DefaultStatementTimeout; ignored on SQLite, and when
+	// the URL already sets statement_timeout).
+	StatementTimeout time.Duration
 }
 
 // Open connects to PostgreSQL or opens (creating if needed) the SQLite file.
 // Every failure comes back as one line saying what to fix.
 func Open(ctx context.Context, o OpenOptions) (*DB, error) {
 	if o.URL != "" {
-		return openPostgres(ctx, o.URL)
+		return openPostgres(ctx, o.URL, o.StatementTimeout)
 	}
 	return OpenSQLite(ctx, filepath.Join(o.DataDir, "agtrace.db"))
 }
 
-func openPostgres(ctx context.Context, raw string) (*DB, error) {
+func openPostgres(ctx context.Context, raw string, stmtTimeout time.Duration) (*DB, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
 		return nil, fmt.Errorf("--db %q is not a PostgreSQL URL; use postgres://user@host:5432/dbname", redactURL(raw))
@@ -83,6 +88,13 @@ func openPostgres(ctx context.Context, raw string) (*DB, error) {
 		cfg.MaxConns = 8
 	}
 	utcSession(cfg) // instants in UTC on both engines, see sqlutil.go
+	if stmtTimeout <= 0 {
+		stmtTimeout = DefaultStatementTimeout
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["statement_timeout"]; !set {
+		// A backstop: no statement outlives the longest request class on the server (limits.go).
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(stmtTimeout.Milliseconds())
+	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(pctx, cfg)
@@ -95,7 +107,7 @@ func openPostgres(ctx context.Context, raw string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s: %v", redactURL(raw), firstLine(err))
 	}
-	return &DB{sql: stdlib.OpenDBFromPool(pool), pool: pool, dialect: Postgres}, nil
+	return &DB{sql: stdlib.OpenDBFromPool(pool), pool: pool, dialect: Postgres, public: newSlots(int(cfg.MaxConns))}, nil
 }
 
 // OpenSQLite opens the embedded database file with WAL, a busy timeout,
@@ -115,16 +127,19 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %v", path, err)
 	}
-	sdb.SetMaxOpenConns(4)
-	sdb.SetMaxIdleConns(4)
+	sdb.SetMaxOpenConns(sqliteConns)
+	sdb.SetMaxIdleConns(sqliteConns)
 	sdb.SetConnMaxIdleTime(0)
 	if err := sdb.PingContext(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open %s: %v", path, firstLine(err))
 	}
 	return &DB{sql: sdb, dialect: SQLite, stmts: &stmtCache{stmts: map[string]*sql.Stmt{}, max: maxCachedStmts},
-		writer: make(writer, 1)}, nil
+		writer: make(writer, 1), public: newSlots(sqliteConns)}, nil
 }
+
+// sqliteConns is the SQLite connection pool's size.
+const sqliteConns = 4
 
 func checkWritable(dir string) error {
 	f, err := os.CreateTemp(dir, ".write-test-*")
@@ -214,9 +229,10 @@ func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // Tx is a transaction with the same query rewriting, plus Emit, the one way a
 // write records what happened (audit log + outbox) in the same transaction.
 type Tx struct {
-	tx  *sql.Tx
-	db  *DB
-	now time.Time
+	tx    *sql.Tx
+	db    *DB
+	now   time.Time
+	stmts map[*sql.Stmt]*sql.Stmt // cached statement -> bound to this transaction (see txStmt)
 }
 
 func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
@@ -225,24 +241,24 @@ func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
 // connection (tx.StmtContext reuses the one prepared there before).
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	q := tx.db.Q(query)
-	if st := tx.db.stmt(ctx, q); st != nil {
-		return tx.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	if st := tx.txStmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
 	}
 	return tx.tx.ExecContext(ctx, q, args...)
 }
 
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	q := tx.db.Q(query)
-	if st := tx.db.stmt(ctx, q); st != nil {
-		return tx.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	if st := tx.txStmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
 	}
 	return tx.tx.QueryContext(ctx, q, args...)
 }
 
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	q := tx.db.Q(query)
-	if st := tx.db.stmt(ctx, q); st != nil {
-		return tx.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	if st := tx.txStmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return tx.tx.QueryRowContext(ctx, q, args...)
 }

@@ -103,6 +103,26 @@ func (db *DB) stmt(ctx context.Context, q string) *sql.Stmt {
 	return db.stmts.get(ctx, db.sql, q)
 }
 
+// txStmt is the cached statement for q bound to the transaction, once per
+// text: database/sql keeps every statement a transaction binds until it
+// ends, so binding it again on each call would grow a long transaction (a
+// bulk import runs thousands of statements).
+func (tx *Tx) txStmt(ctx context.Context, q string) *sql.Stmt {
+	st := tx.db.stmt(ctx, q)
+	if st == nil {
+		return nil
+	}
+	if b, ok := tx.stmts[st]; ok {
+		return b
+	}
+	if tx.stmts == nil {
+		tx.stmts = map[*sql.Stmt]*sql.Stmt{}
+	}
+	b := tx.tx.StmtContext(ctx, st)
+	tx.stmts[st] = b
+	return b
+}
+
 // rewriteCache bounds the SQLite rewrite cache the same way (texts beyond
 // the bound are rewritten on every call).
 type rewriteCache struct {

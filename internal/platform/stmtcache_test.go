@@ -48,7 +48,13 @@ func TestStmtCacheReused(t *testing.T) {
 			}
 		}
 		var c int
-		return tx.QueryRow(ctx, `SELECT COUNT(*) FROM t WHERE a LIKE $1`, "y%").Scan(&c)
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM t WHERE a LIKE $1`, "y%").Scan(&c); err != nil {
+			return err
+		}
+		if len(tx.stmts) != 2 { // bound to the transaction once per text
+			return fmt.Errorf("%d statements bound to the transaction, want 2", len(tx.stmts))
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

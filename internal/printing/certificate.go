@@ -58,7 +58,8 @@ const promiseLead = "我承诺对生产销售的食用农产品："
 type Certificate struct {
 	Number        string    // certificate number (合格证编号)
 	TraceCode     string    // 20-digit trace code of the batch (type 1 or 2); printed grouped and in the QR
-	BaseURL       string    // platform origin; the QR encodes BaseURL + "/q/" + TraceCode
+	BaseURL       string    // platform origin; the QR encodes BaseURL + "/q/" + TraceCode + "?v=" + Token
+	Token         string    // optional verification token of TraceCode (letters and digits)
 	ProductName   string    // edible farm product (食用农产品名称)
 	Quantity      float64   // quantity or weight, > 0
 	Unit          string    // unit of Quantity, e.g. "千克", "箱", "头"
@@ -78,6 +79,7 @@ func (c *Certificate) validate() error {
 	v.required("Number", c.Number)
 	v.traceCode("TraceCode", c.TraceCode, "12")
 	v.baseURL("BaseURL", c.BaseURL)
+	v.token("Token", c.Token)
 	v.required("ProductName", c.ProductName)
 	v.quantity("Quantity", c.Quantity, "Unit", c.Unit)
 	v.required("ProducerName", c.ProducerName)
@@ -141,7 +143,7 @@ func ComplianceCertificate(w io.Writer, c Certificate) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	q, err := encodeQR(TraceURL(c.BaseURL, c.TraceCode))
+	q, err := encodeQR(TraceURL(c.BaseURL, c.TraceCode, c.Token))
 	if err != nil {
 		return err
 	}

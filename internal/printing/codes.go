@@ -17,10 +17,18 @@ const (
 )
 
 // TraceURL is the QR content for a trace code (or market-entry code):
-// baseURL + "/q/" + code.
-func TraceURL(baseURL, code string) string {
-	return strings.TrimRight(baseURL, "/") + "/q/" + code
+// baseURL + "/q/" + code, plus "?v=" + token when token is given (the
+// code's verification token, docs/coding-rules.md "Verification token").
+func TraceURL(baseURL, code, token string) string {
+	u := strings.TrimRight(baseURL, "/") + "/q/" + code
+	if token != "" {
+		u += "?v=" + token
+	}
+	return u
 }
+
+// maxTokenLen bounds a verification token (letters and digits only).
+const maxTokenLen = 16
 
 // OperatorURL is the QR content of an operator e-ID card:
 // baseURL + "/o/" + operator code.
@@ -120,6 +128,22 @@ func (v *validator) traceCode(field, code string, types string) {
 		v.fail(field, "must start with one of %s, got %q", strings.Join(strings.Split(types, ""), "/"), code)
 	case !mod1110Valid(code):
 		v.fail(field, "has a wrong check digit: %q", code)
+	}
+}
+
+// token checks an optional verification token: up to 16 ASCII letters and
+// digits (it goes into a URL query unescaped).
+func (v *validator) token(field, s string) {
+	if s == "" {
+		return
+	}
+	ok := len(s) <= maxTokenLen
+	for i := 0; i < len(s) && ok; i++ {
+		c := s[i]
+		ok = c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+	}
+	if !ok {
+		v.fail(field, "must be at most %d letters and digits, got %q", maxTokenLen, s)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 func TestComplianceCertificate(t *testing.T) {
-	want := TraceURL(testBase, sampleTrace)
+	want := TraceURL(testBase, sampleTrace, testToken)
 	for _, tc := range []struct {
 		size CertSize
 		w, h float64
@@ -98,7 +98,7 @@ func TestTraceCertificate(t *testing.T) {
 	tc := sampleTraceCert()
 	doc := render(t, func(b *bytes.Buffer) error { return TraceCertificate(b, tc) })
 	assertPages(t, doc, 1, 148, 210)
-	assertQR(t, rasterise(t, doc, 150)[0], TraceURL(testBase, sampleCirculation))
+	assertQR(t, rasterise(t, doc, 150)[0], TraceURL(testBase, sampleCirculation, testToken))
 	assertContains(t, pdfText(t, doc),
 		"追溯凭证", "2370 1020 0000 0000 0014", "烟台红富士苹果（一级果 80#）", "360 千克",
 		"栖霞市苹果专业合作社", "0370 1020 0000 0000 17", "烟台鲜果商贸有限公司", "1370 1020 0000 0000 14",
@@ -111,7 +111,7 @@ func TestTraceCertificate(t *testing.T) {
 	if strings.Contains(text, "购买方") {
 		t.Error("buyer row printed without a buyer")
 	}
-	assertQR(t, rasterise(t, doc, 150)[0], TraceURL(testBase, sampleCirculation))
+	assertQR(t, rasterise(t, doc, 150)[0], TraceURL(testBase, sampleCirculation, testToken))
 }
 
 func TestMarketEntryCertificate(t *testing.T) {
@@ -120,7 +120,7 @@ func TestMarketEntryCertificate(t *testing.T) {
 		tc.MarketKind = kind
 		doc := render(t, func(b *bytes.Buffer) error { return MarketEntryCertificate(b, tc) })
 		assertPages(t, doc, 1, 148, 210)
-		assertQR(t, rasterise(t, doc, 150)[0], TraceURL(testBase, sampleMarketEntry))
+		assertQR(t, rasterise(t, doc, 150)[0], TraceURL(testBase, sampleMarketEntry, testToken))
 		assertContains(t, pdfText(t, doc),
 			"入市追溯凭证", "3370 1020 0000 0000 0010", kind.Label(), "济南堤口果品批发市场",
 			"产地溯源", "产地主体", "1370 1020 0000 0000 0019", "2026年03月01日", "2026年03月05日",

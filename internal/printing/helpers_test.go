@@ -22,6 +22,9 @@ import (
 
 const testBase = "https://zs.example.gov.cn"
 
+// testToken is a sample verification token printed with the codes.
+const testToken = "K7QW2M4X"
+
 // needFont fails the test with the package's own message when the CJK font
 // was not copied in (CI runs `make test`, which copies it).
 func needFont(t *testing.T) {

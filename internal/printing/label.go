@@ -73,7 +73,8 @@ func (z LabelSize) dims() (w, h float64, ok bool) {
 // Label is the content of a trace label (追溯标识).
 type Label struct {
 	TraceCode      string    // 20-digit trace code (type 1, 2 or 3) with check digit; printed grouped by 4
-	BaseURL        string    // platform origin, e.g. "https://zs.example.gov.cn"; the QR encodes BaseURL + "/q/" + TraceCode
+	BaseURL        string    // platform origin, e.g. "https://zs.example.gov.cn"; the QR encodes BaseURL + "/q/" + TraceCode + "?v=" + Token
+	Token          string    // optional verification token of TraceCode (letters and digits)
 	ProductName    string    // product name, e.g. "红富士苹果"; shrunk or cut with "…" to fit
 	OperatorName   string    // producer/operator name
 	ProductionDate time.Time // production (harvest, slaughter) date; only the date is printed
@@ -83,6 +84,7 @@ func (l Label) validate(fn string) error {
 	v := validator{fn: fn}
 	v.traceCode("TraceCode", l.TraceCode, "123")
 	v.baseURL("BaseURL", l.BaseURL)
+	v.token("Token", l.Token)
 	v.required("ProductName", l.ProductName)
 	v.required("OperatorName", l.OperatorName)
 	v.date("ProductionDate", l.ProductionDate)
@@ -102,7 +104,7 @@ func TraceLabels(w io.Writer, l Label, size LabelSize, copies int) error {
 	if err := l.validate("TraceLabels"); err != nil {
 		return err
 	}
-	q, err := encodeQR(TraceURL(l.BaseURL, l.TraceCode))
+	q, err := encodeQR(TraceURL(l.BaseURL, l.TraceCode, l.Token))
 	if err != nil {
 		return err
 	}

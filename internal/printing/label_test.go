@@ -33,7 +33,7 @@ func TestParseLabelSize(t *testing.T) {
 // TestThermalLabels: one page of exactly the label size per copy, every
 // page's QR decodes to the trace URL, and the texts are in the PDF.
 func TestThermalLabels(t *testing.T) {
-	want := TraceURL(testBase, sampleTrace)
+	want := TraceURL(testBase, sampleTrace, testToken)
 	for _, z := range []LabelSize{Label40x30, Label50x30, Label60x40} {
 		t.Run(string(z), func(t *testing.T) {
 			doc := render(t, func(b *bytes.Buffer) error { return TraceLabels(b, sampleLabel(), z, 3) })
@@ -56,7 +56,7 @@ func TestThermalLabels(t *testing.T) {
 // TestA4Labels: 30 copies need two sheets of 3 × 8; every used cell
 // decodes, the unused cells of the second sheet are blank.
 func TestA4Labels(t *testing.T) {
-	want := TraceURL(testBase, sampleTrace)
+	want := TraceURL(testBase, sampleTrace, testToken)
 	doc := render(t, func(b *bytes.Buffer) error { return TraceLabels(b, sampleLabel(), LabelA4, 30) })
 	assertPages(t, doc, 2, 210, 297)
 	pages := rasterise(t, doc, 150)
@@ -125,7 +125,7 @@ func pdfWords(t *testing.T, doc []byte) []word {
 // the label and out of the QR code, which still decodes.
 func TestLabelLongTexts(t *testing.T) {
 	l := longLabel()
-	want := TraceURL(testBase, sampleTrace)
+	want := TraceURL(testBase, sampleTrace, testToken)
 	for _, z := range LabelSizes {
 		t.Run(string(z), func(t *testing.T) {
 			doc := render(t, func(b *bytes.Buffer) error { return TraceLabels(b, l, z, 1) })

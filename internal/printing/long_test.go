@@ -41,10 +41,10 @@ func TestLongInputsStayOnPage(t *testing.T) {
 		url  string
 		f    func(*bytes.Buffer) error
 	}{
-		{"cert-A6", 105, 148, TraceURL(testBase, sampleTrace), func(b *bytes.Buffer) error { return ComplianceCertificate(b, cert) }},
-		{"cert-100x75", 100, 75, TraceURL(testBase, sampleTrace), func(b *bytes.Buffer) error { return ComplianceCertificate(b, small) }},
-		{"tracecert", 148, 210, TraceURL(testBase, sampleCirculation), func(b *bytes.Buffer) error { return TraceCertificate(b, tc) }},
-		{"marketentry", 148, 210, TraceURL(testBase, sampleMarketEntry), func(b *bytes.Buffer) error { return MarketEntryCertificate(b, tc) }},
+		{"cert-A6", 105, 148, TraceURL(testBase, sampleTrace, testToken), func(b *bytes.Buffer) error { return ComplianceCertificate(b, cert) }},
+		{"cert-100x75", 100, 75, TraceURL(testBase, sampleTrace, testToken), func(b *bytes.Buffer) error { return ComplianceCertificate(b, small) }},
+		{"tracecert", 148, 210, TraceURL(testBase, sampleCirculation, testToken), func(b *bytes.Buffer) error { return TraceCertificate(b, tc) }},
+		{"marketentry", 148, 210, TraceURL(testBase, sampleMarketEntry, testToken), func(b *bytes.Buffer) error { return MarketEntryCertificate(b, tc) }},
 		{"card", 85.6, 54, OperatorURL(testBase, sampleSeller), func(b *bytes.Buffer) error { return OperatorCard(b, card) }},
 	}
 	for _, d := range docs {

@@ -14,7 +14,7 @@ import (
 )
 
 var qrContents = []string{
-	TraceURL(testBase, sampleTrace),
+	TraceURL(testBase, sampleTrace, testToken),
 	OperatorURL(testBase+"/", sampleSeller), // trailing slash is trimmed
 	"https://id.gs1.org/01/09506000134352/10/ABC123",
 	"追溯码 13701020000000000019",
@@ -79,7 +79,7 @@ func TestQRPNGErrors(t *testing.T) {
 	if _, err := QRPNG("", 200); err == nil {
 		t.Error("empty content: want error")
 	}
-	if _, err := QRPNG(TraceURL(testBase, sampleTrace), 20); err == nil || !strings.Contains(err.Error(), "sizePx") {
+	if _, err := QRPNG(TraceURL(testBase, sampleTrace, testToken), 20); err == nil || !strings.Contains(err.Error(), "sizePx") {
 		t.Errorf("tiny size: err = %v, want a sizePx error", err)
 	}
 	if _, err := QRPNG(strings.Repeat("x", 5000), 2000); err == nil {
@@ -221,7 +221,10 @@ func TestCheckDigit(t *testing.T) {
 }
 
 func TestURLs(t *testing.T) {
-	if got := TraceURL("https://a.example/", "1"); got != "https://a.example/q/1" {
+	if got := TraceURL("https://a.example/", "1", ""); got != "https://a.example/q/1" {
+		t.Error(got)
+	}
+	if got := TraceURL("https://a.example/", "1", "AB12CD34"); got != "https://a.example/q/1?v=AB12CD34" {
 		t.Error(got)
 	}
 	if got := OperatorURL("https://a.example", "2"); got != "https://a.example/o/2" {

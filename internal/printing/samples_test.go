@@ -26,6 +26,7 @@ func sampleLabel() Label {
 	return Label{
 		TraceCode:      sampleTrace,
 		BaseURL:        testBase,
+		Token:          testToken,
 		ProductName:    "烟台红富士苹果",
 		OperatorName:   "栖霞市苹果专业合作社",
 		ProductionDate: day1,
@@ -45,6 +46,7 @@ func sampleCert() Certificate {
 		Number:        "HGZ-370102-20260301-0007",
 		TraceCode:     sampleTrace,
 		BaseURL:       testBase,
+		Token:         testToken,
 		ProductName:   "烟台红富士苹果",
 		Quantity:      1250.5,
 		Unit:          "千克",
@@ -64,6 +66,7 @@ func sampleTraceCert() TraceCert {
 		Number:             "PZ-2026-000123",
 		TraceCode:          sampleCirculation,
 		BaseURL:            testBase,
+		Token:              testToken,
 		ProductName:        "烟台红富士苹果（一级果 80#）",
 		Quantity:           360,
 		Unit:               "千克",

@@ -34,7 +34,8 @@ func (k MarketKind) Label() string {
 type TraceCert struct {
 	Number       string    // optional certificate (slip) number
 	TraceCode    string    // trace code of the goods (type 1 or 2); required for a trace certificate, optional upstream code on a market-entry certificate
-	BaseURL      string    // platform origin; the QR encodes BaseURL + "/q/" + code
+	BaseURL      string    // platform origin; the QR encodes BaseURL + "/q/" + code + "?v=" + Token
+	Token        string    // optional verification token of the code in the QR (TraceCode, or MarketEntryCode on a market-entry certificate)
 	ProductName  string    // product name
 	Quantity     float64   // quantity handed over, > 0
 	Unit         string    // unit of Quantity
@@ -56,6 +57,7 @@ type TraceCert struct {
 
 func (t *TraceCert) validateCommon(v *validator) {
 	v.baseURL("BaseURL", t.BaseURL)
+	v.token("Token", t.Token)
 	v.required("ProductName", t.ProductName)
 	v.quantity("Quantity", t.Quantity, "Unit", t.Unit)
 	v.required("SellerName", t.SellerName)
@@ -179,7 +181,7 @@ type a5Spec struct {
 }
 
 func a5Slip(w io.Writer, t *TraceCert, s a5Spec) error {
-	q, err := encodeQR(TraceURL(t.BaseURL, s.code))
+	q, err := encodeQR(TraceURL(t.BaseURL, s.code, t.Token))
 	if err != nil {
 		return err
 	}

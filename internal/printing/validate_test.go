@@ -75,6 +75,10 @@ func TestValidation(t *testing.T) {
 		{"label relative base", label(func(l *Label) { l.BaseURL = "zs.example.gov.cn" }), "BaseURL"},
 		{"label ftp base", label(func(l *Label) { l.BaseURL = "ftp://zs.example.gov.cn" }), "BaseURL"},
 		{"label invalid utf8", label(func(l *Label) { l.ProductName = "\xff\xfe" }), "ProductName"},
+		{"label token with symbols", label(func(l *Label) { l.Token = "AB&x=1" }), "Token"},
+		{"label token too long", label(func(l *Label) { l.Token = "ABCDEFGHIJKLMNOPQ" }), "Token"},
+		{"cert token with space", cert(func(c *Certificate) { c.Token = "AB CD" }), "Token"},
+		{"slip token with slash", slip(func(c *TraceCert) { c.Token = "AB/CD" }), "Token"},
 
 		{"cert empty number", cert(func(c *Certificate) { c.Number = "" }), "Number"},
 		{"cert empty product", cert(func(c *Certificate) { c.ProductName = "" }), "ProductName"},

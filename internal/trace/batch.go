@@ -319,7 +319,7 @@ func (s *Service) batch(ctx context.Context, code string) (Batch, error) {
 	b := Batch{TraceCode: r.Code, Type: r.Type, TypeName: codes.TraceCodeType(r.Type).Label(), ProductCode: r.ProductCode, ProductName: p.Name,
 		Quantity: fromMilli(r.Quantity), Unit: r.Unit, UnitName: UnitName(r.Unit), ProducedAt: r.ProducedOn, Origin: r.Origin,
 		Source: r.Source, ParentCode: r.ParentCode, Version: r.Version, OverrideReason: r.Override, CreatedAt: r.CreatedAt,
-		LabelURL: "/api/v1/batches/" + r.Code + "/label.pdf", PublicURL: s.publicURL + "/q/" + r.Code}
+		LabelURL: "/api/v1/batches/" + r.Code + "/label.pdf", PublicURL: s.QRURL(r.Code)}
 	_ = json.Unmarshal([]byte(r.Attributes), &b.Attributes)
 	if b.Attributes == nil {
 		b.Attributes = map[string]any{}

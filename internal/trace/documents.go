@@ -113,7 +113,7 @@ func (s *Service) Label(ctx context.Context, actor *auth.Actor, code, format, si
 	if err != nil {
 		return Document{}, err
 	}
-	url := printing.TraceURL(s.publicURL, code)
+	url := printing.TraceURL(s.publicURL, code, s.Token(code))
 	var doc Document
 	switch format {
 	case "pdf":
@@ -131,7 +131,7 @@ func (s *Service) Label(ctx context.Context, actor *auth.Actor, code, format, si
 			return Document{}, invalid("copies", "range", fmt.Sprintf("份数应在 1–%d 之间", printing.MaxCopies), fmt.Sprintf("copies must be between 1 and %d", printing.MaxCopies))
 		}
 		var buf bytes.Buffer
-		if err := printing.TraceLabels(&buf, printing.Label{TraceCode: code, BaseURL: s.publicURL, ProductName: b.ProductName,
+		if err := printing.TraceLabels(&buf, printing.Label{TraceCode: code, BaseURL: s.publicURL, Token: s.Token(code), ProductName: b.ProductName,
 			OperatorName: b.Operator.Name, ProductionDate: parseDate(b.ProducedAt)}, ls, copies); err != nil {
 			return Document{}, err
 		}
@@ -349,7 +349,7 @@ func (s *Service) CertificatePDF(ctx context.Context, actor *auth.Actor, number,
 		origin += " " + b.Origin
 	}
 	var buf bytes.Buffer
-	if err := printing.ComplianceCertificate(&buf, printing.Certificate{Number: c.Number, TraceCode: c.TraceCode, BaseURL: s.publicURL,
+	if err := printing.ComplianceCertificate(&buf, printing.Certificate{Number: c.Number, TraceCode: c.TraceCode, BaseURL: s.publicURL, Token: s.Token(c.TraceCode),
 		ProductName: b.ProductName, Quantity: c.Quantity, Unit: UnitName(b.Unit), ProducerName: op.Name, ContactPhone: phone, Origin: origin,
 		IssueDate: parseDate(c.IssuedAt), Basis: printing.Basis(c.Basis), TestReference: c.TestRef, Scope: printing.Scope(c.Scope),
 		VehiclePlate: c.VehiclePlate, Size: cs}); err != nil {
@@ -373,7 +373,7 @@ func (s *Service) TraceCertificatePDF(ctx context.Context, actor *auth.Actor, co
 	if b.Type == 3 {
 		return Document{}, invalid("code", "market_entry", "入市码请打印入市追溯凭证", "print the market-entry certificate for a market-entry code")
 	}
-	tc := printing.TraceCert{TraceCode: code, BaseURL: s.publicURL, ProductName: b.ProductName, Unit: UnitName(b.Unit),
+	tc := printing.TraceCert{TraceCode: code, BaseURL: s.publicURL, Token: s.Token(code), ProductName: b.ProductName, Unit: UnitName(b.Unit),
 		SellerName: b.Operator.Name, SellerCode: b.Operator.Code, Date: parseDate(platform.Today(s.clock.Now()))}
 	if t := b.Transfer; t != nil {
 		tc.Quantity, tc.SellerName, tc.SellerCode, tc.Date = t.Quantity, t.Seller.Name, t.Seller.Code, parseDate(t.ShippedAt)
@@ -482,7 +482,7 @@ func (s *Service) MarketEntryPDF(ctx context.Context, actor *auth.Actor, code st
 		}
 	}
 	var buf bytes.Buffer
-	if err := printing.MarketEntryCertificate(&buf, printing.TraceCert{Number: code, TraceCode: upstream, BaseURL: s.publicURL,
+	if err := printing.MarketEntryCertificate(&buf, printing.TraceCert{Number: code, TraceCode: upstream, BaseURL: s.publicURL, Token: s.Token(code),
 		ProductName: t.ProductName, Quantity: t.Quantity, Unit: UnitName(t.Unit), SellerName: t.Seller.Name, SellerCode: t.Seller.Code,
 		Date: parseDate(t.ShippedAt), MarketName: t.Market.Name, MarketKind: printing.MarketKind(t.Market.Kind), MarketEntryCode: code,
 		OriginOperatorName: originName, OriginBatchCode: org.Code, ProductionDate: parseDate(originDate)}); err != nil {

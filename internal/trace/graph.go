@@ -161,6 +161,8 @@ var detailQueries, operatorQueries = func() (map[int]string, map[int]string) {
 // detailWorkers is how many detail chunks of one large graph are read at
 // once (on separate connections): a recall of 10,000 nodes spends about as
 // long reading node details as walking the edges, and the machine has 2 CPUs.
+// Public requests get the second connection only when a public slot is
+// spare (DB.ExtraConn), so keep this at 2.
 const detailWorkers = 2
 
 // queryChunks runs queries[size] for list in chunks of at most 500 values
@@ -210,9 +212,17 @@ func queryChunks[K, R any](ctx context.Context, db *platform.DB, queries map[int
 		}
 		return results[0], nil
 	}
+	// A public request reads in parallel only if a spare public slot lets
+	// it use the second connection (platform/limits.go).
+	workers := detailWorkers
+	if release, ok := db.ExtraConn(ctx); ok {
+		defer release()
+	} else {
+		workers = 1
+	}
 	next := make(chan int)
-	errs := make(chan error, detailWorkers)
-	for w := 0; w < detailWorkers; w++ {
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
 		go func() {
 			var first error
 			for i := range next {
@@ -228,7 +238,7 @@ func queryChunks[K, R any](ctx context.Context, db *platform.DB, queries map[int
 	}
 	close(next)
 	var err error
-	for w := 0; w < detailWorkers; w++ {
+	for w := 0; w < workers; w++ {
 		if e := <-errs; e != nil && err == nil {
 			err = e
 		}

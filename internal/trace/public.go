@@ -13,13 +13,17 @@ import (
 
 // PublicTrace is what anyone who scans a label sees: no personal data
 // (individual producers' names are masked, no phones, no ID numbers).
+// Without the label's verification token (Verified false: a typed or
+// guessed code) it is reduced to what a shopper needs: no downstream chain
+// and no quantities.
 type PublicTrace struct {
 	Code             string      `json:"code"`
 	Type             int         `json:"type"`
 	TypeName         string      `json:"type_name"`
 	ProductName      string      `json:"product_name"`
-	Quantity         float64     `json:"quantity"`
-	Unit             string      `json:"unit"`
+	Verified         bool        `json:"verified" doc:"the request carried the label's verification token (?v=): the full page; false: reduced (no downstream chain, no quantities)"`
+	Quantity         float64     `json:"quantity,omitempty" doc:"only when verified"`
+	Unit             string      `json:"unit,omitempty" doc:"only when verified"`
 	Producer         string      `json:"producer"`
 	ProducerRegion   string      `json:"producer_region"`
 	ProducedAt       string      `json:"produced_at"`
@@ -53,8 +57,11 @@ func publicName(name, kind string) string {
 }
 
 // Public answers the public scan page for a code (the check digit is
-// checked first: a typo is a 400 before any lookup).
-func (s *Service) Public(ctx context.Context, input string) (PublicTrace, error) {
+// checked first: a typo is a 400 before any lookup). token is the label's
+// verification token (?v=); without the right one the answer is reduced
+// (no downstream chain, no quantities). A well-formed code that does not
+// exist counts against the client's miss allowance (404, then 429).
+func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace, error) {
 	tc, err := codes.ParseTraceCode(input)
 	if err != nil {
 		return PublicTrace{}, platform.BadRequest("追溯码无效：请核对是否输错", "invalid trace code: please check for a typo").With("field", "code")
@@ -62,21 +69,27 @@ func (s *Service) Public(ctx context.Context, input string) (PublicTrace, error)
 	code := tc.Code
 	root, err := s.node(ctx, code)
 	if errors.Is(err, errCodeNotFound) {
-		return PublicTrace{}, platform.NotFound("未查到该追溯码", "no product carries this trace code")
+		return PublicTrace{}, s.missed(ctx)
 	}
 	if err != nil {
 		return PublicTrace{}, err // an outage is not "no such code": the transport answers 503
 	}
+	verified := s.VerifyToken(code, token)
 	up, err := s.graph(ctx, code, root.Node, "up", 50, 2000)
 	if err != nil {
 		return PublicTrace{}, err
 	}
-	down, err := s.graph(ctx, code, root.Node, "down", 10, 200)
-	if err != nil {
-		return PublicTrace{}, err
+	var down Graph
+	if verified {
+		if down, err = s.graph(ctx, code, root.Node, "down", 10, 200); err != nil {
+			return PublicTrace{}, err
+		}
 	}
-	p := PublicTrace{Code: code, Type: root.Type, TypeName: root.TypeName, ProductName: root.ProductName, Quantity: root.Quantity,
-		Unit: UnitName(root.Unit), Status: root.Status, Market: root.Market}
+	p := PublicTrace{Code: code, Type: root.Type, TypeName: root.TypeName, ProductName: root.ProductName, Verified: verified,
+		Status: root.Status, Market: root.Market}
+	if verified {
+		p.Quantity, p.Unit = root.Quantity, UnitName(root.Unit)
+	}
 	// origin: the farthest upstream node without parents
 	hasParent := map[string]bool{}
 	for _, e := range up.Edges {

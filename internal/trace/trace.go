@@ -52,15 +52,18 @@ type Service struct {
 	publicURL string
 	cat       catalogue
 	yields    yieldCache
+	verifyKey []byte       // verification token key (verify.go)
+	misses    *MissLimiter // public lookups of codes that do not exist
 }
 
 // NewService returns the trace service. publicURL is the platform origin
-// printed in QR codes (<publicURL>/q/<code>).
+// printed in QR codes (<publicURL>/q/<code>?v=<token>).
 func NewService(db *platform.DB, clock platform.Clock, ops Operators, regions *region.Service, cal *region.Calendar, publicURL string) *Service {
 	if clock == nil {
 		clock = platform.SystemClock{}
 	}
-	return &Service{db: db, clock: clock, ops: ops, regions: regions, cal: cal, publicURL: strings.TrimRight(publicURL, "/")}
+	return &Service{db: db, clock: clock, ops: ops, regions: regions, cal: cal, publicURL: strings.TrimRight(publicURL, "/"),
+		verifyKey: randomVerifyKey(), misses: NewMissLimiter(MissAllowance, MissWindow, clock.Now)}
 }
 
 // PublicURL is the origin printed in QR codes.

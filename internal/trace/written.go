@@ -37,7 +37,7 @@ func (s *Service) writtenBatch(tx *platform.Tx, op operator.Operator, in NewBatc
 		Quantity: fromMilli(bi.qty), Stock: fromMilli(bi.qty), Unit: in.Unit, UnitName: UnitName(in.Unit), ProducedAt: in.ProducedAt,
 		Origin: in.Origin, Source: source, Operator: partyOf(op), Status: batchStatus(1, bi.qty, nil), Version: 1,
 		OverrideReason: bi.override, CreatedAt: writtenAt(tx), LabelURL: "/api/v1/batches/" + code + "/label.pdf",
-		PublicURL: s.publicURL + "/q/" + code, Certificates: []Certificate{}, Corrections: []Correction{}}
+		PublicURL: s.QRURL(code), Certificates: []Certificate{}, Corrections: []Correction{}}
 	// The attributes as stored (JSON), as a reader decodes them.
 	b.Attributes = map[string]any{}
 	if len(bi.attrs) > 0 {

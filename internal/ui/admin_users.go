@@ -17,6 +17,7 @@ func (s adminUserPages) routes() []route {
 		{"GET /admin/users", loggedIn, s.users},
 		{"POST /admin/users", loggedIn, s.createUser},
 		{"POST /admin/users/{id}/status", loggedIn, s.userStatus},
+		{"POST /admin/users/{id}/login-throttle", loggedIn, s.clearThrottle},
 		{"GET /admin/agencies", loggedIn, s.agencies},
 		{"POST /admin/agencies", loggedIn, s.createAgency},
 	}
@@ -84,6 +85,15 @@ func (s adminUserPages) userStatus(w http.ResponseWriter, r *http.Request) {
 		back = "/admin/users"
 	}
 	redirect(w, r, back, "common.saved")
+}
+
+// clearThrottle forgets the login attempts counted against an account.
+func (s adminUserPages) clearThrottle(w http.ResponseWriter, r *http.Request) {
+	if err := s.svc.Auth.ClearLoginThrottle(r.Context(), httpx.Actor(r), pathInt(r, "id")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/admin/users", "admin.throttle_cleared")
 }
 
 type agenciesData struct {

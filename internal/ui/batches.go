@@ -245,6 +245,7 @@ type trBatchData struct {
 	Bases       []string
 	Schemes     []string
 	PublicURL   string
+	Token       string // verification token of the code (the public link)
 }
 
 // trTimelineItem is one step of a chain drawn as a timeline.
@@ -280,7 +281,7 @@ func (s batchPages) batchPage(r *http.Request, code string) (*Page, error) {
 	}
 	prod, _ := s.svc.Trace.Product(r.Context(), b.ProductCode)
 	d := trBatchData{B: b, Product: prod, Sizes: []string{"40x30", "50x30", "60x40", "A4"}, Bases: trace.Bases, Schemes: trace.AliasSchemes,
-		PublicURL: s.svc.Trace.PublicURL() + "/q/" + b.TraceCode, PrintSize: r.URL.Query().Get("print"), PrintCount: r.URL.Query().Get("copies")}
+		PublicURL: s.svc.Trace.QRURL(b.TraceCode), Token: s.svc.Trace.Token(b.TraceCode), PrintSize: r.URL.Query().Get("print"), PrintCount: r.URL.Query().Get("copies")}
 	own := auth.Resource{Region: b.Operator.RegionCode, OperatorID: b.Operator.ID}
 	d.Own = a.OperatorID != 0 && a.OperatorID == b.Operator.ID
 	d.CanPrint = d.Own && auth.Authorize(a, auth.ActLabelPrint, own) == nil

@@ -42,7 +42,7 @@ func (s marketPages) marketPage(r *http.Request, p *Page) (*Page, error) {
 			}
 		} else {
 			d.Transfer = &t
-			if pub, err := s.svc.Trace.Public(r.Context(), t.TraceCode); err == nil {
+			if pub, err := s.svc.Trace.Public(r.Context(), t.TraceCode, s.svc.Trace.Token(t.TraceCode)); err == nil {
 				d.Public = &pub
 			}
 		}

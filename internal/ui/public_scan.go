@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"agtrace/internal/codes"
 	"agtrace/internal/httpx"
 	"agtrace/internal/operator"
+	"agtrace/internal/platform"
 	"agtrace/internal/trace"
 )
 
@@ -43,6 +45,10 @@ func (s operatorPublicPages) operator(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	o, err := s.svc.Operators.ByCode(ctx, raw)
+	if err != nil && !platform.IsNotFound(err) {
+		s.fail(w, r, err) // an outage is not "no such operator"
+		return
+	}
 	if err != nil {
 		p := s.page(r, "op.notfound", opPublicData{Code: raw})
 		p.Error = p.T("op.notfound")
@@ -89,11 +95,20 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Code = tc.Code
-	pub, err := s.svc.Trace.Public(r.Context(), tc.Code)
+	pub, err := s.svc.Trace.Public(r.Context(), tc.Code, r.URL.Query().Get("v"))
 	if err != nil {
-		if httpx.StatusOf(err) == http.StatusNotFound {
+		switch httpx.StatusOf(err) {
+		case http.StatusNotFound:
 			s.render(w, r, "tr_public", s.page(r, "tr.public.notfound", d), http.StatusNotFound)
 			return
+		case http.StatusTooManyRequests:
+			// too many codes that do not exist from this address
+			var pe *platform.Error
+			if errors.As(err, &pe) {
+				if secs, ok := pe.Extra["retry_after_seconds"].(int); ok {
+					w.Header().Set("Retry-After", strconv.Itoa(secs))
+				}
+			}
 		}
 		s.fail(w, r, err)
 		return

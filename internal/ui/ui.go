@@ -6,6 +6,7 @@ package ui
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -20,6 +21,7 @@ import (
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
 	"agtrace/internal/operator"
+	"agtrace/internal/platform"
 	"agtrace/internal/region"
 	"agtrace/internal/trace"
 )
@@ -231,23 +233,38 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	prob := httpx.ProblemOf(r, err)
+	if prob.Status == httpx.StatusClientClosed {
+		return // nobody is waiting for the page
+	}
 	p := s.page(r, "common.error", nil)
 	p.Error = prob.Detail
 	if p.Lang == "zh" && prob.DetailZH != "" {
 		p.Error = prob.DetailZH
 	}
+	if prob.Status == http.StatusServiceUnavailable {
+		// An outage is never shown as "not found": say the service is busy.
+		w.Header().Set("Retry-After", strconv.Itoa(httpx.RetryAfterSeconds))
+		p.Title = p.T("common.busy")
+	}
 	p.Fields = fieldMap(p.Lang, err)
-	s.render(w, r, "error", p, st)
+	s.render(w, r, "error", p, prob.Status)
 }
 
 // fieldMap turns a validation error into field → localized message.
 func fieldMap(lang string, err error) map[string]string {
-	prob := httpx.ProblemOf(&http.Request{URL: &url.URL{}}, err)
-	if len(prob.Errors) == 0 {
+	var pe *platform.Error
+	if !errors.As(err, &pe) {
+		return nil
+	}
+	fields := pe.Fields
+	if f, ok := pe.Extra["field"].(string); ok && len(fields) == 0 {
+		fields = []platform.FieldError{{Field: f, Code: "conflict", ZH: pe.ZH, EN: pe.EN}}
+	}
+	if len(fields) == 0 {
 		return nil
 	}
 	m := map[string]string{}
-	for _, f := range prob.Errors {
+	for _, f := range fields {
 		msg := f.EN
 		if lang == "zh" {
 			msg = f.ZH

@@ -1,0 +1,236 @@
+package app_test
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"agtrace/internal/app"
+	"agtrace/internal/apptest"
+	"agtrace/internal/platform"
+)
+
+func TestClassify(t *testing.T) {
+	cases := []struct {
+		method, path, contentType string
+		want                      platform.Class
+	}{
+		{"GET", "/q/370686-0001-X", "", platform.ClassPublic},
+		{"GET", "/o/ABC123", "", platform.ClassPublic},
+		{"GET", "/api/v1/public/trace/370686-0001-X", "", platform.ClassPublic},
+		{"GET", "/api/v1/public/operators/ABC", "", platform.ClassPublic},
+		{"GET", "/healthz", "", platform.ClassPublic},
+		{"GET", "/readyz", "", platform.ClassPublic},
+		{"GET", "/api/v1/operators/export.xlsx", "", platform.ClassLong},
+		{"GET", "/api/v1/roster/template.xlsx", "", platform.ClassLong},
+		{"POST", "/api/v1/roster/import", "multipart/form-data; boundary=x", platform.ClassLong},
+		{"POST", "/roster/import", "application/x-www-form-urlencoded", platform.ClassLong},
+		{"GET", "/reports/scans.csv", "", platform.ClassLong},
+		{"POST", "/operators/7/documents", "multipart/form-data; boundary=abc", platform.ClassLong},
+		{"GET", "/api/v1/me", "", platform.ClassDefault},
+		{"GET", "/api/v1/batches", "", platform.ClassDefault},
+		{"POST", "/api/v1/batches", "application/json", platform.ClassDefault},
+		{"GET", "/", "", platform.ClassDefault},
+		{"GET", "/batches", "", platform.ClassDefault},
+		{"GET", "/metrics", "", platform.ClassDefault},
+		{"GET", "/quality", "", platform.ClassDefault}, // not /q/
+		{"GET", "/api/v1/publicity", "", platform.ClassDefault},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest(c.method, c.path, nil)
+		if c.contentType != "" {
+			r.Header.Set("Content-Type", c.contentType)
+		}
+		if got := app.Classify(r); got != c.want {
+			t.Errorf("%s %s (%s): %v, want %v", c.method, c.path, c.contentType, got, c.want)
+		}
+	}
+}
+
+// limitsClient never waits long: a hang is a failure, not a slow pass.
+var limitsClient = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+type timedResponse struct {
+	status     int
+	retryAfter string
+	body       string
+	took       time.Duration
+}
+
+func timedGet(t *testing.T, url, token string) timedResponse {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	start := time.Now()
+	resp, err := limitsClient.Do(req)
+	if err != nil {
+		t.Errorf("GET %s: %v", url, err)
+		return timedResponse{took: time.Since(start)}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return timedResponse{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: string(b), took: time.Since(start)}
+}
+
+func expect503(t *testing.T, what string, r timedResponse, within time.Duration) {
+	t.Helper()
+	if r.status != http.StatusServiceUnavailable || r.retryAfter == "" {
+		t.Errorf("%s: %d (Retry-After %q), want 503 with Retry-After: %.300s", what, r.status, r.retryAfter, r.body)
+	}
+	if r.took > within {
+		t.Errorf("%s took %v, want an answer within %v", what, r.took, within)
+	}
+}
+
+// openLimited opens an app on engine with short request-class timeouts.
+func openLimited(t *testing.T, engine string, to app.Timeouts) *app.App {
+	t.Helper()
+	if engine == "sqlite" {
+		a := apptest.NewApp(t, "sqlite")
+		a.Config.Timeouts = to // read when the handler is built
+		return a
+	}
+	a, err := app.Open(context.Background(), app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", PublicURL: "http://trace.test",
+		SeedProvinces: apptest.PilotProvinces, DBURL: apptest.FreshPostgres(t), Timeouts: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// lockTables opens an admin connection to a's PostgreSQL database and holds
+// ACCESS EXCLUSIVE locks on tables in an open transaction until release.
+func lockTables(t *testing.T, a *app.App, tables ...string) (release func()) {
+	t.Helper()
+	admin, err := sql.Open("pgx", dbURLOf(t, a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := admin.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if _, err := tx.Exec(`LOCK TABLE ` + tb + ` IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			_ = tx.Rollback()
+			admin.Close()
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+func dbURLOf(t *testing.T, a *app.App) string {
+	t.Helper()
+	if a.Config.DBURL == "" {
+		t.Fatal("not a PostgreSQL app")
+	}
+	return a.Config.DBURL
+}
+
+// TestLockedTableAnswers503 (PostgreSQL): while another connection holds a
+// table lock, requests that need the table answer 503 with Retry-After
+// within their class's timeout instead of waiting for the lock.
+func TestLockedTableAnswers503(t *testing.T) {
+	if apptest.PostgresURL() == "" {
+		t.Skip("no PostgreSQL")
+	}
+	a := openLimited(t, "postgres", app.Timeouts{Public: time.Second, Default: 2 * time.Second})
+	code, _, token, _, srv := seedOutage(t, a)
+	if r := timedGet(t, srv+"/api/v1/me", token); r.status != 200 {
+		t.Fatalf("before the lock /api/v1/me: %d %s", r.status, r.body)
+	}
+
+	release := lockTables(t, a, "users", "trace_codes")
+	expect503(t, "/api/v1/me with users locked", timedGet(t, srv+"/api/v1/me", token), 10*time.Second)
+	expect503(t, "/q/ with trace_codes locked", timedGet(t, srv+"/q/"+code, ""), 10*time.Second)
+	expect503(t, "/api/v1/public/trace/ with trace_codes locked", timedGet(t, srv+"/api/v1/public/trace/"+code, ""), 10*time.Second)
+
+	// The lock goes away: the same requests answer again.
+	release()
+	if r := timedGet(t, srv+"/api/v1/me", token); r.status != 200 {
+		t.Errorf("after the lock /api/v1/me: %d %s", r.status, r.body)
+	}
+	if r := timedGet(t, srv+"/q/"+code, ""); r.status != 200 {
+		t.Errorf("after the lock /q/: %d", r.status)
+	}
+}
+
+// TestPublicCannotStarveUsers: when public requests hold every public slot,
+// further public requests answer 503 within the public timeout and a
+// logged-in user's /api/v1/me still answers at once (both engines). On
+// PostgreSQL the public requests are real ones stuck on a table lock, more of
+// them than the pool has connections.
+func TestPublicCannotStarveUsers(t *testing.T) {
+	for _, engine := range apptest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			a := openLimited(t, engine, app.Timeouts{Public: time.Second})
+			code, _, token, _, srv := seedOutage(t, a)
+
+			var releases []func()
+			for range a.DB.PublicSlots() {
+				rel, err := a.DB.AcquirePublic(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				releases = append(releases, rel)
+			}
+			expect503(t, "/q/ with the public slots taken", timedGet(t, srv+"/q/"+code, ""), 10*time.Second)
+			if r := timedGet(t, srv+"/api/v1/me", token); r.status != 200 || r.took > 5*time.Second {
+				t.Errorf("/api/v1/me with the public slots taken: %d in %v", r.status, r.took)
+			}
+			if r := timedGet(t, srv+"/healthz", ""); r.status != 200 {
+				t.Errorf("/healthz with the public slots taken: %d", r.status)
+			}
+			for _, rel := range releases {
+				rel()
+			}
+			if r := timedGet(t, srv+"/q/"+code, ""); r.status != 200 {
+				t.Errorf("/q/ after the slots are free: %d", r.status)
+			}
+		})
+	}
+	t.Run("postgres-flood", func(t *testing.T) {
+		if apptest.PostgresURL() == "" {
+			t.Skip("no PostgreSQL")
+		}
+		const publicTimeout = 6 * time.Second
+		a := openLimited(t, "postgres", app.Timeouts{Public: publicTimeout})
+		code, _, token, _, srv := seedOutage(t, a)
+		release := lockTables(t, a, "trace_codes")
+		n := 3 * (a.DB.PublicSlots() + 2) // three times the connections
+		var wg sync.WaitGroup
+		results := make(chan timedResponse, n)
+		for range n {
+			wg.Go(func() { results <- timedGet(t, srv+"/q/"+code, "") })
+		}
+		time.Sleep(500 * time.Millisecond) // let the flood take what it can
+		r := timedGet(t, srv+"/api/v1/me", token)
+		if r.status != 200 || r.took > publicTimeout/2 {
+			t.Errorf("/api/v1/me during a public flood: %d in %v (public requests time out after %v)", r.status, r.took, publicTimeout)
+		}
+		wg.Wait()
+		release()
+		close(results)
+		for r := range results {
+			if r.status != http.StatusServiceUnavailable || r.retryAfter == "" || r.took > 20*time.Second {
+				t.Errorf("flooding /q/ with trace_codes locked: %d (Retry-After %q) in %v: %.200s", r.status, r.retryAfter, r.took, r.body)
+				break
+			}
+		}
+	})
+}
