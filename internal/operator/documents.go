@@ -137,6 +137,15 @@ func uploadErr(err error) error {
 }
 
 func cleanFilename(name string) string {
+	// A file name is the uploader's metadata: keep what displays safely, drop
+	// invalid UTF-8, control characters (a NUL would fail on PostgreSQL) and
+	// bidi overrides (they disguise "gpj.exe" as "exe.jpg").
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(name, ""))
 	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
 	if name == "." || name == "/" {
 		name = ""
