@@ -58,6 +58,13 @@ type tokenRequest struct {
 }
 
 func (s *Server) foundationRoutes() {
+	s.sessionRoutes()
+	s.regionRoutes()
+	s.adminRoutes()
+}
+
+// sessionRoutes registers login, logout and one's own account.
+func (s *Server) sessionRoutes() {
 	route(s, Route{Method: "POST", Path: "/api/v1/session", Summary: "Log in and receive a bearer token", Tag: "auth", Public: true},
 		func(ctx context.Context, _ *auth.Actor, _ *http.Request, in loginRequest) (auth.Session, error) {
 			return s.svc.Auth.Login(ctx, in.Username, in.Password, platform.OriginFrom(ctx).Addr, "api")
@@ -75,7 +82,10 @@ func (s *Server) foundationRoutes() {
 		func(ctx context.Context, a *auth.Actor, _ *http.Request, in passwordChange) (NoContent, error) {
 			return NoContent{}, s.svc.Auth.ChangePassword(ctx, a, in.OldPassword, in.NewPassword)
 		})
+}
 
+// regionRoutes registers regions and the working-day calendar.
+func (s *Server) regionRoutes() {
 	route(s, Route{Method: "GET", Path: "/api/v1/regions", Summary: "Provinces (top-level divisions)", Tag: "regions", Public: true},
 		func(ctx context.Context, _ *auth.Actor, _ *http.Request, _ NoBody) (Items[region.Region], error) {
 			return itemsOf(s.svc.Regions.Children(ctx, ""))
@@ -116,7 +126,10 @@ func (s *Server) foundationRoutes() {
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (NoContent, error) {
 			return NoContent{}, s.svc.Calendar.SetDay(ctx, a, r.PathValue("date"), "", "")
 		})
+}
 
+// adminRoutes registers accounts, tokens, agencies and the audit log.
+func (s *Server) adminRoutes() {
 	route(s, Route{Method: "GET", Path: "/api/v1/users", Summary: "List accounts (admin; operators see their staff)", Tag: "admin",
 		Query: []Param{{Name: "role"}, {Name: "region"}, {Name: "q"}}},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[auth.User], error) {

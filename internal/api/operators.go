@@ -68,9 +68,21 @@ func multipartFile(r *http.Request) (io.ReadCloser, string, error) {
 	return f, hdr.Filename, nil
 }
 
+// xlsx is the media type of Excel downloads.
+const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 func (s *Server) operatorRoutes() {
+	s.registrationRoutes()
+	s.reviewRoutes()
+	s.changeRoutes()
+	s.staffRoutes()
+	s.rosterRoutes()
+	s.agreementRoutes()
+}
+
+// registrationRoutes registers registration, search, temporary operators and documents.
+func (s *Server) registrationRoutes() {
 	ops := s.svc.Operators
-	const xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 	route(s, Route{Method: "POST", Path: "/api/v1/operators", Summary: "Self-registration: the main account and a draft operator", Tag: "operators", Public: true, Status: 201},
 		func(ctx context.Context, _ *auth.Actor, _ *http.Request, in operator.Registration) (registerResponse, error) {
@@ -144,6 +156,12 @@ func (s *Server) operatorRoutes() {
 			_, err = io.Copy(w, rc)
 			return err
 		}))
+}
+
+// reviewRoutes registers submission, the review queue, decisions, the e-ID card and the public operator view.
+func (s *Server) reviewRoutes() {
+	ops := s.svc.Operators
+
 	route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/submit", Summary: "Submit for review: pending, review_due = today + 5 working days", Tag: "operators"},
 		byID(ops.Submit))
 	route(s, Route{Method: "GET", Path: "/api/v1/reviews", Summary: "Reviewer's queue: pending registrations and changes in the jurisdiction, earliest due first", Tag: "operators"},
@@ -201,8 +219,12 @@ func (s *Server) operatorRoutes() {
 		func(ctx context.Context, _ *auth.Actor, r *http.Request, _ NoBody) (operator.Public, error) {
 			return ops.PublicByCode(ctx, r.PathValue("code"))
 		})
+}
 
-	// changes after approval
+// changeRoutes registers change requests after approval.
+func (s *Server) changeRoutes() {
+	ops := s.svc.Operators
+
 	route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/changes", Summary: "Request a change of an approved operator's details (the approved details stay in force until approved)", Tag: "operators", Status: 201},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, in Patch[operator.Details]) (operator.Change, error) {
 			id, d, err := editable(ctx, a, r, ops, in)
@@ -225,8 +247,12 @@ func (s *Server) operatorRoutes() {
 			}
 			return ops.DecideChange(ctx, a, id, false, in.Reason)
 		})
+}
 
-	// staff accounts
+// staffRoutes registers staff accounts.
+func (s *Server) staffRoutes() {
+	ops := s.svc.Operators
+
 	route(s, Route{Method: "GET", Path: "/api/v1/operators/{id}/staff", Summary: "The operator's staff accounts (main account)", Tag: "operators"},
 		byID(listOf(ops.Staff)))
 	route(s, Route{Method: "POST", Path: "/api/v1/operators/{id}/staff", Summary: "Create a staff account with permissions record | sell | print", Tag: "operators", Status: 201},
@@ -249,8 +275,12 @@ func (s *Server) operatorRoutes() {
 			}
 			return NoContent{}, ops.SetStaffStatus(ctx, a, id, uid, in.Status)
 		})
+}
 
-	// rosters and coverage
+// rosterRoutes registers the supervision roster and coverage.
+func (s *Server) rosterRoutes() {
+	ops := s.svc.Operators
+
 	route(s, Route{Method: "POST", Path: "/api/v1/roster", Summary: "Record a roster (监管名录) entry", Tag: "roster", Status: 201},
 		func(ctx context.Context, a *auth.Actor, _ *http.Request, in operator.RosterInput) (operator.RosterEntry, error) {
 			return ops.AddRoster(ctx, a, in)
@@ -308,8 +338,12 @@ func (s *Server) operatorRoutes() {
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (operator.Coverage, error) {
 			return ops.Coverage(ctx, a, r.URL.Query().Get("region"))
 		})
+}
 
-	// agreements
+// agreementRoutes registers agreement templates and agreements.
+func (s *Server) agreementRoutes() {
+	ops := s.svc.Operators
+
 	route(s, Route{Method: "GET", Path: "/api/v1/agreement-templates", Summary: "Agreement templates applying in your jurisdiction", Tag: "agreements"},
 		func(ctx context.Context, a *auth.Actor, _ *http.Request, _ NoBody) (Items[operator.Template], error) {
 			return itemsOf(ops.Templates(ctx, a))

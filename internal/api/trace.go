@@ -50,6 +50,15 @@ func queryInt(r *http.Request, name string) (int, error) {
 }
 
 func (s *Server) traceRoutes() {
+	s.catalogueRoutes()
+	s.batchRoutes()
+	s.combineRoutes()
+	s.transferRoutes()
+	s.graphRoutes()
+}
+
+// catalogueRoutes registers the product catalogue.
+func (s *Server) catalogueRoutes() {
 	t := s.svc.Trace
 	route(s, Route{Method: "GET", Path: "/api/v1/products", Summary: "The product catalogue: units and extension-field schema per product", Tag: "trace", Public: true},
 		func(ctx context.Context, _ *auth.Actor, _ *http.Request, _ NoBody) (Items[trace.Product], error) {
@@ -59,7 +68,11 @@ func (s *Server) traceRoutes() {
 		func(ctx context.Context, _ *auth.Actor, _ *http.Request, _ NoBody) (Items[trace.Category], error) {
 			return itemsOf(t.Categories(ctx))
 		})
+}
 
+// batchRoutes registers batches, corrections, labels, certificates and aliases.
+func (s *Server) batchRoutes() {
+	t := s.svc.Trace
 	route(s, Route{Method: "POST", Path: "/api/v1/batches", Summary: "Record a batch and issue its production trace code", Tag: "trace", Status: 201},
 		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.NewBatch) (trace.Batch, error) {
 			return t.CreateBatch(ctx, a, in)
@@ -157,6 +170,11 @@ func (s *Server) traceRoutes() {
 		withCode(func(ctx context.Context, a *auth.Actor, code string, in aliasRequest) (trace.Alias, error) {
 			return t.AddAlias(ctx, a, code, in.Scheme, in.Value)
 		}))
+}
+
+// combineRoutes registers splits, merges and transformations.
+func (s *Server) combineRoutes() {
+	t := s.svc.Trace
 	route(s, Route{Method: "POST", Path: "/api/v1/merges", Summary: "Merge lots into one new production code (blending, pooling)", Tag: "trace", Status: 201},
 		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.MergeInput) (trace.TransformResult, error) {
 			return t.Merge(ctx, a, in)
@@ -165,7 +183,11 @@ func (s *Server) traceRoutes() {
 		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.TransformInput) (trace.TransformResult, error) {
 			return t.Transform(ctx, a, in)
 		})
+}
 
+// transferRoutes registers sales and their answers.
+func (s *Server) transferRoutes() {
+	t := s.svc.Trace
 	route(s, Route{Method: "POST", Path: "/api/v1/transfers", Summary: "Sell: to a registered operator (circulation code, pending) or into a market (market-entry code, issued)", Tag: "trace", Status: 201},
 		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.SaleInput) (trace.Transfer, error) {
 			return t.Sell(ctx, a, in)
@@ -212,6 +234,11 @@ func (s *Server) traceRoutes() {
 			writeDoc(w, d)
 			return nil
 		})
+}
+
+// graphRoutes registers smallholder purchases, the trace graph, findings and the public trace.
+func (s *Server) graphRoutes() {
+	t := s.svc.Trace
 	route(s, Route{Method: "POST", Path: "/api/v1/smallholder-purchases", Summary: "Record goods from an unregistered smallholder under a temporary operator code", Tag: "trace", Status: 201},
 		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.SmallholderPurchase) (trace.PurchaseResult, error) {
 			return t.RecordSmallholder(ctx, a, in)
