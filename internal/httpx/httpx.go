@@ -93,17 +93,25 @@ func ProblemOf(r *http.Request, err error) Problem {
 		p.Detail, p.DetailZH = "the service is busy or briefly unavailable; please try again shortly", "服务繁忙或暂时不可用，请稍后再试"
 		p.Extra = map[string]any{"retry_after_seconds": RetryAfterSeconds}
 	case errors.As(err, &e):
-		p.Detail, p.DetailZH, p.Errors, p.Extra = e.EN, e.ZH, e.Fields, e.Extra
-		if p.Extra != nil {
-			if f, ok := p.Extra["field"].(string); ok && len(p.Errors) == 0 {
-				p.Errors = []platform.FieldError{{Field: f, Code: "conflict", ZH: e.ZH, EN: e.EN}}
-			}
-		}
+		p.Detail, p.DetailZH, p.Errors, p.Extra = e.EN, e.ZH, FieldErrors(err), e.Extra
 	default:
 		slog.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "method", r.Method, "err", err)
 		p.Detail, p.DetailZH = "internal error; it has been logged", "服务器内部错误，已记录"
 	}
 	return p
+}
+
+// FieldErrors lists the fields a platform error names: its field errors, or
+// the one field of a conflict ("field" in Extra). Other errors name none.
+func FieldErrors(err error) []platform.FieldError {
+	var e *platform.Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	if f, ok := e.Extra["field"].(string); ok && len(e.Fields) == 0 {
+		return []platform.FieldError{{Field: f, Code: "conflict", ZH: e.ZH, EN: e.EN}}
+	}
+	return e.Fields
 }
 
 // WriteProblem writes err as application/problem+json.

@@ -6,7 +6,6 @@ package ui
 import (
 	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -21,7 +20,6 @@ import (
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
 	"agtrace/internal/operator"
-	"agtrace/internal/platform"
 	"agtrace/internal/region"
 	"agtrace/internal/trace"
 )
@@ -252,14 +250,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // fieldMap turns a validation error into field → localized message.
 func fieldMap(lang string, err error) map[string]string {
-	var pe *platform.Error
-	if !errors.As(err, &pe) {
-		return nil
-	}
-	fields := pe.Fields
-	if f, ok := pe.Extra["field"].(string); ok && len(fields) == 0 {
-		fields = []platform.FieldError{{Field: f, Code: "conflict", ZH: pe.ZH, EN: pe.EN}}
-	}
+	fields := httpx.FieldErrors(err)
 	if len(fields) == 0 {
 		return nil
 	}
