@@ -86,14 +86,18 @@ type Write struct {
 	Seconds float64 `json:"seconds"`
 	// CPUSeconds is the process's user+system CPU time during the write
 	// phase; the machine is shared, so Seconds alone can hide contention.
-	CPUSeconds    float64          `json:"cpu_seconds"`
-	LoadAvg       [2]string        `json:"load_average_1m_before_after"`
-	Records       int64            `json:"records"`
-	RecordsPerSec float64          `json:"records_per_second"`
-	CodesPerSec   float64          `json:"codes_per_second"`
-	Calls         int64            `json:"service_calls"`
-	CallsPerSec   float64          `json:"service_calls_per_second"`
-	ByTable       map[string]int64 `json:"records_by_table"`
+	CPUSeconds    float64   `json:"cpu_seconds"`
+	LoadAvg       [2]string `json:"load_average_1m_before_after"`
+	Records       int64     `json:"records"`
+	RecordsPerSec float64   `json:"records_per_second"`
+	CodesPerSec   float64   `json:"codes_per_second"`
+	Calls         int64     `json:"service_calls"`
+	CallsPerSec   float64   `json:"service_calls_per_second"`
+	// Commits and WritersPerCommit describe SQLite's group commit
+	// (platform/writer.go): how many write transactions each commit held.
+	Commits          int64            `json:"commits,omitempty"`
+	WritersPerCommit float64          `json:"writers_per_commit,omitempty"`
+	ByTable          map[string]int64 `json:"records_by_table"`
 }
 
 // Recall is the downstream query over the recall subtree.
@@ -203,8 +207,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return res, err
 		}
 		cpu0, load0 := cpuTime(), loadAvg()
+		commits0, writers0 := a.DB.GroupCommits()
 		err = g.Run(ctx)
 		cpu1, load1 := cpuTime(), loadAvg()
+		commits1, writers1 := a.DB.GroupCommits()
 		stopProf()
 		if err != nil {
 			return res, err
@@ -224,6 +230,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		w.RecordsPerSec = float64(w.Records) / w.Seconds
 		w.CodesPerSec = float64(g.Stats.Codes) / w.Seconds
 		w.CallsPerSec = float64(w.Calls) / w.Seconds
+		if w.Commits = commits1 - commits0; w.Commits > 0 {
+			w.WritersPerCommit = float64(writers1-writers0) / float64(w.Commits)
+		}
 		res.Write = w
 	}
 	res.Generate = g.Stats

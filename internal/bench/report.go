@@ -66,6 +66,9 @@ func WriteTable(out io.Writer, r Result) error {
 		}
 		rowf("codes / s", "%.0f", wr.CodesPerSec)
 		rowf("service calls / s", "%.0f  (%d calls: %s)", wr.CallsPerSec, wr.Calls, byTable(g.Calls))
+		if wr.Commits > 0 {
+			rowf("group commit", "%d commits, %.1f write transactions per commit", wr.Commits, wr.WritersPerCommit)
+		}
 	}
 	rowf("database", "%d trace codes, %d records", r.TotalCodes, r.TotalRecords)
 	if r.AnalyzeSeconds > 0 {

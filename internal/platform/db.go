@@ -33,7 +33,7 @@ type DB struct {
 	dialect Dialect
 	rewrite rewriteCache  // query text -> rewritten text (SQLite only; bounded)
 	stmts   *stmtCache    // rewritten text -> prepared statement (SQLite only; nil on PostgreSQL, see stmtcache.go)
-	writer  writer        // serialises SQLite write transactions (nil on PostgreSQL)
+	writer  *writer       // SQLite write transactions: one connection, queued, group commit (nil on PostgreSQL; writer.go)
 	public  chan struct{} // public-class slots: connections − 2 (see limits.go)
 	clk     Clock
 }
@@ -47,6 +47,7 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 // Close releases the database (the database/sql handle before the pool, see stack.md).
 func (db *DB) Close() error {
 	db.stmts.close()
+	db.writer.close()
 	err := db.sql.Close()
 	if db.pool != nil {
 		db.pool.Close()
@@ -122,23 +123,29 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	dsn := "file:" + path + "?_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_txlock=immediate&_time_format=sqlite&_timezone=UTC"
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate&_time_format=sqlite&_timezone=UTC"
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %v", path, err)
 	}
-	sdb.SetMaxOpenConns(sqliteConns)
-	sdb.SetMaxIdleConns(sqliteConns)
+	sdb.SetMaxOpenConns(sqliteConns + 1)
+	sdb.SetMaxIdleConns(sqliteConns + 1)
 	sdb.SetConnMaxIdleTime(0)
 	if err := sdb.PingContext(ctx); err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open %s: %v", path, firstLine(err))
 	}
+	w, err := newWriter(ctx, sdb)
+	if err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open %s: %v", path, firstLine(err))
+	}
 	return &DB{sql: sdb, dialect: SQLite, stmts: &stmtCache{stmts: map[string]*sql.Stmt{}, max: maxCachedStmts},
-		writer: make(writer, 1), public: newSlots(sqliteConns)}, nil
+		writer: w, public: newSlots(sqliteConns)}, nil
 }
 
-// sqliteConns is the SQLite connection pool's size.
+// sqliteConns is how many SQLite connections serve reads; one more is the
+// writer's (writer.go).
 const sqliteConns = 4
 
 func checkWritable(dir string) error {
@@ -229,10 +236,11 @@ func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // Tx is a transaction with the same query rewriting, plus Emit, the one way a
 // write records what happened (audit log + outbox) in the same transaction.
 type Tx struct {
-	tx    *sql.Tx
-	db    *DB
-	now   time.Time
-	stmts map[*sql.Stmt]*sql.Stmt // cached statement -> bound to this transaction (see txStmt)
+	tx      *sql.Tx
+	db      *DB
+	now     time.Time
+	stmts   map[*sql.Stmt]*sql.Stmt // cached statement -> bound to this transaction (see txStmt)
+	grouped bool                    // one writer of a SQLite group commit (writer.go)
 }
 
 func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
@@ -241,6 +249,7 @@ func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
 // connection (tx.StmtContext reuses the one prepared there before).
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	q := tx.db.Q(query)
+	ctx = tx.ctx(ctx)
 	if st := tx.txStmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -249,6 +258,7 @@ func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	q := tx.db.Q(query)
+	ctx = tx.ctx(ctx)
 	if st := tx.txStmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -257,6 +267,7 @@ func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	q := tx.db.Q(query)
+	ctx = tx.ctx(ctx)
 	if st := tx.txStmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -265,13 +276,12 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 
 // InTx runs fn in a transaction, committing if it returns nil and rolling
 // back otherwise (also on panic). A request either commits whole or not at all.
-// On SQLite, transactions queue on a Go lock first (see writer), so they
-// never wait in SQLite's busy handler; do not start one inside another.
+// On SQLite, transactions queue in Go and may share a commit (writer.go);
+// do not start one inside another.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	if err := db.writer.lock(ctx); err != nil {
-		return fmt.Errorf("begin: %w", err)
+	if db.writer != nil {
+		return db.inGroupTx(ctx, fn)
 	}
-	defer db.writer.unlock()
 	stx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

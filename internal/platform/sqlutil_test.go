@@ -170,6 +170,10 @@ func TestCollect(t *testing.T) {
 			ctx := context.Background()
 			mustExec(t, db, `CREATE TABLE things (n BIGINT PRIMARY KEY, s TEXT)`)
 			mustExec(t, db, `INSERT INTO things (n, s) VALUES (1, 'a'), (2, 'b'), (3, NULL)`)
+			held := 0 // the SQLite writer's own connection is always in use (writer.go)
+			if db.Dialect() == platform.SQLite {
+				held = 1
+			}
 
 			cases := []struct {
 				name    string
@@ -194,7 +198,7 @@ func TestCollect(t *testing.T) {
 						t.Errorf("%s: got %#v, want %#v", c.name, got, c.want)
 					}
 				}
-				if inUse := db.SQL().Stats().InUse; inUse != 0 {
+				if inUse := db.SQL().Stats().InUse - held; inUse != 0 {
 					t.Errorf("%s: %d connections still in use: rows not closed", c.name, inUse)
 				}
 			}
@@ -221,7 +225,7 @@ func TestCollect(t *testing.T) {
 			if _, err := platform.Collect(rows, err, func(r *sql.Row) (int64, error) { return 0, nil }); err == nil {
 				t.Error("Collect with a *sql.Row scanner: no error")
 			}
-			if inUse := db.SQL().Stats().InUse; inUse != 0 {
+			if inUse := db.SQL().Stats().InUse - held; inUse != 0 {
 				t.Errorf("%d connections still in use after a mismatched scanner", inUse)
 			}
 		})

@@ -156,31 +156,6 @@ func (c *rewriteCache) len() int {
 
 const maxRewrites = 2048
 
-// writer serialises SQLite write transactions in Go: SQLite has one writer,
-// and a second BEGIN IMMEDIATE would wait in SQLite's busy handler, which
-// sleeps (1, 2, 5, 10 … 100 ms) instead of waking when the lock is free.
-// Waiting on a channel wakes the next writer as soon as the previous one
-// has committed, and honours the caller's context.
-type writer chan struct{}
-
-func (w writer) lock(ctx context.Context) error {
-	if w == nil {
-		return nil
-	}
-	select {
-	case w <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (w writer) unlock() {
-	if w != nil {
-		<-w
-	}
-}
-
 // retryable reports whether a PostgreSQL transaction failed only because of
 // a serialization failure (40001) or a deadlock (40P01): running it again
 // from the start is then the documented remedy.

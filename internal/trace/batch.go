@@ -114,7 +114,7 @@ func (s *Service) CreateBatch(ctx context.Context, actor *auth.Actor, in NewBatc
 	}
 	var b Batch
 	err = s.db.InTxRetry(ctx, func(tx *platform.Tx) error {
-		_, err := s.createBatchTx(ctx, tx, actor, op, in, "record", &b)
+		_, err := s.createBatchTx(ctx, tx, actor, op, in, SourceRecord, &b)
 		return err
 	})
 	if err != nil {

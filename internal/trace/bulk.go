@@ -93,7 +93,7 @@ func (im *Importer) CreateBatch(actor *auth.Actor, in NewBatch) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	return im.s.createBatchTx(im.ctx, im.tx, actor, op, in, "record", nil)
+	return im.s.createBatchTx(im.ctx, im.tx, actor, op, in, SourceRecord, nil)
 }
 
 // Sell sells to an operator or into a market (as Service.Sell) and returns the new code.

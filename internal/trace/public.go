@@ -152,7 +152,7 @@ func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace,
 			continue
 		}
 		role := "trader"
-		if n.Source == "record" || n.Source == "smallholder" {
+		if n.Source == SourceRecord || n.Source == SourceSmallholder {
 			role = "producer"
 		}
 		name := publicName(n.OperatorName, n.OperatorKind)

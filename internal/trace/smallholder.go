@@ -103,7 +103,7 @@ func (s *Service) RecordSmallholder(ctx context.Context, actor *auth.Actor, in S
 				return prefixFields(err, "smallholder.")
 			}
 		}
-		bc, err := s.createBatchTx(ctx, tx, actor, holder, in.Batch, "smallholder", nil)
+		bc, err := s.createBatchTx(ctx, tx, actor, holder, in.Batch, SourceSmallholder, nil)
 		if err != nil {
 			return prefixFields(err, "batch.")
 		}
