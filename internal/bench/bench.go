@@ -141,10 +141,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		cfg.Queries = 2000
 	}
 	if cfg.Workers <= 0 {
-		// 2 on the API path: SQLite writers queue on a Go lock (platform.DB.InTx),
-		// so a second worker overlaps the work outside the transactions. A
-		// bulk import does everything inside its transaction: 1 on SQLite.
-		cfg.Workers = 2
+		// 8 on the API path: SQLite writers queue in Go and share commits
+		// (platform/writer.go), so more writers make larger groups. A bulk
+		// import does everything inside its transaction: 1 on SQLite.
+		cfg.Workers = 8
 		if cfg.DBURL == "" && cfg.Bulk > 0 {
 			cfg.Workers = 1
 		}

@@ -32,7 +32,7 @@ type Options struct {
 	// Seed fixes every random choice (chain shapes, quantities, dates,
 	// operators), so two runs with the same seed build the same graph.
 	Seed uint64
-	// Workers is how many chains are written concurrently (default 2).
+	// Workers is how many chains are written concurrently (default 2; bench.Run passes 8).
 	Workers int
 	// RecallSize is the number of descendants of the recall subtree
 	// (default: 10,000, or a tenth of Batches when that is smaller).
