@@ -64,24 +64,28 @@ test-short: assets
 bench: build
 	bin/agtrace bench --data $(DATA)-bench
 
-## bench-quick: the benchmark table at $(BENCH_N) codes in a few minutes: SQLite API path
-## (2 workers) and bulk import, and PostgreSQL bulk import if a server answers at $(BENCH_PG)
+## bench-quick: the benchmark table at $(BENCH_N) codes in about 3 minutes: SQLite API path
+## (8 workers) and bulk import, and PostgreSQL bulk import if a server answers at $(BENCH_PG)
 BENCH_N   ?= 100000
+BENCH_Q   ?= 300
 BENCH_PG  ?= postgres://postgres@127.0.0.1:5432
 BENCH_DIR ?= /tmp/agtrace-bench-quick
 bench-quick: build
 	rm -rf $(BENCH_DIR) && mkdir -p $(BENCH_DIR)
-	@echo "== SQLite, $(BENCH_N) codes, API path (one transaction per call, 2 workers)"
-	bin/agtrace bench --quiet --batches $(BENCH_N) --workers 2 --queries 500 --data $(BENCH_DIR)/api
+	@echo "== SQLite, $(BENCH_N) codes, API path (one transaction per call, 8 workers)"
+	bin/agtrace bench --quiet --json --batches $(BENCH_N) --queries $(BENCH_Q) --data $(BENCH_DIR)/api > $(BENCH_DIR)/api.json
 	@echo "== SQLite, $(BENCH_N) codes, bulk import (500 codes per transaction)"
-	bin/agtrace bench --quiet --batches $(BENCH_N) --bulk 500 --queries 500 --data $(BENCH_DIR)/bulk
-	@if pg_isready -q -d '$(BENCH_PG)/postgres' 2>/dev/null; then \
+	bin/agtrace bench --quiet --json --batches $(BENCH_N) --bulk 500 --queries $(BENCH_Q) --data $(BENCH_DIR)/bulk > $(BENCH_DIR)/bulk.json
+	@runs="SQLite API path=$(BENCH_DIR)/api.json,SQLite bulk=$(BENCH_DIR)/bulk.json"; \
+	if pg_isready -q -d '$(BENCH_PG)/postgres' 2>/dev/null; then \
 		echo "== PostgreSQL, $(BENCH_N) codes, bulk import (500 codes per transaction, 2 workers)"; \
 		psql -q '$(BENCH_PG)/postgres' -c 'DROP DATABASE IF EXISTS agtrace_bench_quick' -c 'CREATE DATABASE agtrace_bench_quick' && \
-		bin/agtrace bench --quiet --batches $(BENCH_N) --bulk 500 --workers 2 --queries 500 --data $(BENCH_DIR)/pg \
-			--db '$(BENCH_PG)/agtrace_bench_quick?sslmode=disable'; st=$$?; \
-		psql -q '$(BENCH_PG)/postgres' -c 'DROP DATABASE IF EXISTS agtrace_bench_quick'; exit $$st; \
-	else echo "== PostgreSQL: no server answers at $(BENCH_PG) (set BENCH_PG), skipped"; fi
+		bin/agtrace bench --quiet --json --batches $(BENCH_N) --bulk 500 --workers 2 --queries $(BENCH_Q) --data $(BENCH_DIR)/pg \
+			--db '$(BENCH_PG)/agtrace_bench_quick?sslmode=disable' > $(BENCH_DIR)/pg.json || exit 1; \
+		psql -q '$(BENCH_PG)/postgres' -c 'DROP DATABASE IF EXISTS agtrace_bench_quick'; \
+		runs="$$runs,PostgreSQL bulk=$(BENCH_DIR)/pg.json"; \
+	else echo "== PostgreSQL: no server answers at $(BENCH_PG) (set BENCH_PG), skipped"; fi; \
+	echo; bin/agtrace bench --summary "$$runs"
 	rm -rf $(BENCH_DIR)
 
 clean:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 
 	"agtrace/internal/bench"
 )
@@ -23,9 +24,13 @@ func runBench(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of a table")
 	profile := fs.String("cpuprofile", "", "write CPU profiles to PREFIX.write.pprof and PREFIX.query.pprof")
 	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	summary := fs.String("summary", "", "only print earlier runs side by side: NAME=FILE.json,NAME=FILE.json,… (files written with --json)")
 	reopen := fs.String("reopen", "", "only time opening the existing database in --data/--db and tracing CODE upstream (drop the OS page cache first for a cold start)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *summary != "" {
+		return printSummary(*summary)
 	}
 	if *reopen != "" {
 		res, err := bench.Run(ctx, bench.Config{DataDir: *data, DBURL: *db, ReopenCode: *reopen})
@@ -54,4 +59,26 @@ func runBench(ctx context.Context, args []string) error {
 		return enc.Encode(res)
 	}
 	return bench.WriteTable(os.Stdout, res)
+}
+
+// printSummary reads the --json results named in spec (NAME=FILE,…) and
+// prints them as one table.
+func printSummary(spec string) error {
+	var runs []bench.Named
+	for _, item := range strings.Split(spec, ",") {
+		name, file, ok := strings.Cut(item, "=")
+		if !ok || name == "" || file == "" {
+			return fmt.Errorf("--summary: %q is not NAME=FILE", item)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("--summary: %v", err)
+		}
+		var r bench.Result
+		if err := json.Unmarshal(data, &r); err != nil {
+			return fmt.Errorf("--summary: %s is not a bench --json result: %v", file, err)
+		}
+		runs = append(runs, bench.Named{Name: name, Result: r})
+	}
+	return bench.WriteSummary(os.Stdout, runs)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -111,6 +112,99 @@ func byTable(m map[string]int64) string {
 			s += ", "
 		}
 		s += fmt.Sprintf("%s %d", k, m[k])
+	}
+	return s
+}
+
+// Named is one run of a summary table.
+type Named struct {
+	Name string
+	Result
+}
+
+// WriteSummary prints runs side by side as one Markdown table, with the
+// targets in the last column: what `make bench-quick` prints and what
+// docs/benchmarks.md records.
+func WriteSummary(out io.Writer, runs []Named) error {
+	if len(runs) == 0 {
+		return fmt.Errorf("no runs to summarise")
+	}
+	var b strings.Builder
+	cells := func(name, target string, f func(r Result) string) {
+		b.WriteString("| " + name)
+		for _, r := range runs {
+			b.WriteString(" | " + f(r.Result))
+		}
+		if target == "" {
+			b.WriteString(" | |\n")
+		} else {
+			b.WriteString(" | " + target + " |\n")
+		}
+	}
+	b.WriteString("|")
+	for _, r := range runs {
+		b.WriteString(" | " + r.Name)
+	}
+	b.WriteString(" | target |\n|---")
+	for range runs {
+		b.WriteString("|---")
+	}
+	b.WriteString("|---|\n")
+	cells("engine, write path, workers", "", func(r Result) string {
+		path := "API path"
+		if r.Bulk > 0 {
+			path = fmt.Sprintf("bulk %d", r.Bulk)
+		}
+		return fmt.Sprintf("%s, %s, %d", r.Engine, path, r.Workers)
+	})
+	cells("codes / records written", "", func(r Result) string {
+		return fmt.Sprintf("%s / %s", thousands(r.Generate.Codes), thousands(r.Write.Records))
+	})
+	cells("write wall / process CPU", "", func(r Result) string {
+		return fmt.Sprintf("%.1f s / %.1f s", r.Write.Seconds, r.Write.CPUSeconds)
+	})
+	cells("**records / s**", fmt.Sprintf("≥ %s API, ≥ %s bulk", thousands(TargetRecordsPerSec), thousands(TargetBulkRecordsPerSec)), func(r Result) string {
+		return "**" + thousands(int64(r.Write.RecordsPerSec+0.5)) + "**"
+	})
+	cells("records / CPU second", "", func(r Result) string {
+		if r.Write.CPUSeconds == 0 {
+			return "–"
+		}
+		return thousands(int64(float64(r.Write.Records)/r.Write.CPUSeconds + 0.5))
+	})
+	cells("writes per commit", "", func(r Result) string {
+		if r.Write.Commits == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f", r.Write.WritersPerCommit)
+	})
+	lat := func(l, small Latency) string {
+		return fmt.Sprintf("%.2f / %.2f ms (≤ 100 nodes: %.2f)", l.P50Ms, l.P99Ms, small.P99Ms)
+	}
+	cells("trace up p50 / p99", fmt.Sprintf("p99 ≤ %d ms", TargetTraceP99Ms), func(r Result) string { return lat(r.Up, r.Up100) })
+	cells("trace down p50 / p99", fmt.Sprintf("p99 ≤ %d ms", TargetTraceP99Ms), func(r Result) string { return lat(r.Down, r.Down100) })
+	cells("recall first / median", fmt.Sprintf("median ≤ %d ms", TargetRecallMs), func(r Result) string {
+		return fmt.Sprintf("%.0f / **%.0f ms** (%s nodes)", r.Recall.FirstMs, r.Recall.MedianMs, thousands(int64(r.Recall.Nodes)))
+	})
+	cells("database size", "", func(r Result) string { return fmt.Sprintf("%.2f GB", float64(r.DBBytes)/1e9) })
+	cells("peak Go heap / RSS", "", func(r Result) string {
+		return fmt.Sprintf("%d / %d MiB", r.PeakHeap>>20, r.PeakRSS>>20)
+	})
+	cells("reopen + first trace", fmt.Sprintf("< %d ms", TargetReopenMs), func(r Result) string { return fmt.Sprintf("%.1f ms", r.Reopen.TotalMs) })
+	_, err := io.WriteString(out, b.String())
+	return err
+}
+
+// thousands formats n with commas: 12345 → 12,345.
+func thousands[N int | int64](n N) string {
+	s := fmt.Sprint(int64(n))
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
 	}
 	return s
 }

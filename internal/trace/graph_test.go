@@ -9,10 +9,11 @@ import (
 
 	"agtrace/internal/app"
 	"agtrace/internal/apptest"
+	"agtrace/internal/platform"
 	"agtrace/internal/trace"
 )
 
-// TestGraphShapes: the level-by-level walk on a diamond (a split whose parts
+// TestGraphShapes: the walk on a diamond (a split whose parts
 // are merged again, with a second origin merged in) and a market entry at
 // the end: every node once at the depth nearest the query, every edge once,
 // depth limits flagged as truncated, on both engines.
@@ -92,9 +93,55 @@ func TestGraphShapes(t *testing.T) {
 		if ns, _ := shape(cut); ns != want(lot, 0, pa, 1, pb, 1, merged, 2) || !cut.Truncated {
 			t.Errorf("down, depth 2: %s (truncated %v)", ns, cut.Truncated)
 		}
-		// Nothing lies beyond a market entry or before an origin: not truncated at their depth.
-		if g, err := a.Trace.Trace(ctx, w.supActor, merged, "down", 1); err != nil || g.Truncated || len(g.Nodes) != 2 {
-			t.Errorf("down 1 from the merged lot to its market entry: %d nodes, truncated %v, %v", len(g.Nodes), g.Truncated, err)
+	})
+}
+
+// TestGraphLarge: a graph of more than one chunk of node details (900
+// parts of a split) comes back whole and in order, whether the details are
+// read alongside the walk on a second connection or, for a public request
+// with no spare public slot, after it.
+func TestGraphLarge(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		w := newWorld(t, a)
+		lot := batch(t, w.farmC, "apple", 1300, "kg", daysAgo(3))
+		parts := make([]float64, 900)
+		for i := range parts {
+			parts[i] = 1
+		}
+		w.farmC.Do("POST", "/api/v1/batches/"+lot+"/split", map[string]any{"parts": parts}).Expect(t, 201)
+		check := func(name string, ctx context.Context) {
+			g, err := a.Trace.Trace(ctx, w.supActor, lot, "down", 0)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if len(g.Nodes) != 901 || len(g.Edges) != 900 || g.Truncated {
+				t.Fatalf("%s: %d nodes, %d edges, truncated %v; want 901, 900, false", name, len(g.Nodes), len(g.Edges), g.Truncated)
+			}
+			if g.Nodes[0].Code != lot || g.Nodes[0].Depth != 0 {
+				t.Fatalf("%s: first node %+v", name, g.Nodes[0])
+			}
+			for i, n := range g.Nodes[1:] {
+				if n.Depth != 1 || n.Unit != "kg" || n.Quantity != 1 || n.ProductName == "" || n.OperatorCode != w.farm.Code {
+					t.Fatalf("%s: node %d: %+v", name, i+1, n)
+				}
+				if i > 0 && g.Nodes[i].Code >= n.Code {
+					t.Fatalf("%s: nodes out of order at %d", name, i+1)
+				}
+			}
+		}
+		check("logged-in", context.Background())
+		pub := platform.WithClass(context.Background(), platform.ClassPublic)
+		var releases []func()
+		for i := 0; i < a.DB.PublicSlots(); i++ { // every public slot taken: no second connection
+			release, err := a.DB.AcquirePublic(pub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			releases = append(releases, release)
+		}
+		check("public, no spare slot", pub)
+		for _, r := range releases {
+			r()
 		}
 	})
 }
