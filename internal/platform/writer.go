@@ -125,7 +125,7 @@ func (w *writer) commit(g *group) {
 // abort rolls g back (slot held): its writers all fail with cause.
 func (w *writer) abort(g *group, cause error) {
 	_ = g.tx.Rollback()
-	g.err = fmt.Errorf("%w: %v", errGroupAborted, cause)
+	g.err = fmt.Errorf("%w: %w", errGroupAborted, cause) // the cause stays visible to IsUnavailable
 	w.open = nil
 	close(g.done)
 }

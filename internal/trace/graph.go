@@ -105,32 +105,16 @@ func scanInto(row interface{ Scan(...any) error }, n *Node, extra ...any) error 
 	return nil
 }
 
-// walk queries: one recursive CTE per direction over trace_edges (indexed
-// both ways) returns the edges only; the details of the nodes they reach are
-// fetched by primary key in chunks, once per node rather than once per edge
-// row, while the walk goes on (detailReader), so a graph of any size costs
-// one query per direction plus one per 500 nodes (no N+1). UNION (not UNION
-// ALL) drops repeated (edge, depth) rows, so diamonds stay bounded. (A
-// level-by-level walk that read details in the same query was tried: it
-// halved nothing for a 10,000-node recall and doubled the median of the
-// small traces a consumer's scan asks for, one query per level.)
-const walkUp = `WITH RECURSIVE walk(from_code, to_code, kind, qty, depth) AS (
-	SELECT from_code, to_code, kind, quantity_milli, 1 FROM trace_edges WHERE to_code = $1
-	UNION
-	SELECT e.from_code, e.to_code, e.kind, e.quantity_milli, w.depth + 1
-	FROM trace_edges e JOIN walk w ON e.to_code = w.from_code WHERE w.depth < $2
-)
-SELECT from_code, to_code, kind, qty, depth FROM walk LIMIT $3`
-
-const walkDown = `WITH RECURSIVE walk(from_code, to_code, kind, qty, depth) AS (
-	SELECT from_code, to_code, kind, quantity_milli, 1 FROM trace_edges WHERE from_code = $1
-	UNION
-	SELECT e.from_code, e.to_code, e.kind, e.quantity_milli, w.depth + 1
-	FROM trace_edges e JOIN walk w ON e.from_code = w.to_code WHERE w.depth < $2
-)
-SELECT from_code, to_code, kind, qty, depth FROM walk LIMIT $3`
-
-// nodeChunks are the IN-list sizes of the detail queries (a list is padded
+// The walk goes one level at a time: the codes reached at one level (the
+// frontier) are looked up in trace_edges (indexed both ways) in chunks of at
+// most 500, and the same query reads the details of the codes those edges
+// reach (their code row, the sale that issued them, their latest
+// correction), so every reached node costs one indexed lookup per table and
+// no second pass. Chunks of one level run on up to detailWorkers
+// connections at once. A code reached twice (a merge below a split) is
+// expanded once, at the level nearest the root. Product and operator names
+// are filled in from the catalogue cache and one query per 500 operators.
+// nodeChunks are the IN-list sizes of the walk's queries (a list is padded
 // to the next size by repeating its last value), so they are a handful of
 // fixed texts that the statement cache keeps.
 var nodeChunks = []int{4, 16, 64, 128, 256, 500}
@@ -155,19 +139,26 @@ func inList(n int) string {
 	return "(" + strings.Join(ph, ", ") + ")"
 }
 
-var detailQueries, operatorQueries = func() (map[int]string, map[int]string) {
-	d, o := map[int]string{}, map[int]string{}
+// stepQueries[dir][n] follow the edges of n frontier codes in direction dir
+// and read the details of the codes they reach.
+var stepQueries, operatorQueries = func() (map[string]map[int]string, map[int]string) {
+	d := map[string]map[int]string{"down": {}, "up": {}}
+	o := map[int]string{}
 	for _, n := range nodeChunks {
-		d[n] = `SELECT ` + detailColumns + ` FROM trace_codes t LEFT JOIN transfers tr ON tr.code = t.code ` + latestCorrection +
-			` WHERE t.code IN ` + inList(n)
+		for dir, keys := range map[string][2]string{"down": {"from_code", "to_code"}, "up": {"to_code", "from_code"}} {
+			d[dir][n] = `SELECT e.from_code, e.to_code, e.kind, e.quantity_milli, ` + detailColumns +
+				` FROM trace_edges e JOIN trace_codes t ON t.code = e.` + keys[1] +
+				` LEFT JOIN transfers tr ON tr.code = t.code ` + latestCorrection +
+				` WHERE e.` + keys[0] + ` IN ` + inList(n)
+		}
 		o[n] = `SELECT id, COALESCE(code, ''), name, kind FROM operators WHERE id IN ` + inList(n)
 	}
 	return d, o
 }()
 
-// detailWorkers is how many detail chunks of one large graph are read at
-// once (on separate connections): a recall of 10,000 nodes spends about as
-// long reading node details as walking the edges, and the machine has 2 CPUs.
+// detailWorkers is how many chunks of one level of a large graph are read at
+// once (on separate connections): a recall of 10,000 nodes is 20 chunks of
+// 500, and the machine has 2 CPUs.
 // Public requests get the second connection only when a public slot is
 // spare (DB.ExtraConn), so keep this at 2.
 const detailWorkers = 2
@@ -269,141 +260,80 @@ const (
 	SourceSmallholder = "smallholder"
 )
 
-// detail is a reached node's own facts and its operator's id.
-type detail struct {
-	n    Node
+// expandable: whether the walk must look for edges beyond n. A market-entry
+// code ends the chain (consumable refuses it, so no edge leaves it) and a
+// recorded or smallholder batch starts one: a recall of 10,000 codes would
+// otherwise spend a third of its time finding that the last level leads
+// nowhere.
+func expandable(dir string, n Node) bool {
+	if dir == "down" {
+		return n.Type != TypeMarketEntry
+	}
+	return n.Source != SourceRecord && n.Source != SourceSmallholder
+}
+
+// reached is a node reached by the walk and the edge that reached it.
+type reached struct {
+	edge Edge
+	node Node
 	opID int64
 }
 
-// readDetails reads the details of the given codes by primary key, in chunks.
-func (s *Service) readDetails(ctx context.Context, list []string) ([]detail, error) {
-	return queryChunks(ctx, s.db, detailQueries, list, func(rows *sql.Rows) (detail, error) {
+// step follows the edges of the frontier codes in direction dir.
+func (s *Service) step(ctx context.Context, dir string, frontier []string) ([]reached, error) {
+	return queryChunks(ctx, s.db, stepQueries[dir], frontier, func(rows *sql.Rows) (reached, error) {
+		var r reached
 		var x nodeScan
-		var opID int64
+		var q int64
 		n := &x.n
-		err := rows.Scan(&n.Code, &n.Type, &n.ProductCode, &opID, &n.RegionCode, &x.q, &n.Unit, &n.Time, &n.RecordedAt, &n.Source,
-			&x.status, &x.shipped, &x.market)
-		return detail{x.node(), opID}, err
+		err := rows.Scan(&r.edge.From, &r.edge.To, &r.edge.Kind, &q, &n.Code, &n.Type, &n.ProductCode, &r.opID, &n.RegionCode,
+			&x.q, &n.Unit, &n.Time, &n.RecordedAt, &n.Source, &x.status, &x.shipped, &x.market)
+		r.edge.Quantity, r.node = fromMilli(q), x.node()
+		return r, err
 	})
 }
 
-// nameDetails adds product and operator names (one query per 500 operators).
-func (s *Service) nameDetails(ctx context.Context, details []detail) (map[string]Node, error) {
+// nameNodes fills in product and operator names (opIDs: node code → operator id).
+func (s *Service) nameNodes(ctx context.Context, nodes map[string]Node, opIDs map[string]int64) error {
 	ops := map[int64]Node{} // operator code, name and kind
-	var opIDs []int64
-	for _, d := range details {
-		if _, ok := ops[d.opID]; !ok {
-			ops[d.opID] = Node{}
-			opIDs = append(opIDs, d.opID)
+	var ids []int64
+	for _, id := range opIDs {
+		if _, ok := ops[id]; !ok {
+			ops[id] = Node{}
+			ids = append(ids, id)
 		}
 	}
 	type op struct {
 		id int64
 		n  Node
 	}
-	found, err := queryChunks(ctx, s.db, operatorQueries, opIDs, func(rows *sql.Rows) (op, error) {
+	found, err := queryChunks(ctx, s.db, operatorQueries, ids, func(rows *sql.Rows) (op, error) {
 		var o op
 		err := rows.Scan(&o.id, &o.n.OperatorCode, &o.n.OperatorName, &o.n.OperatorKind)
 		return o, err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, o := range found {
 		ops[o.id] = o.n
 	}
 	products := map[string]string{}
-	out := make(map[string]Node, len(details))
-	for _, d := range details {
-		name, ok := products[d.n.ProductCode]
+	for code, id := range opIDs {
+		n := nodes[code]
+		name, ok := products[n.ProductCode]
 		if !ok {
-			p, err := s.Product(ctx, d.n.ProductCode)
+			p, err := s.Product(ctx, n.ProductCode)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			name, products[d.n.ProductCode] = p.Name, p.Name
+			name, products[n.ProductCode] = p.Name, p.Name
 		}
-		n, o := d.n, ops[d.opID]
+		o := ops[id]
 		n.ProductName, n.OperatorCode, n.OperatorName, n.OperatorKind = name, o.OperatorCode, o.OperatorName, o.OperatorKind
-		out[n.Code] = n
+		nodes[code] = n
 	}
-	return out, nil
-}
-
-// detailReader reads node details while the walk that finds the nodes is
-// still running: every full chunk of reached codes goes to one goroutine on
-// a second connection (taken like queryChunks's second worker, so a public
-// request does it only when a public slot is spare); what is left when the
-// walk ends is read then. A small graph never fills a chunk and costs one
-// detail query after the walk, as without it.
-type detailReader struct {
-	s       *Service
-	ctx     context.Context
-	pending []string
-	chunks  chan []string // nil until the first full chunk; closed by finish
-	done    chan struct{} // closed when the goroutine has read every chunk
-	release func()
-	serial  [][]string // full chunks with no spare connection: read by finish
-	out     []detail   // the goroutine's results (read after done)
-	err     error
-}
-
-func (r *detailReader) add(code string) {
-	r.pending = append(r.pending, code)
-	if len(r.pending) < nodeChunks[len(nodeChunks)-1] {
-		return
-	}
-	part := r.pending
-	r.pending = nil
-	if r.chunks == nil && r.serial == nil {
-		if release, ok := r.s.db.ExtraConn(r.ctx); ok {
-			r.release = release
-			r.chunks, r.done = make(chan []string, 64), make(chan struct{})
-			go r.read()
-		}
-	}
-	if r.chunks != nil {
-		r.chunks <- part
-		return
-	}
-	r.serial = append(r.serial, part)
-}
-
-func (r *detailReader) read() {
-	defer close(r.done)
-	for part := range r.chunks {
-		if r.err != nil {
-			continue
-		}
-		d, err := r.s.readDetails(r.ctx, part)
-		r.out, r.err = append(r.out, d...), err
-	}
-}
-
-// finish reads what is left and returns every detail; call it once, also
-// when the walk failed (it stops the goroutine).
-func (r *detailReader) finish(walkErr error) ([]detail, error) {
-	if r.chunks != nil {
-		close(r.chunks)
-		<-r.done
-		r.release()
-	}
-	if walkErr != nil {
-		return nil, walkErr
-	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	var rest []string
-	for _, part := range r.serial {
-		rest = append(rest, part...)
-	}
-	rest = append(rest, r.pending...)
-	d, err := r.s.readDetails(r.ctx, rest)
-	if err != nil {
-		return nil, err
-	}
-	return append(r.out, d...), nil
+	return nil
 }
 
 // Trace answers "where did this come from / where did it go": every
@@ -463,79 +393,67 @@ func (s *Service) node(ctx context.Context, code string) (rootNode, error) {
 	return n, nil
 }
 
-// graph walks from root without authorization (callers check it).
+// graph walks from root without authorization (callers check it): at most
+// depth levels and limit edges per direction, else Truncated.
 func (s *Service) graph(ctx context.Context, query string, root Node, direction string, depth, limit int) (Graph, error) {
 	g := Graph{Query: query, Code: root.Code, Direction: direction, Depth: depth}
-	depthOf := map[string]int{} // reached code -> signed depth nearest the root
-	var order []string          // reached codes, first reached first
+	nodes := map[string]Node{root.Code: root} // reached code → details, Depth signed
+	opIDs := map[string]int64{}               // reached code (not root) → operator id
 	edges := map[[2]string]Edge{}
-	rd := &detailReader{s: s, ctx: ctx}
-	run := func(query string, sign int) error {
-		rows, err := s.db.Query(ctx, query, root.Code, depth, limit+1)
-		if err != nil {
-			return err
+	walk := func(dir string, sign int) error {
+		var frontier []string
+		if expandable(dir, root) {
+			frontier = []string{root.Code}
 		}
-		defer rows.Close()
 		count := 0
-		for rows.Next() {
-			count++
-			var e Edge
-			var q int64
-			var d int
-			if err := rows.Scan(&e.From, &e.To, &e.Kind, &q, &d); err != nil {
+		for level := 1; len(frontier) > 0 && level <= depth; level++ {
+			found, err := s.step(ctx, dir, frontier)
+			if err != nil {
 				return err
 			}
-			e.Quantity = fromMilli(q)
-			edges[[2]string{e.From, e.To}] = e
-			reached := e.To
-			if sign < 0 {
-				reached = e.From
-			}
-			if reached != root.Code {
-				if old, ok := depthOf[reached]; !ok {
-					depthOf[reached] = sign * d
-					order = append(order, reached)
-					rd.add(reached)
-				} else if d < abs(old) {
-					depthOf[reached] = sign * d
+			frontier = frontier[:0:0]
+			for _, r := range found {
+				if count++; count > limit {
+					g.Truncated = true
+					return nil
+				}
+				edges[[2]string{r.edge.From, r.edge.To}] = r.edge
+				if _, seen := nodes[r.node.Code]; seen {
+					continue
+				}
+				r.node.Depth = sign * level
+				nodes[r.node.Code], opIDs[r.node.Code] = r.node, r.opID
+				if expandable(dir, r.node) {
+					frontier = append(frontier, r.node.Code)
 				}
 			}
-			if d >= depth {
-				g.Truncated = true
+			if level == depth && len(frontier) > 0 {
+				g.Truncated = true // there may be more beyond the last level
 			}
 		}
-		if count > limit {
-			g.Truncated = true
-		}
-		return rows.Err()
+		return nil
 	}
-	var err error
 	if direction == "up" || direction == "both" {
-		err = run(walkUp, -1)
+		if err := walk("up", -1); err != nil {
+			return Graph{}, err
+		}
 	}
-	if err == nil && (direction == "down" || direction == "both") {
-		err = run(walkDown, 1)
+	if direction == "down" || direction == "both" {
+		if err := walk("down", 1); err != nil {
+			return Graph{}, err
+		}
 	}
-	found, err := rd.finish(err)
-	if err != nil {
+	if err := s.nameNodes(ctx, nodes, opIDs); err != nil {
 		return Graph{}, err
 	}
-	details, err := s.nameDetails(ctx, found)
-	if err != nil {
-		return Graph{}, err
-	}
-	details[root.Code] = root
 	// Sort small keys and place the (large) nodes once.
 	type key struct {
 		depth int
 		code  string
 	}
-	keys := make([]key, 0, len(order)+1)
-	keys = append(keys, key{0, root.Code})
-	for _, c := range order {
-		if _, ok := details[c]; ok { // an edge to a code that does not exist cannot happen (foreign keys)
-			keys = append(keys, key{depthOf[c], c})
-		}
+	keys := make([]key, 0, len(nodes))
+	for c, n := range nodes {
+		keys = append(keys, key{n.Depth, c})
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		if a.depth != b.depth {
@@ -545,13 +463,11 @@ func (s *Service) graph(ctx context.Context, query string, root Node, direction 
 	})
 	g.Nodes = make([]Node, len(keys))
 	for i, k := range keys {
-		n := details[k.code]
-		n.Depth = k.depth
-		g.Nodes[i] = n
+		g.Nodes[i] = nodes[k.code]
 	}
 	g.Edges = make([]Edge, 0, len(edges))
 	for _, e := range edges {
-		e.Unit = details[e.To].Unit // quantities are in the unit of To
+		e.Unit = nodes[e.To].Unit // quantities are in the unit of To
 		g.Edges = append(g.Edges, e)
 	}
 	slices.SortFunc(g.Edges, func(a, b Edge) int {

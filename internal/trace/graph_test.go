@@ -13,7 +13,7 @@ import (
 	"agtrace/internal/trace"
 )
 
-// TestGraphShapes: the walk on a diamond (a split whose parts
+// TestGraphShapes: the level-by-level walk on a diamond (a split whose parts
 // are merged again, with a second origin merged in) and a market entry at
 // the end: every node once at the depth nearest the query, every edge once,
 // depth limits flagged as truncated, on both engines.
@@ -93,13 +93,16 @@ func TestGraphShapes(t *testing.T) {
 		if ns, _ := shape(cut); ns != want(lot, 0, pa, 1, pb, 1, merged, 2) || !cut.Truncated {
 			t.Errorf("down, depth 2: %s (truncated %v)", ns, cut.Truncated)
 		}
+		// Nothing lies beyond a market entry or before an origin: not truncated at their depth.
+		if g, err := a.Trace.Trace(ctx, w.supActor, merged, "down", 1); err != nil || g.Truncated || len(g.Nodes) != 2 {
+			t.Errorf("down 1 from the merged lot to its market entry: %d nodes, truncated %v, %v", len(g.Nodes), g.Truncated, err)
+		}
 	})
 }
 
-// TestGraphLarge: a graph of more than one chunk of node details (900
-// parts of a split) comes back whole and in order, whether the details are
-// read alongside the walk on a second connection or, for a public request
-// with no spare public slot, after it.
+// TestGraphLarge: a level wider than one chunk (900 parts of a split) comes
+// back whole and in order, whether its chunks are read on two connections
+// or, for a public request with no spare public slot, one after another.
 func TestGraphLarge(t *testing.T) {
 	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
 		w := newWorld(t, a)
