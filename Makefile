@@ -64,7 +64,7 @@ test-short: assets
 bench: build
 	bin/agtrace bench --data $(DATA)-bench
 
-## bench-quick: the benchmark table at $(BENCH_N) codes in under 3 minutes: SQLite API path
+## bench-quick: the benchmark table at $(BENCH_N) codes in about 3 minutes: SQLite API path
 ## (8 workers) and bulk import; with BENCH_PG=postgres://user@host:5432 also PostgreSQL bulk
 ## import (about a minute more; uses and drops the database agtrace_bench_quick)
 BENCH_N   ?= 100000
