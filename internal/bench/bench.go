@@ -193,47 +193,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, err
 	}
 	if cfg.Batches > 0 {
-		before, err := countRows(ctx, a.DB)
-		if err != nil {
+		if res.Write, err = writePhase(ctx, a, g, cfg, say); err != nil {
 			return res, err
 		}
-		mode := "one transaction per service call"
-		if cfg.Bulk > 0 {
-			mode = fmt.Sprintf("bulk imports of ~%d codes per transaction", cfg.Bulk)
-		}
-		say("writing %d trace codes through the trace service (%s, %d workers)…", cfg.Batches, mode, cfg.Workers)
-		stopProf, err := startProfile(cfg.CPUProfile, "write")
-		if err != nil {
-			return res, err
-		}
-		cpu0, load0 := cpuTime(), loadAvg()
-		commits0, writers0 := a.DB.GroupCommits()
-		err = g.Run(ctx)
-		cpu1, load1 := cpuTime(), loadAvg()
-		commits1, writers1 := a.DB.GroupCommits()
-		stopProf()
-		if err != nil {
-			return res, err
-		}
-		after, err := countRows(ctx, a.DB)
-		if err != nil {
-			return res, err
-		}
-		w := Write{Seconds: g.Stats.Seconds, CPUSeconds: (cpu1 - cpu0).Seconds(), LoadAvg: [2]string{load0, load1}, ByTable: map[string]int64{}}
-		for _, t := range recordTables {
-			w.ByTable[t] = after[t] - before[t]
-			w.Records += w.ByTable[t]
-		}
-		for _, n := range g.Stats.Calls {
-			w.Calls += n
-		}
-		w.RecordsPerSec = float64(w.Records) / w.Seconds
-		w.CodesPerSec = float64(g.Stats.Codes) / w.Seconds
-		w.CallsPerSec = float64(w.Calls) / w.Seconds
-		if w.Commits = commits1 - commits0; w.Commits > 0 {
-			w.WritersPerCommit = float64(writers1-writers0) / float64(w.Commits)
-		}
-		res.Write = w
 	}
 	res.Generate = g.Stats
 	if a.DB.Dialect() == platform.Postgres {
@@ -257,45 +219,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 
 	say("querying…")
-	stopProf, err := startProfile(cfg.CPUProfile, "query")
-	if err != nil {
-		return res, err
-	}
-	ups, downs, root, err := sampleCodes(ctx, a.DB, cfg.Queries+50, cfg.Seed)
-	if err != nil {
-		stopProf()
-		return res, err
-	}
 	sup := g.Supervisor()
-	// 100 warm-up queries (50 each way) are not counted.
-	if _, err := timeQueries(ctx, a.Trace, sup, ups[:min(50, len(ups))], "up"); err != nil {
-		stopProf()
-		return res, err
-	}
-	if _, err := timeQueries(ctx, a.Trace, sup, downs[:min(50, len(downs))], "down"); err != nil {
-		stopProf()
-		return res, err
-	}
-	upS, err := timeQueries(ctx, a.Trace, sup, ups[min(50, len(ups)):], "up")
+	ups, err := queryPhase(ctx, a, sup, cfg, &res)
 	if err != nil {
-		stopProf()
 		return res, err
 	}
-	downS, err := timeQueries(ctx, a.Trace, sup, downs[min(50, len(downs)):], "down")
-	if err != nil {
-		stopProf()
-		return res, err
-	}
-	res.Up, res.Down = summarize(upS), summarize(downS)
-	res.Up100, res.Down100 = summarize(upTo(upS, 100)), summarize(upTo(downS, 100))
-	if root != "" {
-		res.Recall, err = recall(ctx, a.Trace, sup, root)
-		if err != nil {
-			stopProf()
-			return res, err
-		}
-	}
-	stopProf()
 	if a.DB.Dialect() == platform.SQLite {
 		// fold the write-ahead log into the file so its size is the database's
 		if _, err := a.DB.Exec(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
@@ -319,6 +247,88 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	res.Reopen, err = reopen(ctx, appCfg, sup, code)
 	res.PeakRSS = maxRSS()
 	return res, err
+}
+
+// writePhase writes cfg.Batches codes through g and measures it.
+func writePhase(ctx context.Context, a *app.App, g *Generator, cfg Config, say func(string, ...any)) (Write, error) {
+	before, err := countRows(ctx, a.DB)
+	if err != nil {
+		return Write{}, err
+	}
+	mode := "one transaction per service call"
+	if cfg.Bulk > 0 {
+		mode = fmt.Sprintf("bulk imports of ~%d codes per transaction", cfg.Bulk)
+	}
+	say("writing %d trace codes through the trace service (%s, %d workers)…", cfg.Batches, mode, cfg.Workers)
+	stopProf, err := startProfile(cfg.CPUProfile, "write")
+	if err != nil {
+		return Write{}, err
+	}
+	cpu0, load0 := cpuTime(), loadAvg()
+	commits0, writers0 := a.DB.GroupCommits()
+	err = g.Run(ctx)
+	cpu1, load1 := cpuTime(), loadAvg()
+	commits1, writers1 := a.DB.GroupCommits()
+	stopProf()
+	if err != nil {
+		return Write{}, err
+	}
+	after, err := countRows(ctx, a.DB)
+	if err != nil {
+		return Write{}, err
+	}
+	w := Write{Seconds: g.Stats.Seconds, CPUSeconds: (cpu1 - cpu0).Seconds(), LoadAvg: [2]string{load0, load1}, ByTable: map[string]int64{}}
+	for _, t := range recordTables {
+		w.ByTable[t] = after[t] - before[t]
+		w.Records += w.ByTable[t]
+	}
+	for _, n := range g.Stats.Calls {
+		w.Calls += n
+	}
+	w.RecordsPerSec = float64(w.Records) / w.Seconds
+	w.CodesPerSec = float64(g.Stats.Codes) / w.Seconds
+	w.CallsPerSec = float64(w.Calls) / w.Seconds
+	if w.Commits = commits1 - commits0; w.Commits > 0 {
+		w.WritersPerCommit = float64(writers1-writers0) / float64(w.Commits)
+	}
+	return w, nil
+}
+
+// queryPhase times the trace queries and the recall into res and returns
+// the sampled market-entry codes (the last one is traced after reopening).
+func queryPhase(ctx context.Context, a *app.App, sup *auth.Actor, cfg Config, res *Result) (ups []string, err error) {
+	stopProf, err := startProfile(cfg.CPUProfile, "query")
+	if err != nil {
+		return nil, err
+	}
+	defer stopProf()
+	ups, downs, root, err := sampleCodes(ctx, a.DB, cfg.Queries+50, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	// 100 warm-up queries (50 each way) are not counted.
+	if _, err := timeQueries(ctx, a.Trace, sup, ups[:min(50, len(ups))], "up"); err != nil {
+		return nil, err
+	}
+	if _, err := timeQueries(ctx, a.Trace, sup, downs[:min(50, len(downs))], "down"); err != nil {
+		return nil, err
+	}
+	upS, err := timeQueries(ctx, a.Trace, sup, ups[min(50, len(ups)):], "up")
+	if err != nil {
+		return nil, err
+	}
+	downS, err := timeQueries(ctx, a.Trace, sup, downs[min(50, len(downs)):], "down")
+	if err != nil {
+		return nil, err
+	}
+	res.Up, res.Down = summarize(upS), summarize(downS)
+	res.Up100, res.Down100 = summarize(upTo(upS, 100)), summarize(upTo(downS, 100))
+	if root != "" {
+		if res.Recall, err = recall(ctx, a.Trace, sup, root); err != nil {
+			return nil, err
+		}
+	}
+	return ups, nil
 }
 
 func upTo(s []sample, nodes int) []sample {

@@ -478,10 +478,3 @@ func (s *Service) graph(ctx context.Context, query string, root Node, direction 
 	})
 	return g, nil
 }
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
