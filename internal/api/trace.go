@@ -210,7 +210,7 @@ func (s *Server) transferRoutes() {
 		withCode(func(ctx context.Context, a *auth.Actor, code string, in trace.ConfirmInput) (trace.Transfer, error) {
 			return t.Confirm(ctx, a, code, in)
 		}))
-	route(s, Route{Method: "POST", Path: "/api/v1/transfers/{code}/reject", Summary: "The buyer rejects a transfer with a reason (stock returns to the seller)", Tag: "trace"},
+	route(s, Route{Method: "POST", Path: "/api/v1/transfers/{code}/reject", Summary: "The receiver rejects a transfer with a reason: the buyer a pending sale, a market clerk of the market's region a market-entry code not yet accepted (stock returns to the seller)", Tag: "trace"},
 		withCode(func(ctx context.Context, a *auth.Actor, code string, in rejectRequest) (trace.Transfer, error) {
 			return t.Reject(ctx, a, code, in.Reason)
 		}))

@@ -265,7 +265,7 @@ func appleChain(c *chainBuilder) {
 	apples := c.batch(orchard, trace.NewBatch{ProductCode: "apple", Quantity: 5000, Unit: "kg", ProducedAt: c.day(10), Origin: "栖霞市寺口镇 3 号果园",
 		Attributes: map[string]any{"plot": "寺口镇 3 号地块", "variety": "红富士", "storage": "cold", "residue_test_ref": "QX-ZJ-2026-118"},
 		Inputs: []trace.InputUse{{Kind: "pesticide", Name: "吡虫啉", RegNo: "PD20101234", Dose: "2000 倍液", UsedAt: c.day(40), IntervalDays: 14},
-			{Kind: "fertiliser", Name: "有机肥", Dose: "每亩 300 kg", UsedAt: c.day(90)}},
+			{Kind: "fertiliser", Name: "有机肥", Dose: "每亩 300 千克", UsedAt: c.day(90)}},
 		Operations: []trace.Operation{{Kind: "套袋", At: c.day(120)}, {Kind: "采收", At: c.day(10)}}})
 	c.certificate(orchard, apples, trace.CertificateInput{Basis: "self_test", TestRef: "QX-ZJ-2026-118", Quantity: 4000})
 	toCoop := c.sell(orchard, trace.SaleInput{FromCode: apples, Quantity: 4000, BuyerOperatorCode: coopCode, ShippedAt: c.day(9)})

@@ -130,6 +130,9 @@ func TestUploadAndReviewRefusals(t *testing.T) {
 		op.Upload(up, "licence.pdf", exact, map[string]string{"kind": "licence"}).Expect(t, 201)
 		op.Upload(up, "photo.png", []byte("this is just text, named .png"), nil).Expect(t, 415)
 		op.Upload(up, "photo.gif", []byte("GIF89a....."), nil).Expect(t, 415)
+		if r := op.Upload(up, "empty.pdf", nil, nil).Expect(t, 422); !strings.Contains(string(r.Body), "empty") {
+			t.Errorf("an empty file is refused without saying so: %s", r.Body)
+		}
 		op.Upload(up, "photo.jpg", []byte{0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 'J', 'F', 'I', 'F'}, map[string]string{"kind": "id_photo"}).Expect(t, 201)
 		op.Upload(up, "x.png", apptest.TinyPNG, map[string]string{"kind": "passport"}).Expect(t, 422)
 		// nobody else may upload

@@ -48,6 +48,7 @@ func sniff(head []byte) string {
 
 var (
 	errTooLarge    = platform.TooLarge("文件不能超过 10 MB", "a document must be at most 10 MB")
+	errEmptyFile   = platform.Invalid(platform.FieldError{Field: "file", Code: "empty", ZH: "文件是空的（0 字节），请重新选择", EN: "the file is empty (0 bytes); choose it again"})
 	errUnsupported = platform.Unsupported("只接受 PDF、JPEG 或 PNG 文件", "only PDF, JPEG or PNG files are accepted")
 )
 
@@ -88,6 +89,9 @@ func (s *Service) AddDocument(ctx context.Context, actor *auth.Actor, operatorID
 	n, err := io.ReadFull(r, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return Document{}, uploadErr(err)
+	}
+	if n == 0 {
+		return Document{}, errEmptyFile
 	}
 	head = head[:n]
 	ctype := sniff(head)

@@ -161,7 +161,9 @@ func (s *Service) validate(ctx context.Context, v *platform.Validator, d *Detail
 		}
 	}
 	if d.AnnualOutput != nil {
-		v.Check(*d.AnnualOutput >= 0 && !math.IsInf(*d.AnnualOutput, 0) && !math.IsNaN(*d.AnnualOutput), f("annual_output"), "range", "年产量不能为负数", "annual output must not be negative")
+		if v.Check(!math.IsNaN(*d.AnnualOutput) && !math.IsInf(*d.AnnualOutput, 0), f("annual_output"), "format", "年产量请填写数字", "the annual output must be a number") {
+			v.Check(*d.AnnualOutput >= 0, f("annual_output"), "range", "年产量不能为负数", "annual output must not be negative")
+		}
 		v.Check(d.AnnualOutputUnit != "", f("annual_output_unit"), "required", "填写年产量时必须填写单位", "a unit is required with the annual output")
 	}
 	v.MaxLen(f("annual_output_unit"), d.AnnualOutputUnit, 20)

@@ -153,11 +153,15 @@ func (s *Service) checkActive(ctx context.Context, tx *platform.Tx, operatorID i
 	return nil
 }
 
-// Reject refuses a pending transfer with a reason: the quantity returns to
+// Reject refuses a transfer with a reason, by its receiver: the buyer a
+// pending sale, or a market clerk of the market's region a market-entry code
+// not yet accepted (goods turned away at the gate). The quantity returns to
 // the seller's stock.
 func (s *Service) Reject(ctx context.Context, actor *auth.Actor, code, reason string) (Transfer, error) {
 	if err := auth.Authorize(actor, auth.ActTransferConfirm, auth.Resource{}); err != nil {
-		return Transfer{}, err
+		if auth.Authorize(actor, auth.ActMarketAccept, auth.Resource{}) != nil {
+			return Transfer{}, err
+		}
 	}
 	reason = strings.TrimSpace(reason)
 	var v platform.Validator
@@ -177,34 +181,40 @@ func (s *Service) Reject(ctx context.Context, actor *auth.Actor, code, reason st
 	return t, nil
 }
 
-// rejectTx writes a refusal inside tx: it locks the transfer, checks that it
-// is addressed to the actor's operator and still pending, and returns the
-// quantity to the seller's code.
+// rejectTx writes a refusal inside tx: it locks the transfer, checks that
+// the actor is its receiver and that it still waits for an answer (a sale
+// pending, a market entry issued), and returns the quantity to the seller's
+// code.
 func (s *Service) rejectTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, code, reason string, out *Transfer) error {
 	today := platform.Today(tx.Now())
 	t, err := s.lockTransfer(ctx, tx, code)
 	if err != nil {
 		return err
 	}
-	if t.Buyer == nil || auth.Authorize(actor, auth.ActTransferConfirm, auth.Resource{OperatorID: t.Buyer.ID, Region: t.Buyer.RegionCode}) != nil {
+	from, detail := TransferPending, map[string]any{"biz_step": "receiving", "disposition": "returned", "reason": reason, "from_code": t.FromCode}
+	switch {
+	case t.Market != nil && auth.Authorize(actor, auth.ActMarketAccept, auth.Resource{Region: t.Market.RegionCode}) == nil:
+		from, detail["market"], detail["region_code"] = TransferIssued, t.Market.Name, t.Market.RegionCode
+	case t.Buyer != nil && auth.Authorize(actor, auth.ActTransferConfirm, auth.Resource{OperatorID: t.Buyer.ID, Region: t.Buyer.RegionCode}) == nil:
+		detail["operator_id"] = t.Buyer.ID
+	default:
 		return errCodeNotFound
 	}
-	if t.Status != "pending" {
+	if t.Status != from {
 		return alreadyAnswered(t)
 	}
 	shipped, _ := toMilliExact(t.Quantity)
 	on := answerDay(today, t.ShippedAt)
-	if err := answerTransfer(ctx, tx, t, "pending", "rejected", answer{reason: reason, on: on, by: actor.UserID}); err != nil {
+	if err := answerTransfer(ctx, tx, t, from, TransferRejected, answer{reason: reason, on: on, by: actor.UserID}); err != nil {
 		return err
 	}
 	if out != nil {
-		*out = t.answered("rejected", answer{reason: reason, on: on})
+		*out = t.answered(TransferRejected, answer{reason: reason, on: on})
 	}
 	if err := insertMove(ctx, tx, t.FromCode, shipped, "return", code, on); err != nil {
 		return err
 	}
-	return tx.Emit(ctx, platform.Event{Action: "transfer.reject", ResourceType: "trace_code", ResourceID: code, Data: map[string]any{
-		"biz_step": "receiving", "disposition": "returned", "reason": reason, "from_code": t.FromCode, "operator_id": t.Buyer.ID}})
+	return tx.Emit(ctx, platform.Event{Action: "transfer.reject", ResourceType: "trace_code", ResourceID: code, Data: detail})
 }
 
 // Accept marks a market-entry code as accepted by a market clerk of the

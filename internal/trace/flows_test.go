@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -142,6 +143,46 @@ func TestRejectAndMarket(t *testing.T) {
 	})
 }
 
+// TestMarketRejects: a market clerk of the market's region turns a
+// market-entry code away with a reason; the goods return to the seller, the
+// entry shows as rejected with its reason, and nothing else can answer it.
+// A clerk elsewhere, the seller, a missing reason: refused, nothing written.
+func TestMarketRejects(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		w := newWorld(t, a)
+		lot := batch(t, w.farmC, "apple", 100, "kg", daysAgo(1))
+		me := w.farmC.Do("POST", "/api/v1/transfers", map[string]any{"from_code": lot, "quantity": 60,
+			"market": map[string]any{"name": "栖霞市城区农贸市场", "kind": "retail", "region_code": "370686"}}).Expect(t, 201).Str("trace_code")
+		if got := stock(t, w.farmC, lot); got != 40 {
+			t.Fatalf("stock after the market sale = %v, want 40", got)
+		}
+		ctx := context.Background()
+		if _, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "rc-market", Password: marketPW, Role: "market", RegionCode: "371082"}); err != nil {
+			t.Fatal(err)
+		}
+		rc := apptest.NewClient(t, w.srv).Login("rc-market", marketPW)
+		before := counts(t, a)
+		w.market.Do("POST", "/api/v1/transfers/"+me+"/reject", map[string]any{"reason": " "}).Expect(t, 422)
+		rc.Do("POST", "/api/v1/transfers/"+me+"/reject", map[string]any{"reason": "不是本市场"}).Expect(t, 404)     // another region's clerk
+		w.farmC.Do("POST", "/api/v1/transfers/"+me+"/reject", map[string]any{"reason": "自己拒收"}).Expect(t, 404) // the seller is no receiver
+		if after := counts(t, a); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Fatalf("refused rejections wrote rows: %v → %v", before, after)
+		}
+		r := w.market.Do("POST", "/api/v1/transfers/"+me+"/reject", map[string]any{"reason": "无承诺达标合格证"}).Expect(t, 200)
+		if r.Str("status") != "rejected" || r.Str("reason") != "无承诺达标合格证" {
+			t.Fatalf("market rejection: %s", r.Body)
+		}
+		if got := stock(t, w.farmC, lot); got != 100 {
+			t.Fatalf("stock after the rejection = %v, want 100", got)
+		}
+		w.market.Do("POST", "/api/v1/transfers/"+me+"/accept", nil).Expect(t, 409)
+		w.market.Do("POST", "/api/v1/transfers/"+me+"/reject", map[string]any{"reason": "再拒一次"}).Expect(t, 409)
+		if list := w.market.Do("GET", "/api/v1/transfers?status=rejected", nil).Expect(t, 200); list.Str("items.0.trace_code") != me {
+			t.Fatalf("the clerk's rejected entries: %s", list.Body)
+		}
+	})
+}
+
 // TestStaffPermissions: staff act on their operator's codes only with the
 // permission for the act.
 func TestStaffPermissions(t *testing.T) {
@@ -277,7 +318,7 @@ func TestPagesRender(t *testing.T) {
 	}
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 422 || !strings.Contains(string(body), `<span class="ferr">23706861234567：`) {
+	if resp.StatusCode != 422 || !strings.Contains(string(body), `<span class="ferr" role="alert">23706861234567：`) {
 		t.Fatalf("ear-tag error not shown under the field: %d", resp.StatusCode)
 	}
 

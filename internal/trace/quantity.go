@@ -20,7 +20,7 @@ const maxMilli = int64(1e15)
 // means the unit is not known yet: the caller checks wholeUnits once it is.
 func toMilli(v *platform.Validator, name string, q float64, unit string) (int64, bool) {
 	if math.IsNaN(q) || math.IsInf(q, 0) {
-		v.Add(name, "format", "数量无效", "must be a number")
+		v.Add(name, "format", "请填写数字，如 200 或 12.5", "must be a number, such as 200 or 12.5")
 		return 0, false
 	}
 	if q <= 0 {

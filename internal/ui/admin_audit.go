@@ -2,7 +2,9 @@ package ui
 
 import (
 	"net/http"
+	"sort"
 	"strconv"
+	"strings"
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
@@ -18,8 +20,23 @@ func (s adminAuditPages) routes() []route {
 }
 
 type auditData struct {
-	Entries []auth.AuditEntry
-	NextID  int64
+	Entries   []auth.AuditEntry
+	NextID    int64
+	Actions   []string // the actions and resource types the filters offer
+	Resources []string
+}
+
+// catalogueSuffixes are the keys under prefix in the catalogue, without it
+// (the audit filters offer every action the catalogue names).
+func catalogueSuffixes(prefix string) []string {
+	var out []string
+	for k := range catalogues()["zh"] {
+		if s, ok := strings.CutPrefix(k, prefix); ok {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // auditPageSize is how many entries one audit page shows.
@@ -34,7 +51,7 @@ func (s adminAuditPages) audit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d := auditData{Entries: list}
+	d := auditData{Entries: list, Actions: catalogueSuffixes("words.action."), Resources: catalogueSuffixes("words.resource.")}
 	if len(list) == auditPageSize {
 		d.NextID = list[len(list)-1].ID
 	}

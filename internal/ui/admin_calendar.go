@@ -97,7 +97,7 @@ func (s adminCalendarPages) setDay(w http.ResponseWriter, r *http.Request) {
 		err = s.svc.Calendar.SetDay(r.Context(), httpx.Actor(r), date, f.Get("kind"), strings.TrimSpace(f.Get("name")))
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.calendar, "/admin/calendar?year="+url.QueryEscape(year))
 		return
 	}
 	redirect(w, r, "/admin/calendar?year="+url.QueryEscape(year), "common.saved")

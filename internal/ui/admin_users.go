@@ -77,7 +77,7 @@ func (s adminUserPages) createUser(w http.ResponseWriter, r *http.Request) {
 func (s adminUserPages) userStatus(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	if err := s.svc.Auth.SetUserStatus(r.Context(), httpx.Actor(r), pathInt(r, "id"), r.PostForm.Get("status")); err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.users, "/admin/users")
 		return
 	}
 	back := safeNext(r.PostForm.Get("back"))
@@ -90,7 +90,7 @@ func (s adminUserPages) userStatus(w http.ResponseWriter, r *http.Request) {
 // clearThrottle forgets the login attempts counted against an account.
 func (s adminUserPages) clearThrottle(w http.ResponseWriter, r *http.Request) {
 	if err := s.svc.Auth.ClearLoginThrottle(r.Context(), httpx.Actor(r), pathInt(r, "id")); err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.users, "/admin/users")
 		return
 	}
 	redirect(w, r, "/admin/users", "admin.throttle_cleared")

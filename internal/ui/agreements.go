@@ -26,7 +26,11 @@ func (s agreementPages) routes() []route {
 func (s agreementPages) issue(w http.ResponseWriter, r *http.Request) {
 	id := pathInt(r, "id")
 	ag, err := s.svc.Operators.IssueAgreement(r.Context(), httpx.Actor(r), id, 0)
-	s.afterAction(w, r, err, fmt.Sprintf("/agreements/%d", ag.ID), "op.agreement.issued")
+	if err != nil {
+		s.refuse(w, r, err, operatorPages{s.Server}.view, fmt.Sprintf("/operators/%d", id))
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/agreements/%d", ag.ID), "op.agreement.issued")
 }
 
 type opAgreementsData struct {
@@ -74,7 +78,7 @@ func (s agreementPages) view(w http.ResponseWriter, r *http.Request) {
 func (s agreementPages) sign(w http.ResponseWriter, r *http.Request) {
 	id := pathInt(r, "id")
 	if _, err := s.svc.Operators.SignAgreement(r.Context(), httpx.Actor(r), id); err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.view, fmt.Sprintf("/agreements/%d", id))
 		return
 	}
 	redirect(w, r, fmt.Sprintf("/agreements/%d", id), "op.agreement.signed")

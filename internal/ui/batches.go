@@ -1,10 +1,11 @@
 package ui
 
 import (
-	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 
 	"agtrace/internal/auth"
@@ -35,12 +36,17 @@ func trIsOperator(a *auth.Actor) bool {
 	return a != nil && a.OperatorID != 0 && (a.Role == auth.RoleOperator || a.Role == auth.RoleStaff)
 }
 
-// formQty parses a quantity field; a value that is not a number becomes -1
-// so the service names the field.
+// trFormQty parses a quantity field; a value that is not a number ("很多")
+// becomes NaN, which the service refuses on that field as "not a number".
 func trFormQty(f url.Values, key string) float64 {
-	q, ok := trace.ParseQty(f.Get(key))
+	return trQtyText(f.Get(key))
+}
+
+// trQtyText is trFormQty for one text.
+func trQtyText(s string) float64 {
+	q, ok := trace.ParseQty(s)
 	if !ok {
-		return -1
+		return math.NaN()
 	}
 	return q
 }
@@ -169,7 +175,12 @@ func (s batchPages) create(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		days := 0
-		fmt.Sscan(trNth(f, "input_days", i), &days)
+		if d := trNth(f, "input_days", i); d != "" {
+			var err error
+			if days, err = strconv.Atoi(d); err != nil {
+				days = -1 // not a whole number of days: refused on the field
+			}
+		}
 		in.Inputs = append(in.Inputs, trace.InputUse{Kind: trNth(f, "input_kind", i), Name: name, RegNo: trNth(f, "input_reg", i),
 			Dose: trNth(f, "input_dose", i), UsedAt: trNth(f, "input_date", i), IntervalDays: days})
 	}
@@ -330,13 +341,7 @@ func (s *Server) pathCode(w http.ResponseWriter, r *http.Request) (string, bool)
 // form refilled and its fields named.
 func (s batchPages) afterBatchAction(w http.ResponseWriter, r *http.Request, code string, err error, to, msg string) {
 	if err != nil {
-		p, perr := s.batchPage(r, code)
-		if perr != nil {
-			s.fail(w, r, perr)
-			return
-		}
-		st := formError(p, r, err)
-		s.render(w, r, "tr_batch", p, st)
+		s.refuse(w, r, err, s.view, "/batches/"+code)
 		return
 	}
 	redirect(w, r, to, msg)
@@ -369,11 +374,7 @@ func (s batchPages) split(w http.ResponseWriter, r *http.Request) {
 	}
 	var parts []float64
 	for _, x := range strings.FieldsFunc(r.PostForm.Get("parts"), func(r rune) bool { return r == ',' || r == '，' || r == ' ' || r == '、' || r == '+' }) {
-		q, ok := trace.ParseQty(x)
-		if !ok {
-			q = -1
-		}
-		parts = append(parts, q)
+		parts = append(parts, trQtyText(x))
 	}
 	res, err := s.svc.Trace.Split(r.Context(), httpx.Actor(r), code, trace.SplitInput{Parts: parts})
 	to := "/batches/" + code

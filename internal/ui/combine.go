@@ -103,10 +103,7 @@ func (s combinePages) transform(w http.ResponseWriter, r *http.Request) {
 		if pc == "" {
 			continue
 		}
-		q, ok := trace.ParseQty(trNth(f, "out_quantity", i))
-		if !ok {
-			q = -1
-		}
+		q := trQtyText(trNth(f, "out_quantity", i))
 		in.Outputs = append(in.Outputs, trace.OutputSpec{ProductCode: pc, Quantity: q, Unit: trNth(f, "out_unit", i)})
 	}
 	res, err := s.svc.Trace.Transform(r.Context(), httpx.Actor(r), in)

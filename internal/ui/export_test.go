@@ -11,3 +11,7 @@ func TileLinks(role auth.Role) [][3]string {
 	}
 	return out
 }
+
+// Catalogue is the message catalogue of lang ("zh" or "en") for the page
+// walk of package ui_test.
+func Catalogue(lang string) map[string]string { return catalogues()[lang] }

@@ -2,9 +2,11 @@ package ui
 
 import (
 	"net/http"
+	"strings"
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/platform"
 )
 
 // tile is a tile on a role's home page: its title key, where it leads and
@@ -78,7 +80,26 @@ type homePages struct{ *Server }
 func (s homePages) routes() []route {
 	return []route{
 		{"GET /{$}", anyone, s.home},
+		{"GET /favicon.ico", anyone, s.favicon},
+		{"GET /", anyone, s.notFound},
 	}
+}
+
+// notFound answers a GET of a path no route has: the styled error page in
+// the visitor's language (an API path gets the API's problem document).
+func (s homePages) notFound(w http.ResponseWriter, r *http.Request) {
+	err := platform.NotFound("页面不存在", "page not found")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		httpx.WriteProblem(w, r, err)
+		return
+	}
+	s.fail(w, r, err)
+}
+
+// favicon sends browsers that ask for /favicon.ico to the site's icon.
+func (s homePages) favicon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 }
 
 type homeData struct {

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
+	"sort"
 	"strings"
 
 	"agtrace/internal/auth"
@@ -16,6 +18,7 @@ func (s marketPages) routes() []route {
 	return []route{
 		{"GET /market", loggedIn, s.check},
 		{"POST /market/{code}/accept", loggedIn, s.accept},
+		{"POST /market/{code}/reject", loggedIn, s.reject},
 	}
 }
 
@@ -23,8 +26,15 @@ type trMarketData struct {
 	Query    string
 	Transfer *trace.Transfer
 	Public   *trace.PublicTrace
-	Issued   []trace.Transfer
+	// NoCertificate: the product needs a compliance certificate and the
+	// goods come without one (the clerk is warned before accepting)
+	NoCertificate bool
+	Issued        []trace.Transfer
+	Checked       []trace.Transfer // the region's entries already accepted or turned away, newest first
 }
+
+// marketHistory is how many checked entries of each outcome the page lists.
+const marketHistory = 20
 
 func (s marketPages) marketPage(r *http.Request, p *Page) (*Page, error) {
 	a := httpx.Actor(r)
@@ -44,6 +54,9 @@ func (s marketPages) marketPage(r *http.Request, p *Page) (*Page, error) {
 			d.Transfer = &t
 			if pub, err := s.svc.Trace.Public(r.Context(), t.TraceCode, s.svc.Trace.Token(t.TraceCode)); err == nil {
 				d.Public = &pub
+				if prod, err := s.svc.Trace.Product(r.Context(), t.ProductCode); err == nil {
+					d.NoCertificate = prod.Certificate && pub.CertificateBasis == ""
+				}
 			}
 		}
 	}
@@ -52,6 +65,14 @@ func (s marketPages) marketPage(r *http.Request, p *Page) (*Page, error) {
 		return nil, err
 	}
 	d.Issued = issued
+	for _, st := range []string{trace.TransferAccepted, trace.TransferRejected} {
+		list, err := s.svc.Trace.ListTransfers(r.Context(), a, trace.TransferFilter{Status: st, Limit: marketHistory})
+		if err != nil {
+			return nil, err
+		}
+		d.Checked = append(d.Checked, list...)
+	}
+	sort.SliceStable(d.Checked, func(i, j int) bool { return d.Checked[i].RespondedAt > d.Checked[j].RespondedAt })
 	p.Data = d
 	return p, nil
 }
@@ -71,8 +92,22 @@ func (s marketPages) accept(w http.ResponseWriter, r *http.Request) {
 		_, err = s.svc.Trace.Accept(r.Context(), httpx.Actor(r), code)
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.check, "/market?code="+url.QueryEscape(r.PathValue("code")))
 		return
 	}
 	redirect(w, r, "/market?code="+code, "tr.accepted")
+}
+
+// reject turns a market entry away with a reason: the goods go back to the seller.
+func (s marketPages) reject(w http.ResponseWriter, r *http.Request) {
+	code, err := trace.ParsePathCode(r.PathValue("code"))
+	if err == nil {
+		_ = r.ParseForm()
+		_, err = s.svc.Trace.Reject(r.Context(), httpx.Actor(r), code, r.PostForm.Get("reason"))
+	}
+	if err != nil {
+		s.refuse(w, r, err, s.check, "/market?code="+url.QueryEscape(r.PathValue("code")))
+		return
+	}
+	redirect(w, r, "/market?code="+code, "tr.market.rejected")
 }

@@ -202,28 +202,33 @@ func (s operatorPages) saveDetails(w http.ResponseWriter, r *http.Request, chang
 
 func (s operatorPages) upload(w http.ResponseWriter, r *http.Request) {
 	id := pathInt(r, "id")
+	page := fmt.Sprintf("/operators/%d", id)
 	if err := r.ParseMultipartForm(2 << 20); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			s.fail(w, r, operator.ErrDocumentTooLarge)
-			return
+			err = operator.ErrDocumentTooLarge
+		} else {
+			err = errNoFile
 		}
-		s.fail(w, r, platform.BadRequest("请选择要上传的文件", "choose a file to upload"))
+		s.refuse(w, r, err, s.view, page)
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
-		s.fail(w, r, platform.Invalid(platform.FieldError{Field: "file", Code: "required", ZH: "请选择文件", EN: "a file is required"}))
+		s.refuse(w, r, errNoFile, s.view, page)
 		return
 	}
 	defer f.Close()
 	if _, err := s.svc.Operators.AddDocument(r.Context(), httpx.Actor(r), id, r.FormValue("kind"), hdr.Filename, f); err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.view, page)
 		return
 	}
-	redirect(w, r, fmt.Sprintf("/operators/%d", id), "op.doc.uploaded")
+	redirect(w, r, page, "op.doc.uploaded")
 }
+
+// errNoFile refuses an upload that carries no file (or an empty one).
+var errNoFile = platform.Invalid(platform.FieldError{Field: "file", Code: "required", ZH: "请选择要上传的文件", EN: "choose a file to upload"})
 
 type opListData struct {
 	Operators []operator.Operator
@@ -247,11 +252,12 @@ func (s operatorPages) list(w http.ResponseWriter, r *http.Request) {
 		Flags: []string{"key", "leading", "demo", "certified"}, Export: "/api/v1/operators/export.xlsx?" + q.Encode(), CanExport: a.Can(auth.ActOperatorExport)}))
 }
 
-// afterAction ends a button's POST on an operator: the error page, or back
-// to the operator's page (or the review queue the button was pressed in).
+// afterAction ends a button's POST on an operator's page: on success to
+// the page to (or the review queue the reviewer came from), with a flash; on
+// a refusal the operator's page again, the form's errors next to its fields.
 func (s *Server) afterAction(w http.ResponseWriter, r *http.Request, err error, to, msg string) {
 	if err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, operatorPages{s}.view, to)
 		return
 	}
 	_ = r.ParseForm()

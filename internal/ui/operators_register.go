@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,14 +71,17 @@ func opDetailsFromForm(f url.Values) operator.Details {
 		IDNumber: f.Get("id_number"), LegalRep: f.Get("legal_rep"), ContactName: f.Get("contact_name"), Phone: f.Get("phone"),
 		RegionCode: f.Get("region_code"), Address: f.Get("address"), Products: []string{f.Get("products")},
 		AnnualOutputUnit: f.Get("annual_output_unit"), LeadingEnterprise: f.Get("leading_enterprise"), DemoCooperative: f.Get("demo_cooperative") != ""}
-	if lat, err1 := strconv.ParseFloat(strings.TrimSpace(f.Get("lat")), 64); err1 == nil {
-		if lng, err2 := strconv.ParseFloat(strings.TrimSpace(f.Get("lng")), 64); err2 == nil {
-			d.Location = &operator.Location{Lat: lat, Lng: lng}
+	if lat, lng := formNumber(f, "lat"), formNumber(f, "lng"); lat != nil || lng != nil {
+		loc := operator.Location{Lat: math.NaN(), Lng: math.NaN()} // half a position is refused
+		if lat != nil {
+			loc.Lat = *lat
 		}
+		if lng != nil {
+			loc.Lng = *lng
+		}
+		d.Location = &loc
 	}
-	if v, err := strconv.ParseFloat(strings.TrimSpace(f.Get("annual_output")), 64); err == nil {
-		d.AnnualOutput = &v
-	}
+	d.AnnualOutput = formNumber(f, "annual_output")
 	kinds, nums, valid := f["cert_kind"], f["cert_number"], f["cert_valid"]
 	for i := range kinds {
 		if strings.TrimSpace(kinds[i]) == "" {

@@ -59,7 +59,10 @@ func (s reviewPages) decideChange(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	o, err := s.svc.Operators.DecideChange(r.Context(), httpx.Actor(r), pathInt(r, "id"), r.PostForm.Get("decision") == "approve", r.PostForm.Get("reason"))
 	if err != nil {
-		s.fail(w, r, err)
+		// the form is on the operator's page, which names the operator
+		op := r.PostForm.Get("operator_id")
+		r.SetPathValue("id", op)
+		s.refuse(w, r, err, operatorPages{s.Server}.view, "/operators/"+op)
 		return
 	}
 	redirect(w, r, fmt.Sprintf("/operators/%d", o.ID), "op.change.decided")

@@ -77,13 +77,13 @@ func (s rosterPages) add(w http.ResponseWriter, r *http.Request) {
 
 func (s rosterPages) importFile(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseMultipartForm(2 << 20); err != nil {
-		s.fail(w, r, platform.BadRequest("请选择要上传的文件", "choose a file to upload"))
+		s.refuse(w, r, errNoFile, s.roster, "/roster")
 		return
 	}
 	defer r.MultipartForm.RemoveAll()
 	file, _, err := r.FormFile("file")
 	if err != nil {
-		s.fail(w, r, platform.Invalid(platform.FieldError{Field: "file", Code: "required", ZH: "请选择文件", EN: "a file is required"}))
+		s.refuse(w, r, errNoFile, s.roster, "/roster")
 		return
 	}
 	defer file.Close()
@@ -97,7 +97,7 @@ func (s rosterPages) importFile(w http.ResponseWriter, r *http.Request) {
 	if ierr != nil {
 		var pe *platform.Error
 		if !errors.As(ierr, &pe) || (pe.Kind != platform.KindInvalid) || len(rep.Rows) == 0 {
-			s.fail(w, r, ierr)
+			s.refuse(w, r, ierr, s.roster, "/roster")
 			return
 		}
 		d.Failed = true
@@ -114,7 +114,7 @@ func (s rosterPages) match(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	opID, _ := strconv.ParseInt(r.PostForm.Get("operator_id"), 10, 64)
 	if _, err := s.svc.Operators.ConfirmMatch(r.Context(), httpx.Actor(r), pathInt(r, "id"), opID); err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.roster, "/roster")
 		return
 	}
 	redirect(w, r, "/roster", "op.roster.matched")
@@ -123,7 +123,7 @@ func (s rosterPages) match(w http.ResponseWriter, r *http.Request) {
 func (s rosterPages) remind(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	if _, err := s.svc.Operators.Remind(r.Context(), httpx.Actor(r), pathInt(r, "id"), r.PostForm.Get("channel"), r.PostForm.Get("note")); err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.roster, "/roster?registered=no")
 		return
 	}
 	redirect(w, r, "/roster?registered=no", "op.roster.reminded")

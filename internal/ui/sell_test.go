@@ -93,7 +93,7 @@ func TestSellConfirmStep(t *testing.T) {
 
 		// a code with a wrong check digit, and an unknown code: named on the field
 		bad := url.Values{"from_code": {w.lot}, "quantity": {"300"}, "to": {"operator"}, "buyer_operator_code": {wrongCheck(w.buyerCode)}}
-		if st, _, body := postForm(t, srv.URL, c.Token, "/sell", bad); st != 422 || !strings.Contains(body, `<span class="ferr">`) || strings.Contains(body, `id="sell-confirm"`) {
+		if st, _, body := postForm(t, srv.URL, c.Token, "/sell", bad); st != 422 || !strings.Contains(body, `<span class="ferr" role="alert">`) || strings.Contains(body, `id="sell-confirm"`) {
 			t.Fatalf("wrong check digit: %d\n%s", st, body)
 		}
 
@@ -114,7 +114,7 @@ func TestSellConfirmStep(t *testing.T) {
 			t.Fatalf("the pending sale's page offers no withdrawal")
 		}
 		if st, _, body := postForm(t, srv.URL, c.Token, "/transfers/"+sold+"/withdraw", url.Values{"reason": {" "}}); st != 422 ||
-			!strings.Contains(body, `<span class="ferr">`) || !strings.Contains(body, `id="withdraw-`+sold+`" open`) {
+			!strings.Contains(body, `<span class="ferr" role="alert">`) || !strings.Contains(body, `id="withdraw-`+sold+`" open`) {
 			t.Fatalf("withdrawal without a reason: %d\n%s", st, body)
 		}
 		if st, loc, _ := postForm(t, srv.URL, c.Token, "/transfers/"+sold+"/withdraw", url.Values{"reason": {"数量填错"}}); st != http.StatusSeeOther || loc != "/batches/"+w.lot+"?msg=tr.withdrawn" {

@@ -83,7 +83,7 @@ func (s staffPages) setStatus(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	id := pathInt(r, "id")
 	if err := s.svc.Operators.SetStaffStatus(r.Context(), httpx.Actor(r), id, pathInt(r, "user"), r.PostForm.Get("status")); err != nil {
-		s.fail(w, r, err)
+		s.refuse(w, r, err, s.list, fmt.Sprintf("/operators/%d/staff", id))
 		return
 	}
 	redirect(w, r, fmt.Sprintf("/operators/%d/staff", id), "common.saved")

@@ -5,6 +5,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -147,8 +148,10 @@ type Page struct {
 	Error   string
 	Fields  map[string]string // field → message, for forms re-rendered after a refusal
 	Form    url.Values        // submitted values, to refill a form
+	FormID  string            // the refused form's "_form" name, on pages with several forms
 	Version string
 	Data    any
+	status  int // the answer's status when no render call names one (a refusal's)
 }
 
 // T translates key into the page's language.
@@ -163,6 +166,32 @@ func (p *Page) DetailName(field string) string {
 	return field
 }
 
+// FieldName is the localized name of a form field as a refusal names it:
+// "quantity" → 数量, "market.name" → 市场名称, "inputs[0].interval_days" →
+// 投入品 1 · 间隔期（天）. Each part is the catalogue's "field." text (a
+// finding detail's, else the part itself); list items count from 1.
+func (p *Page) FieldName(field string) string {
+	if s := p.T("field." + field); s != "field."+field {
+		return s
+	}
+	var parts []string
+	for _, seg := range strings.Split(field, ".") {
+		name, index := seg, ""
+		if i := strings.Index(seg, "["); i > 0 && strings.HasSuffix(seg, "]") {
+			name = seg[:i]
+			if n, err := strconv.Atoi(seg[i+1 : len(seg)-1]); err == nil {
+				index = " " + strconv.Itoa(n+1)
+			}
+		}
+		label := p.T("field." + name)
+		if label == "field."+name {
+			label = p.DetailName(name)
+		}
+		parts = append(parts, label+index)
+	}
+	return strings.Join(parts, " · ")
+}
+
 // Other returns the language the switch link leads to.
 func (p *Page) Other() string {
 	if p.Lang == "en" {
@@ -174,6 +203,20 @@ func (p *Page) Other() string {
 // FormValue returns a submitted value (to refill forms).
 func (p *Page) FormValue(k string) string {
 	if p.Form == nil {
+		return ""
+	}
+	return p.Form.Get(k)
+}
+
+// Refused reports whether form (its "_form" name) is the one refused: it
+// shows its field messages and refills what was typed; the other forms of
+// the page start empty.
+func (p *Page) Refused(form string) bool { return p.Form != nil && p.FormID == form }
+
+// In returns a submitted value of form only if that form was the refused
+// one (pages with several forms sharing field names).
+func (p *Page) In(form, k string) string {
+	if !p.Refused(form) {
 		return ""
 	}
 	return p.Form.Get(k)
@@ -198,7 +241,43 @@ func (s *Server) page(r *http.Request, titleKey string, data any) *Page {
 	if m := r.URL.Query().Get("msg"); m != "" {
 		p.Flash = p.T(m)
 	}
+	if ref, ok := r.Context().Value(refusalKey{}).(*refusal); ok {
+		p.status = formError(p, ref.r, ref.err)
+		p.FormID = ref.r.PostForm.Get("_form")
+	}
 	return p
+}
+
+// refusal is a refused form post on its way back to the page that holds
+// the form (Server.refuse).
+type refusal struct {
+	r   *http.Request // the POST, its form parsed
+	err error
+}
+
+type refusalKey struct{}
+
+// refuse answers a refused POST with the page that holds the form, never a
+// dead end: show (that page's GET handler) renders it again as if page (its
+// path and query) had been asked for, and every Page it builds carries the reason on top, each
+// field's message next to its field and what was typed (Page.Form, FormID),
+// under the refusal's status. A refusal no form can fix — not logged in,
+// forbidden, not found, the service unavailable — gets the error page.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error, show http.HandlerFunc, page string) {
+	switch st := httpx.StatusOf(err); {
+	case st == http.StatusUnauthorized, st == http.StatusForbidden, st == http.StatusNotFound, st >= http.StatusInternalServerError:
+		s.fail(w, r, err)
+		return
+	}
+	if r.PostForm == nil {
+		_ = r.ParseForm()
+	}
+	g := r.Clone(context.WithValue(r.Context(), refusalKey{}, &refusal{r: r, err: err}))
+	g.Method = http.MethodGet
+	u := *r.URL
+	u.Path, u.RawQuery, _ = strings.Cut(page, "?")
+	g.URL = &u
+	show(w, g)
 }
 
 // render writes a page with status 200 (or status if given).
@@ -219,6 +298,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *
 	w.Header().Set("Cache-Control", "no-store")
 	if len(status) > 0 {
 		w.WriteHeader(status[0])
+	} else if p.status != 0 {
+		w.WriteHeader(p.status)
 	}
 	_, _ = buf.WriteTo(w)
 }
@@ -245,7 +326,22 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p.Title = p.T("common.busy")
 	}
 	p.Fields = fieldMap(p.Lang, err)
+	p.Data = errorBack(r)
 	s.render(w, r, "error", p, prob.Status)
+}
+
+// errorBack is where the error page's back link leads: the page the request
+// came from when it is one of ours, else the home page.
+func errorBack(r *http.Request) string {
+	ref, err := url.Parse(r.Referer())
+	if err != nil || ref.Host != r.Host || ref.Path == r.URL.Path {
+		return "/"
+	}
+	back := ref.Path
+	if ref.RawQuery != "" {
+		back += "?" + ref.RawQuery
+	}
+	return safeNext(back)
 }
 
 // fieldMap turns a validation error into field → localized message.

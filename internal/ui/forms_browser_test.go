@@ -1,0 +1,169 @@
+package ui_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"agtrace/internal/app"
+	"agtrace/internal/apptest"
+	"agtrace/internal/auth"
+	"agtrace/internal/operator"
+	"agtrace/internal/trace"
+)
+
+// TestBrowserRefusedFormKeepsInput: on a phone, a farmer's correction with
+// a quantity that is not a number comes back on the batch page itself —
+// the message next to the quantity, what was typed still there, the other
+// forms of the page untouched, nothing written. A form posted without a
+// file says why on the operator's page instead of a dead end.
+func TestBrowserRefusedFormKeepsInput(t *testing.T) {
+	a := apptest.NewApp(t, "sqlite")
+	ctx0 := context.Background()
+	o, user, pw := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞绿源苹果专业合作社", Kind: "cooperative", Category: "producer", RegionCode: "370686"})
+	actor := actorFor(t, a, user)
+	b, err := a.Trace.CreateBatch(ctx0, actor, trace.NewBatch{ProductCode: "apple", Quantity: 800, Unit: "kg", ProducedAt: "2026-11-20", Origin: "寺口镇 3 号果园"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := apptest.LiveServer(t, a)
+	ctx := apptest.Browser(t, 390, 844)
+	login(t, ctx, base, user, pw)
+
+	apptest.Do(t, ctx,
+		chromedp.Navigate(base+"/batches/"+b.TraceCode),
+		chromedp.WaitVisible(chromedp.CSS(`#correct summary`)),
+		chromedp.Click(chromedp.CSS(`#correct summary`)),
+		chromedp.SendKeys(chromedp.CSS(`#correct input[name=quantity]`), "很多"),
+		chromedp.SendKeys(chromedp.CSS(`#correct input[name=reason]`), "过磅有误"),
+		chromedp.Click(chromedp.CSS(`#correct button`)),
+	)
+	msg := apptest.WaitText(t, ctx, `#correct .ferr`, "")
+	apptest.Screenshot(t, ctx, "form-refused-inline")
+	if !strings.Contains(msg, "请填写数字") {
+		t.Fatalf("the message next to the quantity: %q, want it to ask for a number", msg)
+	}
+	if !strings.Contains(apptest.Location(t, ctx), "/batches/"+b.TraceCode+"/correct") {
+		t.Errorf("the refusal is not the answer to the post: %s", apptest.Location(t, ctx))
+	}
+	got := map[string]string{}
+	for _, sel := range []string{`#correct input[name=quantity]`, `#correct input[name=reason]`, `#certificates input[name=quantity]`} {
+		v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("value of %s: %v", sel, err)
+		}
+		got[sel] = v
+	}
+	if got[`#correct input[name=quantity]`] != "很多" || got[`#correct input[name=reason]`] != "过磅有误" {
+		t.Errorf("the refused form lost what was typed: %v", got)
+	}
+	if got[`#certificates input[name=quantity]`] != "800" {
+		t.Errorf("the certificate form took the refused form's quantity: %v", got)
+	}
+	if after, err := a.Trace.GetBatch(ctx0, actor, b.TraceCode); err != nil || len(after.Corrections) != 0 || after.Quantity != 800 {
+		t.Errorf("a refused correction changed the batch: %v %+v", err, after.Corrections)
+	}
+	if strings.Contains(apptest.Text(t, ctx, "main"), "出错了") {
+		t.Error("the refusal still leads to the error page")
+	}
+
+	// an upload without a file: the operator's page again, the reason shown
+	apptest.Do(t, ctx,
+		chromedp.Navigate(base+"/operators/"+strconv.FormatInt(o.ID, 10)),
+		chromedp.WaitVisible(chromedp.CSS(`h1`)),
+	)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const f = document.querySelector('form.upload'); if (!f) return false; f.querySelector('input[type=file]').required = false; f.requestSubmit(); return true })()`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := apptest.WaitText(t, ctx, `form.upload .ferr`, "请选择要上传的文件"); got == "" {
+		t.Fatal("an empty upload says nothing")
+	}
+}
+
+// TestBrowserDestructiveActionsAsk: disabling a staff account asks first;
+// answering no leaves it active, yes disables it.
+func TestBrowserDestructiveActionsAsk(t *testing.T) {
+	a := apptest.NewApp(t, "sqlite")
+	ctx0 := context.Background()
+	o, user, pw := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞绿源苹果专业合作社", Kind: "cooperative", Category: "producer", RegionCode: "370686"})
+	staff, err := a.Operators.CreateStaff(ctx0, actorFor(t, a, user), o.ID, operator.StaffInput{Username: "lvyuan-picker", Password: "picker-pass-2026", Name: "采摘员", Permissions: []string{"record"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := apptest.LiveServer(t, a)
+	ctx := apptest.Browser(t, 390, 844)
+	login(t, ctx, base, user, pw)
+
+	var mu sync.Mutex
+	var asked []string
+	answer := false
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			asked = append(asked, ev.Message)
+			yes := answer
+			mu.Unlock()
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: yes})
+		}
+	}()
+	status := func() string {
+		t.Helper()
+		users, err := a.Operators.Staff(ctx0, auth.System(), o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			if u.ID == staff.ID {
+				return u.Status
+			}
+		}
+		return ""
+	}
+
+	apptest.Do(t, ctx, chromedp.Navigate(base+"/my/staff"), chromedp.WaitVisible(chromedp.CSS(`button.danger[data-confirm]`)),
+		chromedp.Click(chromedp.CSS(`button.danger[data-confirm]`)))
+	apptest.Do(t, ctx, chromedp.Navigate(base+"/my/staff"), chromedp.WaitVisible(chromedp.CSS(`button.danger[data-confirm]`)))
+	if st := status(); st != "active" {
+		t.Fatalf("answering no still changed the account: %s", st)
+	}
+	mu.Lock()
+	answer = true
+	mu.Unlock()
+	apptest.Do(t, ctx, chromedp.Click(chromedp.CSS(`button.danger[data-confirm]`)))
+	apptest.WaitText(t, ctx, "p.flash", "")
+	if st := status(); st != "disabled" {
+		t.Fatalf("answering yes did not disable the account: %s", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 2 || !strings.Contains(asked[0], "停用") {
+		t.Fatalf("questions asked: %q", asked)
+	}
+}
+
+func actorFor(t *testing.T, a *app.App, username string) *auth.Actor {
+	t.Helper()
+	return apptest.ActorOf(mustUser(t, a.Auth, username))
+}
+
+// login signs in through the login page and waits for the home page.
+func login(t *testing.T, ctx context.Context, base, user, pw string) {
+	t.Helper()
+	apptest.Do(t, ctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), user),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+		chromedp.Click(chromedp.CSS(`form.form button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`section.cards`)),
+	)
+}
