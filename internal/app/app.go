@@ -140,6 +140,11 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	}
 	a.Trace = trace.NewService(db, clock, a.Operators, a.Regions, a.Calendar, cfg.PublicURL)
 	a.Trace.SetVerifyKey(key)
+	// load the product catalogue before the first request: writers read it
+	// inside their transactions and must never be the ones to load it
+	if _, err := a.Trace.Products(ctx); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

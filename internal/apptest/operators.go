@@ -17,6 +17,7 @@ import (
 // "enterprise" and Category to "producer".
 type OperatorSpec struct {
 	Name, Kind, Category, RegionCode string
+	Products                         []string // registered business (default 测试产品)
 }
 
 // OperatorPassword is the password of accounts created by ApprovedOperator
@@ -72,6 +73,9 @@ func ApprovedOperator(t testing.TB, a *app.App, in OperatorSpec) (operator.Opera
 	if in.Name == "" {
 		in.Name = "测试主体"
 	}
+	if len(in.Products) == 0 {
+		in.Products = []string{"测试产品"}
+	}
 	county := region.CountyOf(in.RegionCode)
 	n := int(operatorSeq.Add(1))
 	username := fmt.Sprintf("op-%s-%d", county, n)
@@ -83,7 +87,7 @@ func ApprovedOperator(t testing.TB, a *app.App, in OperatorSpec) (operator.Opera
 		username = fmt.Sprintf("op-%s-%d", county, n)
 	}
 	d := operator.Details{Name: in.Name, Kind: in.Kind, Category: in.Category, LegalRep: "张三", ContactName: "张三",
-		Phone: "13800000000", RegionCode: in.RegionCode, Address: "测试地址", Products: []string{"测试产品"},
+		Phone: "13800000000", RegionCode: in.RegionCode, Address: "测试地址", Products: in.Products,
 		IDNumber: operator.SampleResidentID("370686", "19800101", n)}
 	if in.Kind != "individual" {
 		prefix := "91"

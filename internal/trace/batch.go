@@ -570,12 +570,11 @@ func (s *Service) LastBatch(ctx context.Context, actor *auth.Actor) (NewBatch, e
 		return NewBatch{}, err
 	}
 	_ = json.Unmarshal([]byte(attrs), &nb.Attributes)
-	// identifiers belong to one batch only
-	if p, err := s.Product(ctx, nb.ProductCode); err == nil {
-		for _, f := range p.Schema {
-			if f.Alias != "" {
-				delete(nb.Attributes, f.Key)
-			}
+	// only what stays the same from batch to batch; identifiers, test and
+	// certificate numbers and dates belong to one batch only
+	for k := range nb.Attributes {
+		if !Remembered(k) {
+			delete(nb.Attributes, k)
 		}
 	}
 	return nb, nil

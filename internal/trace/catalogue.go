@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"agtrace/internal/codes"
@@ -276,21 +278,54 @@ func SeedCatalogue(ctx context.Context, db *platform.DB) (int, error) {
 	return added, err
 }
 
-// catalogue caches the products for a minute (they change rarely).
+// catalogue is one loaded copy of the product catalogue; it never changes
+// once loaded (a reload makes a new copy).
 type catalogue struct {
-	mu       sync.Mutex
 	loaded   time.Time
 	products map[string]Product
 	order    []string
 	cats     []Category
 }
 
+// catalogueTTL is how long a loaded copy is current (products change rarely).
+const catalogueTTL = time.Minute
+
+// catalogueCache holds the current copy. Write transactions read products
+// while they hold row locks, so once a copy is loaded a read never waits
+// for the database: an expired copy is still served while one goroutine
+// loads the next. (A reload on the caller's path needed a pool connection
+// while the caller's transaction held its own: under load every connection
+// was such a transaction and the service stopped.)
+type catalogueCache struct {
+	cur        atomic.Pointer[catalogue]
+	load       sync.Mutex // one load at a time
+	refreshing atomic.Bool
+}
+
 func (s *Service) catalogue(ctx context.Context) (*catalogue, error) {
-	c := &s.cat
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.products != nil && time.Since(c.loaded) < time.Minute {
-		return c, nil
+	c := s.cat.cur.Load()
+	if c == nil {
+		return s.loadCatalogue(ctx)
+	}
+	if time.Since(c.loaded) >= catalogueTTL && s.cat.refreshing.CompareAndSwap(false, true) {
+		go func() {
+			defer s.cat.refreshing.Store(false)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if _, err := s.loadCatalogue(ctx); err != nil {
+				slog.Warn("trace: reloading the product catalogue", "err", err)
+			}
+		}()
+	}
+	return c, nil
+}
+
+// loadCatalogue reads the catalogue from the database and makes it current.
+func (s *Service) loadCatalogue(ctx context.Context) (*catalogue, error) {
+	s.cat.load.Lock()
+	defer s.cat.load.Unlock()
+	if c := s.cat.cur.Load(); c != nil && time.Since(c.loaded) < catalogueTTL {
+		return c, nil // loaded while this call waited
 	}
 	cats := map[string]Category{}
 	var catList []Category
@@ -346,7 +381,8 @@ func (s *Service) catalogue(ctx context.Context) (*catalogue, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	c.products, c.order, c.cats, c.loaded = products, order, catList, time.Now()
+	c := &catalogue{products: products, order: order, cats: catList, loaded: time.Now()}
+	s.cat.cur.Store(c)
 	return c, nil
 }
 

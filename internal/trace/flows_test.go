@@ -13,6 +13,7 @@ import (
 	"agtrace/internal/app"
 	"agtrace/internal/apptest"
 	"agtrace/internal/auth"
+	"agtrace/internal/trace"
 )
 
 // TestPigChainAliasesAndTransform: ear tags and quarantine numbers recorded
@@ -357,6 +358,49 @@ func TestOnlyApprovedOperatorsTrade(t *testing.T) {
 		}
 		if got := stock(t, w.farmC, lot); got != 45 {
 			t.Fatalf("stock %v", got)
+		}
+	})
+}
+
+// TestProductChoicesAndMemory: an apple farm's first batch form offers
+// apples first; after a pear batch, pears lead; the next batch remembers the
+// plot and variety but not the residue-test report number.
+func TestProductChoicesAndMemory(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		ctx := context.Background()
+		_, user, _ := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞苹果家庭农场", Kind: "family_farm", RegionCode: "370686", Products: []string{"苹果"}})
+		farmer := actorOf(t, a, user)
+		c, err := a.Trace.ProductChoices(ctx, farmer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if def, ok := c.Default(); !ok || def.Code != "apple" || len(c.Recent) != 0 {
+			t.Fatalf("first batch: default %q (%v), recent %d", def.Code, ok, len(c.Recent))
+		}
+		if _, err := a.Trace.CreateBatch(ctx, farmer, trace.NewBatch{ProductCode: "pear", Quantity: 300, Unit: "kg", ProducedAt: daysAgo(1),
+			Attributes: map[string]any{"plot": "北坡 2 号地", "variety": "丰水梨", "residue_test_ref": "QX-JC-2026-0001"}}); err != nil {
+			t.Fatal(err)
+		}
+		c, err = a.Trace.ProductChoices(ctx, farmer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if def, _ := c.Default(); def.Code != "pear" || len(c.Business) != 1 || c.Business[0].Code != "apple" {
+			t.Fatalf("after a pear batch: default %q, business %v", def.Code, c.Business)
+		}
+		last, err := a.Trace.LastBatch(ctx, farmer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last.Attributes["plot"] != "北坡 2 号地" || last.Attributes["variety"] != "丰水梨" {
+			t.Errorf("stable values not remembered: %v", last.Attributes)
+		}
+		if _, ok := last.Attributes["residue_test_ref"]; ok {
+			t.Errorf("the residue-test report number is carried to the next batch: %v", last.Attributes)
+		}
+		// officials have no batch form
+		if _, err := a.Trace.ProductChoices(ctx, apptest.ActorOf(apptest.ReviewerFor(t, a, "370686"))); err == nil {
+			t.Error("a reviewer got product choices")
 		}
 	})
 }

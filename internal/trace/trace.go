@@ -50,7 +50,7 @@ type Service struct {
 	regions   *region.Service
 	cal       *region.Calendar
 	publicURL string
-	cat       catalogue
+	cat       catalogueCache
 	yields    yieldCache
 	verifyKey []byte       // verification token key (verify.go)
 	misses    *MissLimiter // public lookups of codes that do not exist

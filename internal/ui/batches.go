@@ -89,28 +89,30 @@ func (s batchPages) list(w http.ResponseWriter, r *http.Request) {
 // ---- record a batch (and print its labels)
 
 type trBatchFormData struct {
-	Products []trace.Product
-	Product  trace.Product
-	Kinds    []string
-	Sizes    []string
-	Today    string
+	Choices trace.ProductChoices
+	Product trace.Product // the chosen product ("" Code: none yet, the form asks first)
+	Kinds   []string
+	Sizes   []string
+	Today   string
 }
 
 func (s batchPages) formData(r *http.Request, p *Page) (trBatchFormData, error) {
-	products, err := s.svc.Trace.Products(r.Context())
+	choices, err := s.svc.Trace.ProductChoices(r.Context(), httpx.Actor(r))
 	if err != nil {
 		return trBatchFormData{}, err
 	}
-	d := trBatchFormData{Products: products, Kinds: trace.InputKinds, Sizes: []string{"40x30", "50x30", "60x40", "A4"},
+	d := trBatchFormData{Choices: choices, Kinds: trace.InputKinds, Sizes: []string{"40x30", "50x30", "60x40", "A4"},
 		Today: s.svc.Trace.Today()}
 	code := p.FormValue("product_code")
-	for _, x := range products {
-		if x.Code == code {
-			d.Product = x
+	for _, g := range [][]trace.Product{choices.Recent, choices.Business, choices.Other} {
+		for _, x := range g {
+			if x.Code == code {
+				d.Product = x
+			}
 		}
 	}
-	if d.Product.Code == "" && len(products) > 0 {
-		d.Product = products[0]
+	if d.Product.Code == "" {
+		d.Product, _ = choices.Default()
 	}
 	return d, nil
 }

@@ -167,3 +167,44 @@ func login(t *testing.T, ctx context.Context, base, user, pw string) {
 		chromedp.WaitVisible(chromedp.CSS(`section.cards`)),
 	)
 }
+
+// TestBrowserFirstBatchOfAnAppleFarm: a farm registered for apples opens
+// the batch form for the first time on a phone: apples are chosen (not the
+// catalogue's first product, 大白菜), the form is ready to fill in, and
+// typing in the product search narrows the list.
+func TestBrowserFirstBatchOfAnAppleFarm(t *testing.T) {
+	a := apptest.NewApp(t, "sqlite")
+	_, user, pw := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞山后苹果家庭农场", Kind: "family_farm", Category: "producer",
+		RegionCode: "370686", Products: []string{"苹果"}})
+	base := apptest.LiveServer(t, a)
+	ctx := apptest.Browser(t, 390, 844)
+	login(t, ctx, base, user, pw)
+	apptest.Do(t, ctx,
+		chromedp.Click(chromedp.CSS(`a.card[href="/batches/new"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#batch-form`)),
+	)
+	apptest.Screenshot(t, ctx, "batch-first-apple")
+	chosen, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const s = document.querySelector('#product-select'); return s.value + ' ' + s.selectedOptions[0].textContent })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(chosen, "apple 苹果") {
+		t.Fatalf("the first batch's product: %q, want 苹果", chosen)
+	}
+	if got := apptest.Text(t, ctx, ".tr-chosen strong"); got != "苹果" {
+		t.Fatalf("the form records %q", got)
+	}
+	apptest.Do(t, ctx, chromedp.SendKeys(chromedp.CSS(`input.tr-filter`), "茶"))
+	shown, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#product-select option')].filter(o => !o.hidden && o.value).map(o => o.textContent)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shown) == 0 {
+		t.Fatal("searching 茶 leaves no product")
+	}
+	for _, s := range shown {
+		if !strings.Contains(s, "茶") {
+			t.Errorf("searching 茶 still shows %q", s)
+		}
+	}
+}

@@ -1,12 +1,38 @@
 // trace pages: progressive enhancement only (every page works without it).
 // - marks <html class="js"> so "choose" buttons hide when a select submits itself
 // - select[data-autosubmit] submits its form on change
+// - input[data-filter] narrows a select's options as one types
 // - input[data-scan] gets a "scan" button that reads a QR code with the
 //   phone camera (BarcodeDetector) and fills in the code it carries
 (function () {
   document.documentElement.classList.add('js');
   document.querySelectorAll('select[data-autosubmit]').forEach(function (s) {
     s.addEventListener('change', function () { s.form.submit(); });
+  });
+  // input[data-filter="#select"]: typing narrows the select's options (the
+  // product choice of the batch form: 43 products and more)
+  document.querySelectorAll('input[data-filter]').forEach(function (input) {
+    var select = document.querySelector(input.dataset.filter);
+    if (!select) { return; }
+    input.hidden = false;
+    input.addEventListener('input', function () {
+      var q = input.value.trim().toLowerCase();
+      var first = null;
+      select.querySelectorAll('option').forEach(function (o) {
+        var show = !o.value || q === '' || o.textContent.toLowerCase().indexOf(q) >= 0 || o.value.indexOf(q) >= 0;
+        o.hidden = !show;
+        if (show && o.value && !first) { first = o; }
+      });
+      select.querySelectorAll('optgroup').forEach(function (g) {
+        g.hidden = !g.querySelector('option:not([hidden])');
+      });
+      if (first && q !== '' && select.selectedOptions[0] && select.selectedOptions[0].hidden) {
+        select.value = first.value;
+      }
+    });
+    input.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter') { e.preventDefault(); select.form.submit(); }
+    });
   });
   if (!('BarcodeDetector' in window) || !navigator.mediaDevices) {
     return;
