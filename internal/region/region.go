@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"agtrace/internal/auth"
 	"agtrace/internal/platform"
@@ -38,7 +39,10 @@ type Region struct {
 }
 
 // Service answers region lookups.
-type Service struct{ db *platform.DB }
+type Service struct {
+	db    *platform.DB
+	names sync.Map // code → full name; the divisions do not change once loaded
+}
 
 // NewService returns the region service.
 func NewService(db *platform.DB) *Service { return &Service{db: db} }
@@ -95,7 +99,19 @@ func (s *Service) Ancestors(ctx context.Context, code string) ([]Region, error) 
 }
 
 // FullName joins the names from province to code, e.g. 山东省烟台市栖霞市.
+// Names are remembered: every list shows them row by row.
 func (s *Service) FullName(ctx context.Context, code string) (string, error) {
+	if n, ok := s.names.Load(code); ok {
+		return n.(string), nil
+	}
+	n, err := s.fullName(ctx, code)
+	if err == nil {
+		s.names.Store(code, n)
+	}
+	return n, err
+}
+
+func (s *Service) fullName(ctx context.Context, code string) (string, error) {
 	chain, err := s.Ancestors(ctx, code)
 	if err != nil {
 		return "", err

@@ -208,3 +208,61 @@ func TestBrowserFirstBatchOfAnAppleFarm(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserRegionPicker: selling into a market, the farmer picks the
+// market's county by name (山东省 → 烟台市 → 栖霞市) instead of typing a
+// code; the sale goes to that county's market, and the operator list of a
+// county official shows region names, not codes.
+func TestBrowserRegionPicker(t *testing.T) {
+	a := apptest.NewApp(t, "sqlite")
+	ctx0 := context.Background()
+	_, user, pw := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞绿源苹果专业合作社", Kind: "cooperative", Category: "producer", RegionCode: "370686"})
+	b, err := a.Trace.CreateBatch(ctx0, actorFor(t, a, user), trace.NewBatch{ProductCode: "apple", Quantity: 300, Unit: "kg", ProducedAt: "2026-11-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := apptest.LiveServer(t, a)
+	ctx := apptest.Browser(t, 390, 844)
+	login(t, ctx, base, user, pw)
+	pick := func(level int, name string) {
+		t.Helper()
+		sel := `.tr-to-market .region-picker select:nth-of-type(` + strconv.Itoa(level) + `)`
+		apptest.Do(t, ctx, chromedp.WaitReady(chromedp.CSS(sel+` option:nth-child(2)`)))
+		js := `(() => { const s = document.querySelector('` + sel + `'); const o = [...s.options].find(o => o.textContent === '` + name + `'); if (!o) return false; s.value = o.value; s.dispatchEvent(new Event('change')); return true })()`
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err != nil || !ok {
+			t.Fatalf("no %s in region level %d (%v)", name, level, err)
+		}
+	}
+	apptest.Do(t, ctx,
+		chromedp.Navigate(base+"/sell?from="+b.TraceCode),
+		chromedp.WaitVisible(chromedp.CSS(`#sell-form`)),
+		chromedp.Click(chromedp.CSS(`input[name=to][value=market]`)),
+		chromedp.SendKeys(chromedp.CSS(`#quantity`), "100"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=market_name]`), "栖霞市城区农贸市场"),
+	)
+	pick(1, "山东省")
+	pick(2, "烟台市")
+	pick(3, "栖霞市")
+	apptest.Screenshot(t, ctx, "region-picker")
+	code, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`input[name=market_region]`)))
+	if err != nil || code != "370686" {
+		t.Fatalf("the picker filled in %q (%v), want 370686", code, err)
+	}
+	if got := apptest.Text(t, ctx, ".tr-to-market .region-name"); got != "山东省烟台市栖霞市" {
+		t.Errorf("the chosen region reads %q", got)
+	}
+	apptest.Do(t, ctx, chromedp.Click(chromedp.CSS(`#sell-submit`)), chromedp.WaitVisible(chromedp.CSS(`#transfer`)))
+	if body := apptest.Text(t, ctx, "#transfer"); !strings.Contains(body, "栖霞市城区农贸市场") {
+		t.Fatalf("sale page: %s", body)
+	}
+
+	// the county reviewer's operator list: names, not codes
+	rev := apptest.ReviewerFor(t, a, "370686")
+	rc := apptest.Browser(t, 1280, 900)
+	login(t, rc, base, rev.Username, apptest.OperatorPassword)
+	apptest.Do(t, rc, chromedp.Navigate(base+"/operators"), chromedp.WaitVisible(chromedp.CSS(`main table`)))
+	if body := apptest.Text(t, rc, "main table"); !strings.Contains(body, "山东省烟台市栖霞市") {
+		t.Errorf("the operator list does not name the region:\n%s", body)
+	}
+}

@@ -152,6 +152,16 @@ type Page struct {
 	Version string
 	Data    any
 	status  int // the answer's status when no render call names one (a refusal's)
+	regions func(code string) string
+}
+
+// Region is a region's full name (山东省烟台市栖霞市), for lists and forms
+// that hold a code; the code itself when it is unknown.
+func (p *Page) Region(code string) string {
+	if p.regions == nil || code == "" {
+		return code
+	}
+	return p.regions(code)
 }
 
 // T translates key into the page's language.
@@ -238,6 +248,7 @@ func langOf(r *http.Request) string {
 func (s *Server) page(r *http.Request, titleKey string, data any) *Page {
 	p := &Page{Lang: langOf(r), Actor: httpx.Actor(r), Path: r.URL.Path, Query: r.URL.Query(), Version: s.opts.Version, Data: data}
 	p.Title = p.T(titleKey)
+	p.regions = func(code string) string { return s.regionName(r, code) }
 	if m := r.URL.Query().Get("msg"); m != "" {
 		p.Flash = p.T(m)
 	}
