@@ -6,7 +6,9 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/operator"
 	"agtrace/internal/platform"
+	"agtrace/internal/trace"
 )
 
 // tile is a tile on a role's home page: its title key, where it leads and
@@ -17,6 +19,28 @@ type tile struct {
 	Key    string
 	Href   string
 	Action auth.Action
+	Queue  queue // what waits behind the tile, counted on the home page ("" none)
+}
+
+// queue names a work queue a home tile counts.
+type queue string
+
+const (
+	queueReviews    queue = "reviews"    // registrations and changes to review (and how many overdue)
+	queueIncoming   queue = "incoming"   // sales to the actor's operator waiting for confirmation
+	queueAgreements queue = "agreements" // agreements issued to the actor's operator, not signed
+	queueMarket     queue = "market"     // market entries of the clerk's region not yet checked
+)
+
+// queueCap is where a count stops ("99+"): the lists behind it page.
+const queueCap = 100
+
+// tileCount is a tile on the home page with what waits behind it.
+type tileCount struct {
+	tile
+	Waiting int
+	Overdue int
+	More    bool // Waiting reached queueCap
 }
 
 // The tiles, each declared once with its link.
@@ -25,15 +49,15 @@ var (
 	tileNewBatch    = tile{Key: "task.newbatch", Href: "/batches/new", Action: auth.ActBatchWrite}
 	tileBatches     = tile{Key: "task.batches", Href: "/batches", Action: auth.ActBatchRead}
 	tileSell        = tile{Key: "task.sell", Href: "/sell", Action: auth.ActTransferSell}
-	tileIncoming    = tile{Key: "task.incoming", Href: "/transfers", Action: auth.ActTransferConfirm}
+	tileIncoming    = tile{Key: "task.incoming", Href: "/transfers", Action: auth.ActTransferConfirm, Queue: queueIncoming}
 	tileStaff       = tile{Key: "task.staff", Href: "/my/staff", Action: auth.ActStaffManage}
-	tileSign        = tile{Key: "task.agreements", Href: "/agreements", Action: auth.ActAgreementSign}
+	tileSign        = tile{Key: "task.agreements", Href: "/agreements", Action: auth.ActAgreementSign, Queue: queueAgreements}
 	tileIssue       = tile{Key: "task.agreements", Href: "/agreements", Action: auth.ActAgreementIssue}
-	tileReview      = tile{Key: "task.review", Href: "/reviews", Action: auth.ActOperatorReview}
+	tileReview      = tile{Key: "task.review", Href: "/reviews", Action: auth.ActOperatorReview, Queue: queueReviews}
 	tileOperators   = tile{Key: "task.operators", Href: "/operators", Action: auth.ActOperatorExport}
 	tileRoster      = tile{Key: "task.roster", Href: "/roster", Action: auth.ActRosterWrite}
 	tileCoverage    = tile{Key: "task.coverage", Href: "/coverage", Action: auth.ActRosterRead}
-	tileMarketCheck = tile{Key: "task.marketcheck", Href: "/market", Action: auth.ActMarketAccept}
+	tileMarketCheck = tile{Key: "task.marketcheck", Href: "/market", Action: auth.ActMarketAccept, Queue: queueMarket}
 	tileTrace       = tile{Key: "task.trace", Href: "/trace", Action: auth.ActTraceRead}
 	tileFindings    = tile{Key: "task.findings", Href: "/findings", Action: auth.ActFindingsRead}
 	tileUsers       = tile{Key: "admin.users", Href: "/admin/users", Action: auth.ActUserManage}
@@ -103,8 +127,51 @@ func (s homePages) favicon(w http.ResponseWriter, r *http.Request) {
 }
 
 type homeData struct {
-	Tasks      []tile
+	Tasks      []tileCount
 	RegionName string
+}
+
+// count is how many items wait in q for the actor, and how many of them
+// are overdue. A queue that cannot be read counts nothing: the home page
+// still opens, and the tile leads to the list that says why.
+func (s homePages) count(r *http.Request, a *auth.Actor, q queue) (waiting, overdue int) {
+	ctx := r.Context()
+	switch q {
+	case queueReviews:
+		items, err := s.svc.Operators.Queue(ctx, a)
+		if err != nil {
+			return 0, 0
+		}
+		for _, it := range items {
+			if it.Overdue {
+				overdue++
+			}
+		}
+		return len(items), overdue
+	case queueIncoming, queueMarket:
+		if s.svc.Trace == nil {
+			return 0, 0
+		}
+		f := trace.TransferFilter{Direction: "incoming", Status: trace.TransferPending, Limit: queueCap}
+		if q == queueMarket {
+			f = trace.TransferFilter{Status: trace.TransferIssued, Limit: queueCap}
+		}
+		list, err := s.svc.Trace.ListTransfers(ctx, a, f)
+		if err != nil {
+			return 0, 0
+		}
+		return len(list), 0
+	case queueAgreements:
+		if a.OperatorID == 0 {
+			return 0, 0
+		}
+		list, err := s.svc.Operators.Agreements(ctx, a, operator.AgreementFilter{Status: "issued", OperatorID: a.OperatorID})
+		if err != nil {
+			return 0, 0
+		}
+		return len(list), 0
+	}
+	return 0, 0
 }
 
 func (s homePages) home(w http.ResponseWriter, r *http.Request) {
@@ -113,5 +180,14 @@ func (s homePages) home(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "landing", s.page(r, "app.name", nil))
 		return
 	}
-	s.render(w, r, "home", s.page(r, "home.title", homeData{Tasks: tilesFor(a), RegionName: s.regionName(r, a.Region)}))
+	d := homeData{RegionName: s.regionName(r, a.Region)}
+	for _, t := range tilesFor(a) {
+		c := tileCount{tile: t}
+		if t.Queue != "" {
+			c.Waiting, c.Overdue = s.count(r, a, t.Queue)
+			c.More = c.Waiting >= queueCap
+		}
+		d.Tasks = append(d.Tasks, c)
+	}
+	s.render(w, r, "home", s.page(r, "home.title", d))
 }
