@@ -51,10 +51,13 @@ assets: $(ASSETS)
 build: assets
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/agtrace ./cmd/agtrace
 
-## run: load the demo dataset into $(DATA) and serve it on $(ADDR)
+## run: load the demo dataset into $(DATA) and serve it on $(ADDR); for labels a phone
+## can scan, serve on the LAN: make run ADDR=0.0.0.0:8080 PUBLIC_URL=http://<LAN-IP>:8080
+PUBLIC_URL ?= http://$(ADDR)
 run: build
-	bin/agtrace demo --data $(DATA) --url http://$(ADDR)
-	bin/agtrace serve --data $(DATA) --addr $(ADDR)
+	bin/agtrace demo --data $(DATA) --url $(PUBLIC_URL)
+	@echo "To scan labels with a phone on this network (用手机扫描标签): make run ADDR=0.0.0.0:8080 PUBLIC_URL=http://$$(hostname -I 2>/dev/null | cut -d' ' -f1):8080"
+	bin/agtrace serve --data $(DATA) --addr $(ADDR) --public-url $(PUBLIC_URL)
 
 ## test: vet and every test (PostgreSQL too when a server answers on the default
 ## local URL or AGTRACE_TEST_POSTGRES=<url>; AGTRACE_TEST_POSTGRES=off skips it)

@@ -88,6 +88,7 @@ const (
 	ActTempOperator    Action = "operator.temporary" // record a smallholder under a temporary code
 	ActTraceRead       Action = "trace.read"
 	ActFindingsRead    Action = "findings.read"
+	ActFindingHandle   Action = "findings.handle" // take up, close or reopen a finding
 )
 
 // Staff permissions an operator grants to its sub-accounts.
@@ -123,7 +124,7 @@ var policy = map[Role]map[Action]grant{
 		ActOwnAccount: {scope: scopeSelf}, ActOperatorRead: {scope: scopeAll}, ActOperatorReview: {scope: scopeAll},
 		ActOperatorSuspend: {scope: scopeAll}, ActOperatorExport: {scope: scopeAll}, ActDocumentRead: {scope: scopeAll},
 		ActRosterRead: {scope: scopeAll}, ActAgreementRead: {scope: scopeAll}, ActBatchRead: {scope: scopeAll},
-		ActTraceRead: {scope: scopeAll}, ActFindingsRead: {scope: scopeAll},
+		ActTraceRead: {scope: scopeAll}, ActFindingsRead: {scope: scopeAll}, ActFindingHandle: {scope: scopeAll},
 	},
 	RoleReviewer: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -137,7 +138,7 @@ var policy = map[Role]map[Action]grant{
 		ActOperatorRead: {scope: scopeRegion}, ActOperatorSuspend: {scope: scopeRegion}, ActOperatorExport: {scope: scopeRegion},
 		ActDocumentRead: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion}, ActAgreementIssue: {scope: scopeRegion},
 		ActAgreementRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
-		ActFindingsRead: {scope: scopeRegion},
+		ActFindingsRead: {scope: scopeRegion}, ActFindingHandle: {scope: scopeRegion},
 	},
 	RoleTownship: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -147,7 +148,7 @@ var policy = map[Role]map[Action]grant{
 	RoleInspector: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
-		ActFindingsRead: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion},
+		ActFindingsRead: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion}, ActFindingHandle: {scope: scopeRegion},
 	},
 	RoleTester: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -157,6 +158,7 @@ var policy = map[Role]map[Action]grant{
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActDocumentRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion},
 		ActTraceRead: {scope: scopeRegion}, ActFindingsRead: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion},
+		ActFindingHandle: {scope: scopeRegion},
 	},
 	RoleAnalyst: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},

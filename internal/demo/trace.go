@@ -190,6 +190,42 @@ func traceStep(ctx context.Context, l *Loader) error {
 		}
 		slog.Info("demo chain", "chain", ch.name, "codes", strings.Join(c.codes, " "))
 	}
+	return demoFindings(ctx, l)
+}
+
+// demoFindings shows findings being handled: 栖霞's supervisor has taken up
+// the safety-interval finding, 三台's has closed the quantity mismatch with
+// a note; the rest stay open for people to try. Only findings still open
+// are touched, so loading the demo twice changes nothing.
+func demoFindings(ctx context.Context, l *Loader) error {
+	steps := []struct {
+		user, kind string
+		act        trace.FindingAction
+	}{
+		{"qixia-supervisor", trace.FindingSafetyInterval, trace.FindingAction{Action: trace.FindingStart}},
+		{"santai-supervisor", trace.FindingQuantityMismatch, trace.FindingAction{Action: trace.FindingClose,
+			Note: "收购站说明：运输途中计量误差，已复核过磅记录，差额在允许范围内"}},
+	}
+	for _, st := range steps {
+		u, err := l.App.Auth.GetUserByName(ctx, st.user)
+		if err != nil {
+			return fmt.Errorf("demo findings: account %s: %w", st.user, err)
+		}
+		a := actorOf(u)
+		open, err := l.App.Trace.Findings(ctx, a, trace.FindingFilter{Kind: st.kind, Status: trace.FindingOpen})
+		if err != nil {
+			return fmt.Errorf("demo findings: %w", err)
+		}
+		for _, f := range open {
+			if f.ID == 0 {
+				continue
+			}
+			if _, err := l.App.Trace.HandleFinding(ctx, a, f.ID, st.act); err != nil {
+				return fmt.Errorf("demo findings: %s %s %d: %w", st.user, st.act.Action, f.ID, err)
+			}
+			break
+		}
+	}
 	return nil
 }
 

@@ -41,6 +41,30 @@ type Finding struct {
 	Detail       map[string]any `json:"detail"`
 	Date         string         `json:"date"`
 	At           time.Time      `json:"at"`
+	// handling (recorded findings; a computed unconfirmed transfer has id 0 and stays open until the buyer answers)
+	Status       string        `json:"status" doc:"open | in_progress | closed"`
+	AssigneeName string        `json:"assignee_name,omitempty"`
+	DueOn        string        `json:"due_on,omitempty"`
+	Note         string        `json:"note,omitempty"`
+	Overdue      bool          `json:"overdue,omitempty" doc:"in progress past its due date"`
+	Steps        []FindingStep `json:"steps,omitempty" doc:"the handling history (one finding only)"`
+}
+
+const findingColumns = `f.id, f.kind, f.code, COALESCE(o.code, ''), COALESCE(o.name, ''), f.region_code, f.region2, f.detail, f.on_date, f.at,
+	f.status, f.assignee_name, COALESCE(f.due_on, ''), f.note`
+
+const findingFrom = `FROM findings f LEFT JOIN operators o ON o.id = f.operator_id`
+
+// scanFinding reads a findingColumns row (and the counterparty's region).
+func scanFinding(row interface{ Scan(...any) error }) (Finding, string, error) {
+	var x Finding
+	var detail, region2 string
+	if err := row.Scan(&x.ID, &x.Kind, &x.Code, &x.OperatorCode, &x.OperatorName, &x.RegionCode, &region2, &detail, &x.Date, &x.At,
+		&x.Status, &x.AssigneeName, &x.DueOn, &x.Note); err != nil {
+		return Finding{}, "", err
+	}
+	_ = json.Unmarshal([]byte(detail), &x.Detail)
+	return x, region2, nil
 }
 
 func addFinding(ctx context.Context, tx *platform.Tx, kind, code string, operatorID int64, region, onDate string, detail map[string]any) error {
@@ -76,6 +100,7 @@ func insertFinding(ctx context.Context, tx *platform.Tx, kind, code string, oper
 type FindingFilter struct {
 	Region string // a region within the actor's jurisdiction; default: all of it
 	Kind   string
+	Status string // open | in_progress | closed | active (open or in progress) | "" (all)
 	Limit  int
 }
 
@@ -93,9 +118,13 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 	if f.Kind != "" {
 		v.OneOf("kind", f.Kind, FindingKinds...)
 	}
+	if f.Status != "" {
+		v.OneOf("status", f.Status, append([]string{"active"}, FindingStatuses...)...)
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	today := s.today()
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 200
 	}
@@ -109,27 +138,26 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 		if f.Kind != "" {
 			w.Add("f.kind = " + w.Arg(f.Kind))
 		}
-		rows, err := s.db.Query(ctx, `SELECT f.id, f.kind, f.code, COALESCE(o.code, ''), COALESCE(o.name, ''), f.region_code, f.detail, f.on_date, f.at
-			FROM findings f LEFT JOIN operators o ON o.id = f.operator_id`+w.SQL()+` ORDER BY f.at DESC, f.id DESC LIMIT `+w.Arg(f.Limit), w.Args()...)
+		switch f.Status {
+		case "":
+		case "active":
+			w.Add("f.status <> 'closed'")
+		default:
+			w.Add("f.status = " + w.Arg(f.Status))
+		}
+		rows, err := s.db.Query(ctx, `SELECT `+findingColumns+` `+findingFrom+w.SQL()+` ORDER BY f.at DESC, f.id DESC LIMIT `+w.Arg(f.Limit), w.Args()...)
+		list, err := platform.Collect(rows, err, func(r interface{ Scan(...any) error }) (Finding, error) {
+			x, _, err := scanFinding(r)
+			x.Overdue = x.Status == FindingInProgress && x.DueOn != "" && x.DueOn < today
+			return x, err
+		})
 		if err != nil {
 			return nil, err
 		}
-		for rows.Next() {
-			var x Finding
-			var detail string
-			if err := rows.Scan(&x.ID, &x.Kind, &x.Code, &x.OperatorCode, &x.OperatorName, &x.RegionCode, &detail, &x.Date, &x.At); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			_ = json.Unmarshal([]byte(detail), &x.Detail)
-			out = append(out, x)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		out = append(out, list...)
 	}
-	if f.Kind == "" || f.Kind == FindingUnconfirmed {
+	// unconfirmed transfers are open until the buyer answers
+	if (f.Kind == "" || f.Kind == FindingUnconfirmed) && (f.Status == "" || f.Status == "active" || f.Status == FindingOpen) {
 		un, err := s.unconfirmed(ctx, sc, f.Region, f.Limit)
 		if err != nil {
 			return nil, err
@@ -193,7 +221,7 @@ func (s *Service) unconfirmed(ctx context.Context, sc auth.Scope, region string,
 			continue
 		}
 		n, _ := s.cal.WorkdaysBetween(ctx, st, todayT)
-		x.Kind, x.Date = FindingUnconfirmed, due.Format(time.DateOnly)
+		x.Kind, x.Date, x.Status = FindingUnconfirmed, due.Format(time.DateOnly), FindingOpen
 		x.Detail = map[string]any{"from_code": from, "shipped_at": shipped, "due": due.Format(time.DateOnly), "workdays": n,
 			"quantity": fromMilli(q), "unit": unit, "buyer_code": buyerCode, "buyer": buyerName}
 		out = append(out, x)

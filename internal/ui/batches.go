@@ -42,13 +42,18 @@ func trFormQty(f url.Values, key string) float64 {
 	return trQtyText(f.Get(key))
 }
 
-// trQtyText is trFormQty for one text.
+// trQtyText is trFormQty for one text. A negative number or zero is passed
+// on as such (the service says it must be above 0); anything else that is
+// not a plain decimal becomes NaN ("write a number").
 func trQtyText(s string) float64 {
 	q, ok := trace.ParseQty(s)
-	if !ok {
-		return math.NaN()
+	if ok {
+		return q
 	}
-	return q
+	if v, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && v <= 0 {
+		return v
+	}
+	return math.NaN()
 }
 
 type trBatchesData struct {

@@ -40,6 +40,12 @@ func TestFormNumber(t *testing.T) {
 	if q := trQtyText("200"); q != 200 {
 		t.Errorf("trQtyText(200) = %v", q)
 	}
+	if q := trQtyText("-1"); q != -1 {
+		t.Errorf("trQtyText(-1) = %v, want -1 (the service says: above 0)", q)
+	}
+	if q := trQtyText("1e3"); !math.IsNaN(q) {
+		t.Errorf("trQtyText(1e3) = %v, want NaN (plain decimals only)", q)
+	}
 }
 
 func ptr(v float64) *float64 { return &v }

@@ -30,6 +30,7 @@ const (
 	queueIncoming   queue = "incoming"   // sales to the actor's operator waiting for confirmation
 	queueAgreements queue = "agreements" // agreements issued to the actor's operator, not signed
 	queueMarket     queue = "market"     // market entries of the clerk's region not yet checked
+	queueFindings   queue = "findings"   // findings open or in progress in the jurisdiction (and how many past due)
 )
 
 // queueCap is where a count stops ("99+"): the lists behind it page.
@@ -59,7 +60,7 @@ var (
 	tileCoverage    = tile{Key: "task.coverage", Href: "/coverage", Action: auth.ActRosterRead}
 	tileMarketCheck = tile{Key: "task.marketcheck", Href: "/market", Action: auth.ActMarketAccept, Queue: queueMarket}
 	tileTrace       = tile{Key: "task.trace", Href: "/trace", Action: auth.ActTraceRead}
-	tileFindings    = tile{Key: "task.findings", Href: "/findings", Action: auth.ActFindingsRead}
+	tileFindings    = tile{Key: "task.findings", Href: "/findings", Action: auth.ActFindingsRead, Queue: queueFindings}
 	tileUsers       = tile{Key: "admin.users", Href: "/admin/users", Action: auth.ActUserManage}
 	tileAgencies    = tile{Key: "admin.agencies", Href: "/admin/agencies", Action: auth.ActAgencyManage}
 	tileCalendar    = tile{Key: "admin.calendar", Href: "/admin/calendar", Action: auth.ActCalendarEdit}
@@ -161,6 +162,20 @@ func (s homePages) count(r *http.Request, a *auth.Actor, q queue) (waiting, over
 			return 0, 0
 		}
 		return len(list), 0
+	case queueFindings:
+		if s.svc.Trace == nil {
+			return 0, 0
+		}
+		list, err := s.svc.Trace.Findings(ctx, a, trace.FindingFilter{Status: "active", Limit: queueCap})
+		if err != nil {
+			return 0, 0
+		}
+		for _, f := range list {
+			if f.Overdue {
+				overdue++
+			}
+		}
+		return len(list), overdue
 	case queueAgreements:
 		if a.OperatorID == 0 {
 			return 0, 0

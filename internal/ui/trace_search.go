@@ -9,13 +9,12 @@ import (
 	"agtrace/internal/trace"
 )
 
-// tracePages: tracing a code up and down its chain, and the findings list.
+// tracePages: tracing a code up and down its chain.
 type tracePages struct{ *Server }
 
 func (s tracePages) routes() []route {
 	return []route{
 		{"GET /trace", loggedIn, s.trace},
-		{"GET /findings", loggedIn, s.findings},
 	}
 }
 
@@ -53,21 +52,4 @@ func (s tracePages) trace(w http.ResponseWriter, r *http.Request) {
 	}
 	p.Data = d
 	s.render(w, r, "tr_trace", p)
-}
-
-// ---- findings
-
-type trFindingsData struct {
-	Items []trace.Finding
-	Kinds []string
-}
-
-func (s tracePages) findings(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	list, err := s.svc.Trace.Findings(r.Context(), httpx.Actor(r), trace.FindingFilter{Region: q.Get("region"), Kind: q.Get("kind")})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, "tr_findings", s.page(r, "tr.findings", trFindingsData{Items: list, Kinds: trace.FindingKinds}))
 }
