@@ -83,4 +83,3 @@ func TestHomeShowsWhatWaits(t *testing.T) {
 		t.Errorf("%s's incoming badge %q, %d sales wait", buyer, got, incoming)
 	}
 }
-
