@@ -44,6 +44,7 @@ func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	if svc.Trace != nil {
 		s.traceRoutes()
 	}
+	s.exportRoutes()
 	route(s, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true, CORS: true},
 		func(context.Context, *auth.Actor, *http.Request, NoBody) (map[string]any, error) {
 			return s.OpenAPI(), nil

@@ -179,6 +179,7 @@ type UserFilter struct {
 	OperatorID int64
 	Q          string
 	Limit      int
+	Offset     int // rows to skip (pages)
 }
 
 // ListUsers lists accounts visible to actor (admins: all; operators: their staff).
@@ -206,7 +207,7 @@ func (s *Service) ListUsers(ctx context.Context, actor *Actor, f UserFilter) ([]
 		like := w.Arg("%" + f.Q + "%")
 		w.Add("(username LIKE " + like + " OR name LIKE " + like + ")")
 	}
-	q := `SELECT ` + userColumns + ` FROM users` + w.SQL() + ` ORDER BY id LIMIT ` + w.Arg(f.Limit)
+	q := `SELECT ` + userColumns + ` FROM users` + w.SQL() + ` ORDER BY id LIMIT ` + w.Arg(f.Limit) + ` OFFSET ` + w.Arg(max(f.Offset, 0))
 	rows, err := s.db.Query(ctx, q, w.Args()...)
 	if err != nil {
 		return nil, err

@@ -102,6 +102,7 @@ type FindingFilter struct {
 	Kind   string
 	Status string // open | in_progress | closed | active (open or in progress) | "" (all)
 	Limit  int
+	Offset int // recorded findings to skip (pages); unconfirmed transfers come on the first page
 }
 
 // Findings lists what the data reveals in a jurisdiction, newest first:
@@ -145,7 +146,8 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 		default:
 			w.Add("f.status = " + w.Arg(f.Status))
 		}
-		rows, err := s.db.Query(ctx, `SELECT `+findingColumns+` `+findingFrom+w.SQL()+` ORDER BY f.at DESC, f.id DESC LIMIT `+w.Arg(f.Limit), w.Args()...)
+		rows, err := s.db.Query(ctx, `SELECT `+findingColumns+` `+findingFrom+w.SQL()+` ORDER BY f.at DESC, f.id DESC LIMIT `+w.Arg(f.Limit)+
+			` OFFSET `+w.Arg(max(f.Offset, 0)), w.Args()...)
 		list, err := platform.Collect(rows, err, func(r interface{ Scan(...any) error }) (Finding, error) {
 			x, _, err := scanFinding(r)
 			x.Overdue = x.Status == FindingInProgress && x.DueOn != "" && x.DueOn < today
@@ -157,7 +159,7 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 		out = append(out, list...)
 	}
 	// unconfirmed transfers are open until the buyer answers
-	if (f.Kind == "" || f.Kind == FindingUnconfirmed) && (f.Status == "" || f.Status == "active" || f.Status == FindingOpen) {
+	if (f.Kind == "" || f.Kind == FindingUnconfirmed) && (f.Status == "" || f.Status == "active" || f.Status == FindingOpen) && f.Offset <= 0 {
 		un, err := s.unconfirmed(ctx, sc, f.Region, f.Limit)
 		if err != nil {
 			return nil, err
@@ -170,9 +172,6 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 		}
 		return out[i].At.After(out[j].At)
 	})
-	if len(out) > f.Limit {
-		out = out[:f.Limit]
-	}
 	if out == nil {
 		out = []Finding{}
 	}

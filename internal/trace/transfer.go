@@ -127,6 +127,7 @@ type TransferFilter struct {
 	Direction string // incoming | outgoing | "" (both) — operators; markets see their region's market entries
 	Status    string
 	Limit     int
+	Offset    int // rows to skip (pages)
 }
 
 // ListTransfers lists sales: an operator's incoming or outgoing ones, a
@@ -171,7 +172,11 @@ func (s *Service) ListTransfers(ctx context.Context, actor *auth.Actor, f Transf
 	if f.Status != "" {
 		w.Add("tr.status = " + w.Arg(f.Status))
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+transferColumns+` `+transferFrom+w.SQL()+` ORDER BY tr.created_at DESC, tr.code DESC LIMIT `+w.Arg(f.Limit), w.Args()...)
+	if f.Offset < 0 {
+		f.Offset = 0
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+transferColumns+` `+transferFrom+w.SQL()+` ORDER BY tr.created_at DESC, tr.code DESC LIMIT `+w.Arg(f.Limit)+
+		` OFFSET `+w.Arg(f.Offset), w.Args()...)
 	if err != nil {
 		return nil, err
 	}

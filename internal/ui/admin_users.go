@@ -33,7 +33,8 @@ type usersData struct {
 func (s adminUserPages) usersPage(r *http.Request) (*Page, error) {
 	a := httpx.Actor(r)
 	q := r.URL.Query()
-	users, err := s.svc.Auth.ListUsers(r.Context(), a, auth.UserFilter{Role: q.Get("role"), Q: q.Get("q"), Region: q.Get("region")})
+	offset, fetch, pg := listPage(r)
+	users, err := s.svc.Auth.ListUsers(r.Context(), a, auth.UserFilter{Role: q.Get("role"), Q: q.Get("q"), Region: q.Get("region"), Limit: fetch, Offset: offset})
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +42,10 @@ func (s adminUserPages) usersPage(r *http.Request) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.page(r, "admin.users", usersData{Users: users, Roles: auth.Roles, Perms: auth.StaffPerms, Agencies: agencies}), nil
+	users = users[:pg.more(len(users))]
+	p := s.page(r, "admin.users", usersData{Users: users, Roles: auth.Roles, Perms: auth.StaffPerms, Agencies: agencies})
+	p.Pager = pg
+	return p, nil
 }
 
 func (s adminUserPages) users(w http.ResponseWriter, r *http.Request) {

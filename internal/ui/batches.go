@@ -61,6 +61,7 @@ type trBatchesData struct {
 	Batches  []trace.BatchSummary
 	Incoming int
 	Status   string
+	Export   string // the list as CSV, with the filters shown
 }
 
 func (s batchPages) list(w http.ResponseWriter, r *http.Request) {
@@ -73,12 +74,14 @@ func (s batchPages) list(w http.ResponseWriter, r *http.Request) {
 	if d.Status == "all" {
 		d.Status = ""
 	}
-	list, err := s.svc.Trace.ListBatches(r.Context(), a, trace.BatchFilter{Q: q.Get("q"), Status: d.Status, Region: q.Get("region")})
+	offset, fetch, pg := listPage(r)
+	list, err := s.svc.Trace.ListBatches(r.Context(), a, trace.BatchFilter{Q: q.Get("q"), Status: d.Status, Region: q.Get("region"), Limit: fetch, Offset: offset})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d.Batches = list
+	d.Batches = list[:pg.more(len(list))]
+	d.Export = "/api/v1/batches/export.csv?" + url.Values{"q": {q.Get("q")}, "status": {d.Status}, "region": {q.Get("region")}}.Encode()
 	if d.Operator {
 		if in, err := s.svc.Trace.ListTransfers(r.Context(), a, trace.TransferFilter{Direction: "incoming", Status: "pending"}); err == nil {
 			d.Incoming = len(in)
@@ -88,7 +91,9 @@ func (s batchPages) list(w http.ResponseWriter, r *http.Request) {
 	if d.Operator {
 		title = "tr.stock"
 	}
-	s.render(w, r, "tr_batches", s.page(r, title, d))
+	p := s.page(r, title, d)
+	p.Pager = pg
+	s.render(w, r, "tr_batches", p)
 }
 
 // ---- record a batch (and print its labels)

@@ -28,6 +28,7 @@ type trFindingsData struct {
 	Status    string // the status filter shown ("active" by default)
 	CanHandle bool
 	Back      string // the list's query, for the forms to come back to
+	Export    string // the list as CSV, with the filters shown
 	Today     string
 }
 
@@ -42,10 +43,21 @@ func (s findingPages) list(w http.ResponseWriter, r *http.Request) {
 	if filter == "all" {
 		filter = ""
 	}
-	list, err := s.svc.Trace.Findings(r.Context(), a, trace.FindingFilter{Region: q.Get("region"), Kind: q.Get("kind"), Status: filter})
+	offset, fetch, pg := listPage(r)
+	list, err := s.svc.Trace.Findings(r.Context(), a, trace.FindingFilter{Region: q.Get("region"), Kind: q.Get("kind"), Status: filter,
+		Limit: fetch, Offset: offset})
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	recorded := 0 // the page counts recorded findings; unconfirmed transfers come on the first page
+	for _, f := range list {
+		if f.ID != 0 {
+			recorded++
+		}
+	}
+	if pg.more(recorded) < recorded {
+		list = trimRecorded(list, pageSize)
 	}
 	back := url.Values{}
 	for k, v := range q {
@@ -54,8 +66,11 @@ func (s findingPages) list(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d := trFindingsData{Items: list, Kinds: trace.FindingKinds, Statuses: append([]string{"active"}, append(trace.FindingStatuses, "all")...),
-		Status: status, CanHandle: a.Can(auth.ActFindingHandle), Back: back.Encode(), Today: s.svc.Trace.Today()}
-	s.render(w, r, "tr_findings", s.page(r, "tr.findings", d))
+		Status: status, CanHandle: a.Can(auth.ActFindingHandle), Back: back.Encode(), Today: s.svc.Trace.Today(),
+		Export: "/api/v1/findings/export.csv?" + url.Values{"kind": {q.Get("kind")}, "region": {q.Get("region")}, "status": {filter}}.Encode()}
+	p := s.page(r, "tr.findings", d)
+	p.Pager = pg
+	s.render(w, r, "tr_findings", p)
 }
 
 // act takes one step of a finding's handling; a refusal comes back to the
@@ -74,4 +89,18 @@ func (s findingPages) act(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, back, "tr.finding.handled."+f.Get("action"))
+}
+
+// trimRecorded keeps the computed findings and the first n recorded ones.
+func trimRecorded(list []trace.Finding, n int) []trace.Finding {
+	out := list[:0:0]
+	for _, f := range list {
+		if f.ID == 0 || n > 0 {
+			out = append(out, f)
+			if f.ID != 0 {
+				n--
+			}
+		}
+	}
+	return out
 }

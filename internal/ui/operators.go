@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
@@ -242,14 +243,25 @@ type opListData struct {
 func (s operatorPages) list(w http.ResponseWriter, r *http.Request) {
 	a := httpx.Actor(r)
 	q := r.URL.Query()
-	f := operator.ListFilter{Region: q.Get("region"), Status: q.Get("status"), Q: q.Get("q"), Kind: q.Get("kind"), Product: q.Get("product"), Flag: q.Get("flag"), Limit: 500}
+	offset, fetch, pg := listPage(r)
+	f := operator.ListFilter{Region: q.Get("region"), Status: q.Get("status"), Q: q.Get("q"), Kind: q.Get("kind"), Product: q.Get("product"), Flag: q.Get("flag"),
+		Limit: fetch, Offset: offset}
 	list, err := s.svc.Operators.List(r.Context(), a, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, "op_list", s.page(r, "op.list", opListData{Operators: list, Statuses: operator.Statuses, Kinds: operator.Kinds,
-		Flags: []string{"key", "leading", "demo", "certified"}, Export: "/api/v1/operators/export.xlsx?" + q.Encode(), CanExport: a.Can(auth.ActOperatorExport)}))
+	list = list[:pg.more(len(list))]
+	eq := url.Values{}
+	for k, v := range q {
+		if k != "page" && k != "msg" {
+			eq[k] = v
+		}
+	}
+	p := s.page(r, "op.list", opListData{Operators: list, Statuses: operator.Statuses, Kinds: operator.Kinds,
+		Flags: []string{"key", "leading", "demo", "certified"}, Export: "/api/v1/operators/export.xlsx?" + eq.Encode(), CanExport: a.Can(auth.ActOperatorExport)})
+	p.Pager = pg
+	s.render(w, r, "op_list", p)
 }
 
 // afterAction ends a button's POST on an operator's page: on success to

@@ -202,6 +202,7 @@ func trBuyerFromScan(v string) string {
 // ---- incoming and outgoing transfers
 
 type trTransfersData struct {
+	Export   string // the tab as CSV
 	Tab      string
 	Items    []trace.Transfer
 	Operator bool
@@ -224,11 +225,15 @@ func (s transferPages) transfersPage(r *http.Request, p *Page, tab string) (*Pag
 	if !trIsOperator(a) {
 		f = trace.TransferFilter{}
 	}
+	offset, fetch, pg := listPage(r)
+	f.Limit, f.Offset = fetch, offset
 	list, err := s.svc.Trace.ListTransfers(r.Context(), a, f)
 	if err != nil {
 		return nil, err
 	}
-	p.Data = trTransfersData{Tab: tab, Items: list, Operator: trIsOperator(a), CanSell: trIsOperator(a) && a.Can(auth.ActTransferSell),
+	list = list[:pg.more(len(list))]
+	p.Pager = pg
+	p.Data = trTransfersData{Export: "/api/v1/transfers/export.csv?" + url.Values{"direction": {f.Direction}, "status": {f.Status}}.Encode(), Tab: tab, Items: list, Operator: trIsOperator(a), CanSell: trIsOperator(a) && a.Can(auth.ActTransferSell),
 		Today: s.svc.Trace.Today()}
 	return p, nil
 }

@@ -149,6 +149,7 @@ type Page struct {
 	Fields  map[string]string // field → message, for forms re-rendered after a refusal
 	Form    url.Values        // submitted values, to refill a form
 	FormID  string            // the refused form's "_form" name, on pages with several forms
+	Pager   *pager            // a list's page links (lists.go)
 	Version string
 	Data    any
 	status  int // the answer's status when no render call names one (a refusal's)
