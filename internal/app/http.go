@@ -67,6 +67,7 @@ func (a *App) Handler() (http.Handler, error) {
 	h = limitBody(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = securityHeaders(a.Config.TrustedProxies, h)
+	h = httpx.Compress(h) // text answers gzipped for clients that take it
 	h = recoverer(h)
 	h = accessLog(h)
 	return h, nil

@@ -1,6 +1,6 @@
 // Package ui serves the server-rendered pages (zh-CN first, English switch).
 // Handlers are thin: read the form, call a feature service, render a template.
-// Pages work without JavaScript; htmx only enhances.
+// Pages work without JavaScript; static/*.js only enhances.
 package ui
 
 import (
