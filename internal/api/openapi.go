@@ -190,6 +190,11 @@ func OpenAPI(routes []Route, version string) map[string]any {
 		for _, q := range rt.Query {
 			params = append(params, map[string]any{"name": q.Name, "in": "query", "required": q.Required, "description": q.Description, "schema": map[string]any{"type": "string"}})
 		}
+		if rt.Method == "POST" && !rt.Public {
+			params = append(params, map[string]any{"name": idemHeader, "in": "header", "required": false,
+				"description": "1–200 visible ASCII characters (a UUID): a retry with the same key and request gets the first answer again (header Idempotent-Replayed: true) instead of being done twice; the same key with another request is 422, a retry while the first runs 409. Kept 24 hours.",
+				"schema": map[string]any{"type": "string", "maxLength": idemMaxKey}})
+		}
 		if len(params) > 0 {
 			op["parameters"] = params
 		}

@@ -10,6 +10,7 @@ import (
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
 	"agtrace/internal/operator"
+	"agtrace/internal/platform"
 	"agtrace/internal/region"
 	"agtrace/internal/trace"
 )
@@ -21,6 +22,7 @@ type Services struct {
 	Calendar  *region.Calendar
 	Operators *operator.Service
 	Trace     *trace.Service
+	DB        *platform.DB // Idempotency-Key records (nil: the header is ignored)
 }
 
 // Server registers the API routes on a mux.
@@ -72,7 +74,13 @@ func (s *Server) handle(rt Route, h HandlerFunc) {
 			httpx.WriteProblem(w, r, errUnauthenticated)
 			return
 		}
-		if err := h(w, r); err != nil {
+		var err error
+		if rt.Method == http.MethodPost {
+			err = s.idempotent(w, r, h)
+		} else {
+			err = h(w, r)
+		}
+		if err != nil {
 			httpx.WriteProblem(w, r, err)
 		}
 	})

@@ -225,6 +225,12 @@ func (r *Response) Get(path string) any {
 // Do sends a request with an optional JSON body (any value, or a raw string).
 func (c *Client) Do(method, path string, body any) *Response {
 	c.T.Helper()
+	return c.DoHeader(method, path, body, nil)
+}
+
+// DoHeader is Do with extra request headers (Idempotency-Key, say).
+func (c *Client) DoHeader(method, path string, body any, header map[string]string) *Response {
+	c.T.Helper()
 	var rd io.Reader
 	if body != nil {
 		switch b := body.(type) {
@@ -246,6 +252,9 @@ func (c *Client) Do(method, path string, body any) *Response {
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	return c.send(req)
 }

@@ -279,6 +279,14 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // On SQLite, transactions queue in Go and may share a commit (writer.go);
 // do not start one inside another.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	fn, settle := claimingFn(ctx, db, fn) // an Idempotency-Key commits with the request's write
+	defer func() {
+		if p := recover(); p != nil {
+			settle(errPanicked)
+			panic(p)
+		}
+		settle(err)
+	}()
 	if db.writer != nil {
 		return db.inGroupTx(ctx, fn)
 	}

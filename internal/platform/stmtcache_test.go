@@ -209,7 +209,7 @@ func TestSQLiteWritersSerialised(t *testing.T) {
 func TestInTxRetryDeadlock(t *testing.T) {
 	ctx := context.Background()
 	engines := map[string]func(t *testing.T) *DB{"sqlite": openTestSQLite}
-	if url := os.Getenv("AGTRACE_TEST_POSTGRES"); url != "" {
+	if url := os.Getenv("AGTRACE_TEST_POSTGRES"); url != "" && url != "off" {
 		engines["postgres"] = func(t *testing.T) *DB {
 			db, err := Open(ctx, OpenOptions{URL: url})
 			if err != nil {
