@@ -193,7 +193,7 @@ func OpenAPI(routes []Route, version string) map[string]any {
 		if rt.Method == "POST" && !rt.Public {
 			params = append(params, map[string]any{"name": idemHeader, "in": "header", "required": false,
 				"description": "1–200 visible ASCII characters (a UUID): a retry with the same key and request gets the first answer again (header Idempotent-Replayed: true) instead of being done twice; the same key with another request is 422, a retry while the first runs 409. Kept 24 hours.",
-				"schema": map[string]any{"type": "string", "maxLength": idemMaxKey}})
+				"schema":      map[string]any{"type": "string", "maxLength": idemMaxKey}})
 		}
 		if len(params) > 0 {
 			op["parameters"] = params
