@@ -106,6 +106,7 @@ func (s homePages) routes() []route {
 	return []route{
 		{"GET /{$}", anyone, s.home},
 		{"GET /favicon.ico", anyone, s.favicon},
+		{"GET /sw.js", anyone, s.serviceWorker},
 		{"GET /", anyone, s.notFound},
 	}
 }
@@ -119,6 +120,19 @@ func (s homePages) notFound(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.fail(w, r, err)
+}
+
+// serviceWorker serves static/sw.js from the site's root, the scope it
+// keeps pages for (static/offline.js registers it).
+func (s homePages) serviceWorker(w http.ResponseWriter, r *http.Request) {
+	b, err := staticFS.ReadFile("static/sw.js")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache") // a new version reaches phones on their next visit
+	_, _ = w.Write(b)
 }
 
 // favicon sends browsers that ask for /favicon.ico to the site's icon.
