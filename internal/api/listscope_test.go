@@ -57,6 +57,7 @@ var listRoutes = map[string]string{
 	"/api/v1/regions/{code}/children":  lsPublic,
 	"/api/v1/products":                 lsPublic,
 	"/api/v1/product-categories":       lsPublic,
+	"/api/v1/markets":                  lsPublic,
 }
 
 // ownerSees lists the routes that only the resource's own operator may list

@@ -218,6 +218,17 @@ func (s *Server) transferRoutes() {
 		withCode(func(ctx context.Context, a *auth.Actor, code string, in withdrawRequest) (trace.Transfer, error) {
 			return t.WithdrawTransfer(ctx, a, code, in.Reason)
 		}))
+	route(s, Route{Method: "GET", Path: "/api/v1/markets", Summary: "Registered markets (public reference data): sellers pick one by id instead of typing it",
+		Tag: "trace", Public: true, Query: []Param{{Name: "region", Description: "a region prefix (province, city, county)"}, {Name: "q", Description: "name contains"}}},
+		func(ctx context.Context, _ *auth.Actor, r *http.Request, _ NoBody) (Items[trace.RegisteredMarket], error) {
+			q := r.URL.Query()
+			return itemsOf(t.Markets(ctx, trace.MarketFilter{Region: q.Get("region"), Q: q.Get("q")}))
+		})
+	route(s, Route{Method: "POST", Path: "/api/v1/markets", Summary: "Register a market of your jurisdiction (county officials, administrators, market clerks); the same name twice in a region is 409",
+		Tag: "trace", Status: 201},
+		func(ctx context.Context, a *auth.Actor, _ *http.Request, in trace.NewMarket) (trace.RegisteredMarket, error) {
+			return t.CreateMarket(ctx, a, in)
+		})
 	route(s, Route{Method: "POST", Path: "/api/v1/transfers/{code}/accept", Summary: "A market clerk accepts a market-entry code (end of the chain)", Tag: "trace"},
 		byCode(t.Accept))
 	raw(s, Route{Method: "GET", Path: "/api/v1/transfers/{code}/certificate.pdf", Summary: "The market-entry certificate (入市追溯凭证) of a market-entry code; logged",

@@ -89,6 +89,7 @@ const (
 	ActTraceRead       Action = "trace.read"
 	ActFindingsRead    Action = "findings.read"
 	ActFindingHandle   Action = "findings.handle" // take up, close or reopen a finding
+	ActMarketManage    Action = "market.manage"   // register markets (places sellers pick)
 )
 
 // Staff permissions an operator grants to its sub-accounts.
@@ -125,20 +126,21 @@ var policy = map[Role]map[Action]grant{
 		ActOperatorSuspend: {scope: scopeAll}, ActOperatorExport: {scope: scopeAll}, ActDocumentRead: {scope: scopeAll},
 		ActRosterRead: {scope: scopeAll}, ActAgreementRead: {scope: scopeAll}, ActBatchRead: {scope: scopeAll},
 		ActTraceRead: {scope: scopeAll}, ActFindingsRead: {scope: scopeAll}, ActFindingHandle: {scope: scopeAll},
+		ActMarketManage: {scope: scopeAll},
 	},
 	RoleReviewer: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActOperatorReview: {scope: scopeRegion}, ActOperatorSuspend: {scope: scopeRegion},
 		ActOperatorExport: {scope: scopeRegion}, ActDocumentRead: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion},
 		ActAgreementIssue: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion},
-		ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion}, ActFindingsRead: {scope: scopeRegion},
+		ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion}, ActFindingsRead: {scope: scopeRegion}, ActMarketManage: {scope: scopeRegion},
 	},
 	RoleSupervisor: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActOperatorSuspend: {scope: scopeRegion}, ActOperatorExport: {scope: scopeRegion},
 		ActDocumentRead: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion}, ActAgreementIssue: {scope: scopeRegion},
 		ActAgreementRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
-		ActFindingsRead: {scope: scopeRegion}, ActFindingHandle: {scope: scopeRegion},
+		ActFindingsRead: {scope: scopeRegion}, ActFindingHandle: {scope: scopeRegion}, ActMarketManage: {scope: scopeRegion},
 	},
 	RoleTownship: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -186,7 +188,7 @@ var policy = map[Role]map[Action]grant{
 	RoleMarket: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActMarketAccept: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
-		ActTempOperator: {scope: scopeRegion}, ActOperatorRead: {scope: scopeRegion},
+		ActTempOperator: {scope: scopeRegion}, ActOperatorRead: {scope: scopeRegion}, ActMarketManage: {scope: scopeRegion},
 	},
 	RoleIntegration: {
 		ActRegionRead: {}, ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion},

@@ -13,7 +13,7 @@ var allActions = []Action{
 	ActOperatorRead, ActOperatorEdit, ActOperatorReview, ActOperatorSuspend, ActOperatorExport, ActStaffManage,
 	ActDocumentRead, ActRosterWrite, ActRosterRead, ActAgreementIssue, ActAgreementSign, ActAgreementRead,
 	ActBatchWrite, ActBatchRead, ActLabelPrint, ActTransferSell, ActTransferConfirm, ActMarketAccept,
-	ActTempOperator, ActTraceRead, ActFindingsRead, ActFindingHandle,
+	ActTempOperator, ActTraceRead, ActFindingsRead, ActFindingHandle, ActMarketManage,
 }
 
 // expect says, per role, where each action is allowed: "all" = inside and
@@ -23,13 +23,13 @@ var expect = map[Role]map[Action]string{
 	RoleAdmin: {ActUserManage: "all", ActAgencyManage: "all", ActCalendarEdit: "all", ActAuditRead: "all", ActTokenManage: "all",
 		ActRegionRead: "all", ActOwnAccount: "in", ActOperatorRead: "all", ActOperatorReview: "all", ActOperatorSuspend: "all",
 		ActOperatorExport: "all", ActDocumentRead: "all", ActRosterRead: "all", ActAgreementRead: "all", ActBatchRead: "all",
-		ActTraceRead: "all", ActFindingsRead: "all", ActFindingHandle: "all"},
+		ActTraceRead: "all", ActFindingsRead: "all", ActFindingHandle: "all", ActMarketManage: "all"},
 	RoleReviewer: {ActRegionRead: "all", ActOwnAccount: "in", ActOperatorRead: "in", ActOperatorReview: "in", ActOperatorSuspend: "in",
 		ActOperatorExport: "in", ActDocumentRead: "in", ActRosterRead: "in", ActAgreementIssue: "in", ActAgreementRead: "in",
-		ActBatchRead: "in", ActTraceRead: "in", ActFindingsRead: "in"},
+		ActBatchRead: "in", ActTraceRead: "in", ActFindingsRead: "in", ActMarketManage: "in"},
 	RoleSupervisor: {ActRegionRead: "all", ActOwnAccount: "in", ActOperatorRead: "in", ActOperatorSuspend: "in", ActOperatorExport: "in",
 		ActDocumentRead: "in", ActRosterRead: "in", ActAgreementIssue: "in", ActAgreementRead: "in", ActBatchRead: "in",
-		ActTraceRead: "in", ActFindingsRead: "in", ActFindingHandle: "in"},
+		ActTraceRead: "in", ActFindingsRead: "in", ActFindingHandle: "in", ActMarketManage: "in"},
 	RoleTownship: {ActRegionRead: "all", ActOwnAccount: "in", ActOperatorRead: "in", ActRosterWrite: "in", ActRosterRead: "in",
 		ActBatchRead: "in", ActTraceRead: "in"},
 	RoleInspector: {ActRegionRead: "all", ActOwnAccount: "in", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in",
@@ -44,7 +44,7 @@ var expect = map[Role]map[Action]string{
 	RoleStaff: {ActRegionRead: "all", ActOwnAccount: "in", ActOperatorRead: "in", ActBatchWrite: "in", ActBatchRead: "in",
 		ActLabelPrint: "in", ActTransferSell: "in", ActTransferConfirm: "in", ActTraceRead: "in"},
 	RoleMarket: {ActRegionRead: "all", ActOwnAccount: "in", ActMarketAccept: "in", ActBatchRead: "in", ActTraceRead: "in",
-		ActTempOperator: "in", ActOperatorRead: "in"},
+		ActTempOperator: "in", ActOperatorRead: "in", ActMarketManage: "in"},
 	RoleIntegration: {ActRegionRead: "all", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActTokenSelf: "in"},
 }
 

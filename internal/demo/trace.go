@@ -165,6 +165,9 @@ func traceStep(ctx context.Context, l *Loader) error {
 		return nil
 	}
 	today, _ := time.Parse(time.DateOnly, platform.Today(l.App.Clock.Now()))
+	if err := demoMarkets(ctx, l); err != nil {
+		return err
+	}
 	chains := []struct {
 		name, first string
 		build       func(c *chainBuilder)
@@ -191,6 +194,50 @@ func traceStep(ctx context.Context, l *Loader) error {
 		slog.Info("demo chain", "chain", ch.name, "codes", strings.Join(c.codes, " "))
 	}
 	return demoFindings(ctx, l)
+}
+
+// demoMarketList are the pilot counties' markets, registered by each
+// county's reviewer; the chains sell into them by id.
+var demoMarketList = []struct{ name, kind, region, reviewer, address string }{
+	{"栖霞市城区农贸市场", "retail", "370686", "qixia-reviewer", "霞光路 8 号"},
+	{"荣成市石岛水产品批发市场", "wholesale", "371082", "rongcheng-reviewer", "石岛镇渔港路"},
+	{"英德市英红茶叶批发市场", "wholesale", "441881", "yingde-reviewer", "英红镇茶城大道"},
+	{"高州市农产品综合批发市场", "wholesale", "440981", "gaozhou-reviewer", ""},
+	{"蒲江县茶叶交易市场", "wholesale", "510131", "pujiang-reviewer", ""},
+}
+
+// demoMarkets registers the pilot markets that are not registered yet.
+func demoMarkets(ctx context.Context, l *Loader) error {
+	for _, m := range demoMarketList {
+		have, err := l.App.Trace.Markets(ctx, trace.MarketFilter{Region: m.region, Q: m.name})
+		if err != nil {
+			return err
+		}
+		if len(have) > 0 {
+			continue
+		}
+		u, err := l.App.Auth.GetUserByName(ctx, m.reviewer)
+		if err != nil {
+			return fmt.Errorf("demo markets: account %s: %w", m.reviewer, err)
+		}
+		if _, err := l.App.Trace.CreateMarket(ctx, actorOf(u), trace.NewMarket{Name: m.name, Kind: m.kind, RegionCode: m.region, Address: m.address}); err != nil {
+			return fmt.Errorf("demo markets: %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// market is a registered market of the demo, by name and region.
+func (c *chainBuilder) market(name, region string) *trace.Market {
+	if c.err != nil {
+		return &trace.Market{}
+	}
+	list, err := c.l.App.Trace.Markets(c.ctx, trace.MarketFilter{Region: region, Q: name})
+	if err != nil || len(list) == 0 {
+		c.err = fmt.Errorf("demo trace: market %s not registered (%v)", name, err)
+		return &trace.Market{}
+	}
+	return &trace.Market{ID: list[0].ID}
 }
 
 // demoFindings shows findings being handled: 栖霞's supervisor has taken up
@@ -258,7 +305,7 @@ func pigChain(c *chainBuilder) {
 		return
 	}
 	entry := c.sell(slaughter, trace.SaleInput{FromCode: cuts[0], Quantity: 820, ShippedAt: c.day(2),
-		Market: &trace.Market{Name: "高州市农产品综合批发市场", Kind: "wholesale", RegionCode: "440981"}})
+		Market: c.market("高州市农产品综合批发市场", "440981")})
 	c.accept(market, entry)
 	// a second lot shipped a week ago and never confirmed: a broken chain
 	second := c.batch(farm, trace.NewBatch{ProductCode: "live_pig", Quantity: 25, Unit: "head", ProducedAt: c.day(9), Origin: "高州市分界镇养殖基地 3 号栏舍",
@@ -311,7 +358,7 @@ func appleChain(c *chainBuilder) {
 		return
 	}
 	entry := c.sell(coop, trace.SaleInput{FromCode: parts[0], Quantity: 2500, ShippedAt: c.day(7),
-		Market: &trace.Market{Name: "栖霞市城区农贸市场", Kind: "retail", RegionCode: "370686"}})
+		Market: c.market("栖霞市城区农贸市场", "370686")})
 	c.accept(market, entry)
 	// shipped to the trader eight days ago and still not confirmed
 	c.sell(orchard, trace.SaleInput{FromCode: apples, Quantity: 500, BuyerOperatorCode: traderCode, ShippedAt: c.day(8)})
@@ -346,7 +393,7 @@ func teaChain(c *chainBuilder) {
 		Inputs:     []trace.InputQty{{Code: lots[0], Quantity: q1}, {Code: lots[1], Quantity: q2}},
 		Attributes: map[string]any{"processing_batch": "YH-PP-01", "grade": "特级"}})
 	c.sell(factory, trace.SaleInput{FromCode: blend, Quantity: 100, ShippedAt: c.day(1),
-		Market: &trace.Market{Name: "英德市英红茶叶批发市场", Kind: "wholesale", RegionCode: "441881"}})
+		Market: c.market("英德市英红茶叶批发市场", "441881")})
 }
 
 func roundKg(q float64) float64 { return float64(int64(q*1000+0.5)) / 1000 }
@@ -365,7 +412,7 @@ func pujiangTeaChain(c *chainBuilder) {
 		return
 	}
 	entry := c.sell(factory, trace.SaleInput{FromCode: green[0], Quantity: 40, ShippedAt: c.day(2),
-		Market: &trace.Market{Name: "蒲江县茶叶交易市场", Kind: "wholesale", RegionCode: "510131"}})
+		Market: c.market("蒲江县茶叶交易市场", "510131")})
 	c.accept(market, entry)
 	// the garden corrects the picking date of a batch already sold: flagged
 	late := c.batch(garden, trace.NewBatch{ProductCode: "tea_fresh_leaf", Quantity: 90, Unit: "kg", ProducedAt: c.day(4), Origin: "蒲江县成佳镇茶园",
@@ -390,14 +437,14 @@ func turbotChain(c *chainBuilder) {
 	t := c.sell(farm, trace.SaleInput{FromCode: fish, Quantity: 1800, BuyerOperatorCode: traderCode, ShippedAt: c.day(3)})
 	c.confirm(trader, t, 1800, c.day(3))
 	entry := c.sell(trader, trace.SaleInput{FromCode: t, Quantity: 1500, ShippedAt: c.day(2),
-		Market: &trace.Market{Name: "荣成市石岛水产品批发市场", Kind: "wholesale", RegionCode: "371082"}})
+		Market: c.market("荣成市石岛水产品批发市场", "371082")})
 	c.accept(market, entry)
 	if c.err != nil {
 		return
 	}
 	// the trader tries to sell more than is left: refused (and on record)
 	_, err := c.l.App.Trace.Sell(c.ctx, trader, trace.SaleInput{FromCode: t, Quantity: 500, ShippedAt: c.day(1),
-		Market: &trace.Market{Name: "荣成市石岛水产品批发市场", Kind: "wholesale", RegionCode: "371082"}})
+		Market: c.market("荣成市石岛水产品批发市场", "371082")})
 	if platform.KindOf(err) != platform.KindConflict {
 		c.fail("over-shipment attempt", fmt.Errorf("expected a refusal, got %v", err))
 	}

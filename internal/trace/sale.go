@@ -11,18 +11,35 @@ import (
 	"agtrace/internal/platform"
 )
 
+// validateMarket checks a sale's market: a registered one (its id; its
+// name, kind and region are filled in from the register) or one typed in.
 func (s *Service) validateMarket(ctx context.Context, v *platform.Validator, m *Market) {
-	m.Name, m.Kind, m.RegionCode = strings.TrimSpace(m.Name), strings.TrimSpace(m.Kind), strings.TrimSpace(m.RegionCode)
-	if v.Require("market.name", m.Name) {
-		v.MaxLen("market.name", m.Name, 100)
+	if m.ID != 0 {
+		reg, err := s.market(ctx, m.ID)
+		if err != nil {
+			v.Add("market.id", "unknown", "没有这个已登记的市场", "no registered market with this id")
+			return
+		}
+		m.Name, m.Kind, m.RegionCode = reg.Name, reg.Kind, reg.RegionCode
+		return
 	}
-	v.OneOf("market.kind", m.Kind, MarketKinds...)
-	if v.Require("market.region_code", m.RegionCode) {
+	s.checkTypedMarket(ctx, v, "market.", m)
+}
+
+// checkTypedMarket validates a market's name, kind and region (fields
+// named with prefix).
+func (s *Service) checkTypedMarket(ctx context.Context, v *platform.Validator, prefix string, m *Market) {
+	m.Name, m.Kind, m.RegionCode = strings.TrimSpace(m.Name), strings.TrimSpace(m.Kind), strings.TrimSpace(m.RegionCode)
+	if v.Require(prefix+"name", m.Name) {
+		v.MaxLen(prefix+"name", m.Name, 100)
+	}
+	v.OneOf(prefix+"kind", m.Kind, MarketKinds...)
+	if v.Require(prefix+"region_code", m.RegionCode) {
 		r, err := s.regions.Get(ctx, m.RegionCode)
 		if err != nil {
-			v.Add("market.region_code", "unknown", "行政区划代码不存在", "unknown region code")
+			v.Add(prefix+"region_code", "unknown", "行政区划代码不存在", "unknown region code")
 		} else if r.Level != "county" && r.Level != "township" {
-			v.Add("market.region_code", "level", "请填写市场所在的县（市、区）或乡镇", "must be the market's county or township")
+			v.Add(prefix+"region_code", "level", "请填写市场所在的县（市、区）或乡镇", "must be the market's county or township")
 		}
 	}
 }
@@ -197,9 +214,9 @@ func (s *Service) sellTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor
 		Unit: src.Unit, Quantity: qty, ProducedOn: src.ProducedOn, Origin: src.Origin, Source: source, ParentCode: src.Code, CreatedBy: actor.UserID}); err != nil {
 		return "", nil, err
 	}
-	mName, mKind := "", ""
+	mName, mKind, mID := "", "", int64(0)
 	if market != nil {
-		mName, mKind = market.Name, market.Kind
+		mName, mKind, mID = market.Name, market.Kind, market.ID
 	}
 	var received any
 	var respondedOn any
@@ -209,10 +226,11 @@ func (s *Service) sellTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor
 		received, respondedOn, respondedBy, respondedAt = qty, shipped, platform.NullInt(actor.UserID), tx.Now()
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO transfers (code, from_code, kind, seller_operator_id, seller_region, buyer_operator_id, buyer_region,
-		market_name, market_kind, quantity_milli, unit, shipped_on, status, received_milli, responded_on, created_by, created_at, responded_by, responded_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		market_name, market_kind, quantity_milli, unit, shipped_on, status, received_milli, responded_on, created_by, created_at, responded_by, responded_at,
+		market_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 		code, src.Code, kind, seller.ID, seller.RegionCode, platform.NullInt(buyerID), buyerRegion, mName, mKind, qty, src.Unit, shipped, status,
-		received, respondedOn, platform.NullInt(actor.UserID), tx.Now(), respondedBy, respondedAt); err != nil {
+		received, respondedOn, platform.NullInt(actor.UserID), tx.Now(), respondedBy, respondedAt, platform.NullInt(mID)); err != nil {
 		return "", nil, fmt.Errorf("insert transfer: %w", err)
 	}
 	if err := insertMove(ctx, tx, src.Code, -qty, "ship", code, shipped); err != nil {

@@ -15,9 +15,10 @@ var MarketKinds = []string{"wholesale", "retail", "processor"}
 
 // Market is a wholesale market, retail market or processing plant.
 type Market struct {
-	Name       string `json:"name" validate:"required"`
+	ID         int64  `json:"id,omitempty" doc:"a registered market (GET /api/v1/markets): its name, kind and region are used, the fields below ignored"`
+	Name       string `json:"name"`
 	Kind       string `json:"kind" doc:"wholesale | retail | processor"`
-	RegionCode string `json:"region_code" validate:"required"`
+	RegionCode string `json:"region_code"`
 }
 
 // SaleInput sells part or all of a code: to a registered operator (by its
@@ -58,7 +59,7 @@ func (t Transfer) Open() bool { return t.Status == "pending" || t.Status == "iss
 const transferColumns = `tr.code, tr.from_code, tr.kind, tr.status, tr.seller_operator_id, COALESCE(so.code, ''), so.name, so.kind, so.region_code,
 	COALESCE(tr.buyer_operator_id, 0), COALESCE(bo.code, ''), COALESCE(bo.name, ''), COALESCE(bo.kind, ''), tr.buyer_region,
 	tr.market_name, tr.market_kind, t.product_code, p.name, tr.quantity_milli, tr.unit, COALESCE(tr.received_milli, -1),
-	tr.shipped_on, COALESCE(tr.responded_on, ''), tr.reason, tr.created_at`
+	tr.shipped_on, COALESCE(tr.responded_on, ''), tr.reason, tr.created_at, COALESCE(tr.market_id, 0)`
 
 const transferFrom = `FROM transfers tr JOIN trace_codes t ON t.code = tr.code JOIN products p ON p.code = t.product_code
 	JOIN operators so ON so.id = tr.seller_operator_id LEFT JOIN operators bo ON bo.id = tr.buyer_operator_id`
@@ -67,10 +68,10 @@ func scanTransfer(row interface{ Scan(...any) error }) (Transfer, error) {
 	var t Transfer
 	var buyer Party
 	var marketName, marketKind string
-	var qty, rec int64
+	var qty, rec, marketID int64
 	err := row.Scan(&t.TraceCode, &t.FromCode, &t.Kind, &t.Status, &t.Seller.ID, &t.Seller.Code, &t.Seller.Name, &t.Seller.Kind,
 		&t.Seller.RegionCode, &buyer.ID, &buyer.Code, &buyer.Name, &buyer.Kind, &buyer.RegionCode, &marketName, &marketKind,
-		&t.ProductCode, &t.ProductName, &qty, &t.Unit, &rec, &t.ShippedAt, &t.RespondedAt, &t.Reason, &t.CreatedAt)
+		&t.ProductCode, &t.ProductName, &qty, &t.Unit, &rec, &t.ShippedAt, &t.RespondedAt, &t.Reason, &t.CreatedAt, &marketID)
 	if err != nil {
 		return Transfer{}, err
 	}
@@ -80,7 +81,7 @@ func scanTransfer(row interface{ Scan(...any) error }) (Transfer, error) {
 		t.ReceivedQuantity = &r
 	}
 	if t.Kind == "market" {
-		t.Market = &Market{Name: marketName, Kind: marketKind, RegionCode: buyer.RegionCode}
+		t.Market = &Market{ID: marketID, Name: marketName, Kind: marketKind, RegionCode: buyer.RegionCode}
 		t.CertificateURL = "/api/v1/transfers/" + t.TraceCode + "/certificate.pdf"
 	} else {
 		b := buyer

@@ -65,6 +65,7 @@ var (
 	tileAgencies    = tile{Key: "admin.agencies", Href: "/admin/agencies", Action: auth.ActAgencyManage}
 	tileCalendar    = tile{Key: "admin.calendar", Href: "/admin/calendar", Action: auth.ActCalendarEdit}
 	tileAudit       = tile{Key: "admin.audit", Href: "/admin/audit", Action: auth.ActAuditRead}
+	tileMarkets     = tile{Key: "task.markets", Href: "/markets", Action: auth.ActMarketManage}
 	tileAPI         = tile{Key: "task.api", Href: "/api/v1/openapi.json"}
 	tileInspection  = tile{Key: "task.inspection"}
 	tileSampling    = tile{Key: "task.sampling"}
@@ -74,9 +75,9 @@ var (
 
 // homeTiles is the home page of each role, in display order.
 var homeTiles = map[auth.Role][]tile{
-	auth.RoleAdmin:       {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileUsers, tileAgencies, tileCalendar, tileAudit, tileAPI},
-	auth.RoleReviewer:    {tileReview, tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings},
-	auth.RoleSupervisor:  {tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileInspection, tileDashboard},
+	auth.RoleAdmin:       {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileMarkets, tileUsers, tileAgencies, tileCalendar, tileAudit, tileAPI},
+	auth.RoleReviewer:    {tileReview, tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileMarkets},
+	auth.RoleSupervisor:  {tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileMarkets, tileInspection, tileDashboard},
 	auth.RoleTownship:    {tileRoster, tileCoverage, tileTrace},
 	auth.RoleInspector:   {tileTrace, tileFindings, tileInspection},
 	auth.RoleTester:      {tileTrace, tileSampling},
@@ -84,7 +85,7 @@ var homeTiles = map[auth.Role][]tile{
 	auth.RoleAnalyst:     {tileOperators, tileCoverage, tileTrace, tileFindings, tileDashboard},
 	auth.RoleOperator:    {tileMyOperator, tileNewBatch, tileBatches, tileSell, tileIncoming, tileStaff, tileSign},
 	auth.RoleStaff:       {tileNewBatch, tileBatches, tileSell, tileIncoming},
-	auth.RoleMarket:      {tileMarketCheck, tileTrace},
+	auth.RoleMarket:      {tileMarketCheck, tileMarkets, tileTrace},
 	auth.RoleIntegration: {tileAPI},
 }
 

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -93,5 +94,44 @@ func TestBrowserMarketReject(t *testing.T) {
 	// asked before each submit: the one without a reason and the real one
 	if len(asked) != 2 || !strings.Contains(asked[1], "拒绝") {
 		t.Fatalf("questions asked: %q", asked)
+	}
+}
+
+// TestBrowserSellToRegisteredMarket: the county has registered its market;
+// the farmer picks it from the list (the typed fields hide) and the sale
+// names it as registered.
+func TestBrowserSellToRegisteredMarket(t *testing.T) {
+	a := apptest.NewApp(t, "sqlite")
+	ctx0 := context.Background()
+	_, user, pw := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞绿源苹果专业合作社", Kind: "cooperative", Category: "producer", RegionCode: "370686"})
+	seller := actorFor(t, a, user)
+	b, err := a.Trace.CreateBatch(ctx0, seller, trace.NewBatch{ProductCode: "apple", Quantity: 500, Unit: "kg", ProducedAt: "2026-11-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := apptest.ReviewerFor(t, a, "370686")
+	m, err := a.Trace.CreateMarket(ctx0, apptest.ActorOf(rev), trace.NewMarket{Name: "栖霞市城区农贸市场", Kind: "retail", RegionCode: "370686"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := apptest.LiveServer(t, a)
+	ctx := apptest.Browser(t, 390, 844)
+	login(t, ctx, base, user, pw)
+	apptest.Do(t, ctx,
+		chromedp.Navigate(base+"/sell?from="+b.TraceCode),
+		chromedp.WaitVisible(chromedp.CSS(`#sell-form`)),
+		chromedp.Click(chromedp.CSS(`input[name=to][value=market]`)),
+		chromedp.SendKeys(chromedp.CSS(`#quantity`), "120"),
+		chromedp.SetValue(chromedp.CSS(`#market_id`), strconv.FormatInt(m.ID, 10)),
+	)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#market_id').dispatchEvent(new Event('change')) || true`)); err != nil {
+		t.Fatal(err)
+	}
+	if hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('.tr-to-market .market-typed').hidden`)); err != nil || !hidden {
+		t.Errorf("the typed market fields still show with a registered market chosen (%v)", err)
+	}
+	apptest.Do(t, ctx, chromedp.Click(chromedp.CSS(`#sell-submit`)), chromedp.WaitVisible(chromedp.CSS(`#transfer`)))
+	if body := apptest.Text(t, ctx, "#transfer"); !strings.Contains(body, "栖霞市城区农贸市场") {
+		t.Fatalf("sale page: %s", body)
 	}
 }

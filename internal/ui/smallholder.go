@@ -27,6 +27,7 @@ type trSmallholderData struct {
 	Units       []trace.Unit
 	MarketKinds []string
 	Market      bool
+	Markets     []trace.RegisteredMarket // the clerk's region's registered markets
 	Today       string
 }
 
@@ -39,7 +40,13 @@ func (s smallholderPages) formPage(r *http.Request, p *Page) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.Data = trSmallholderData{Products: products, Units: trAllUnits(), MarketKinds: trace.MarketKinds, Market: a.Role == auth.RoleMarket, Today: s.svc.Trace.Today()}
+	d := trSmallholderData{Products: products, Units: trAllUnits(), MarketKinds: trace.MarketKinds, Market: a.Role == auth.RoleMarket, Today: s.svc.Trace.Today()}
+	if d.Market {
+		if d.Markets, err = s.svc.Trace.Markets(r.Context(), trace.MarketFilter{Region: a.Region}); err != nil {
+			return nil, err
+		}
+	}
+	p.Data = d
 	return p, nil
 }
 
@@ -65,7 +72,7 @@ func (s smallholderPages) record(w http.ResponseWriter, r *http.Request) {
 		in.Smallholder = &operator.TemporaryInput{Name: f.Get("name"), RegionCode: f.Get("region_code"), Phone: f.Get("phone")}
 	}
 	if a.Role == auth.RoleMarket {
-		in.Market = &trace.Market{Name: f.Get("market_name"), Kind: f.Get("market_kind"), RegionCode: f.Get("market_region")}
+		in.Market = marketOf(f)
 	}
 	res, err := s.svc.Trace.RecordSmallholder(r.Context(), a, in)
 	if err != nil {

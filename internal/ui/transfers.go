@@ -3,6 +3,8 @@ package ui
 import (
 	"net/http"
 	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 
 	"agtrace/internal/auth"
@@ -43,6 +45,7 @@ const (
 
 type trSellData struct {
 	Stock       []trace.BatchSummary
+	Markets     []trace.RegisteredMarket // registered markets, the seller's province first
 	MarketKinds []string
 	Today       string
 	Confirm     *trSellConfirm // the confirmation step, once the buyer's code is resolved
@@ -64,7 +67,11 @@ func (s transferPages) sellPage(r *http.Request, p *Page) (*trSellData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &trSellData{Stock: list, MarketKinds: trace.MarketKinds, Today: s.svc.Trace.Today()}
+	markets, err := s.svc.Trace.Markets(r.Context(), trace.MarketFilter{})
+	if err != nil {
+		return nil, err
+	}
+	d := &trSellData{Stock: list, Markets: nearFirst(markets, a.Region), MarketKinds: trace.MarketKinds, Today: s.svc.Trace.Today()}
 	p.Data = d
 	return d, nil
 }
@@ -163,7 +170,7 @@ func (s transferPages) commitSale(w http.ResponseWriter, r *http.Request) {
 	f := sellValues(r.PostForm)
 	in := trace.SaleInput{FromCode: f.Get("from_code"), Quantity: trFormQty(f, "quantity"), ShippedAt: strings.TrimSpace(f.Get("shipped_at"))}
 	if f.Get("to") == "market" {
-		in.Market = &trace.Market{Name: f.Get("market_name"), Kind: f.Get("market_kind"), RegionCode: f.Get("market_region")}
+		in.Market = marketOf(f)
 	} else {
 		in.BuyerOperatorCode = f.Get("buyer_operator_code")
 	}
@@ -293,4 +300,29 @@ func (s transferPages) withdraw(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := s.svc.Trace.WithdrawTransfer(r.Context(), httpx.Actor(r), code, r.PostForm.Get("reason"))
 	s.answered(w, r, code, tabOutgoing, err, "/batches/"+t.FromCode, "tr.withdrawn")
+}
+
+// marketOf reads a form's market: a registered one (market_id) or one
+// typed in (market_name, market_kind, market_region).
+func marketOf(f url.Values) *trace.Market {
+	if id, err := strconv.ParseInt(f.Get("market_id"), 10, 64); err == nil && id > 0 {
+		return &trace.Market{ID: id}
+	}
+	return &trace.Market{Name: f.Get("market_name"), Kind: f.Get("market_kind"), RegionCode: f.Get("market_region")}
+}
+
+// nearFirst orders markets with those of the actor's province (then city,
+// then county) first: a farmer sells nearby.
+func nearFirst(list []trace.RegisteredMarket, region string) []trace.RegisteredMarket {
+	rank := func(m trace.RegisteredMarket) int {
+		for n, l := 0, 6; l >= 2; n, l = n+1, l-2 {
+			if len(region) >= l && strings.HasPrefix(m.RegionCode, region[:l]) {
+				return n
+			}
+		}
+		return 3
+	}
+	out := append([]trace.RegisteredMarket(nil), list...)
+	sort.SliceStable(out, func(i, j int) bool { return rank(out[i]) < rank(out[j]) })
+	return out
 }

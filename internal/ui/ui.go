@@ -104,7 +104,7 @@ func (s *Server) groups() []pageGroup {
 		gs = append(gs, registerPages{s}, operatorPages{s}, reviewPages{s}, staffPages{s}, rosterPages{s}, agreementPages{s}, operatorPublicPages{s})
 	}
 	if s.svc.Trace != nil {
-		gs = append(gs, batchPages{s}, transferPages{s}, combinePages{s}, smallholderPages{s}, marketPages{s}, tracePages{s}, findingPages{s}, tracePublicPages{s})
+		gs = append(gs, batchPages{s}, transferPages{s}, combinePages{s}, smallholderPages{s}, marketPages{s}, tracePages{s}, findingPages{s}, marketPlacePages{s}, tracePublicPages{s})
 	}
 	return gs
 }

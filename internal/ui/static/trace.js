@@ -188,6 +188,15 @@
     file.addEventListener('change', function () { if (file.files[0]) { scanPhoto(field, file.files[0]); } file.value = ''; });
   });
 })();
+// a registered market chosen: the typed market fields are not needed
+(function () {
+  var pick = document.querySelector('select[data-market-choice]');
+  var typed = document.querySelector('.market-typed');
+  if (!pick || !typed) { return; }
+  function apply() { typed.hidden = pick.value !== ''; }
+  pick.addEventListener('change', apply);
+  apply();
+})();
 // sell form: show only the buyer or the market part, as chosen
 (function () {
   var radios = document.querySelectorAll('input[name=to]');
