@@ -15,7 +15,7 @@ JSQR      := internal/ui/static/vendor/jsQR.js
 FONT      := internal/printing/font/NotoSansSC_400Regular.ttf
 ASSETS    := $(REGION_DATA) $(JSQR) $(FONT)
 
-.PHONY: all assets build run demo serve test test-short vet bench bench-quick clean
+.PHONY: all assets build run demo serve test test-short vet bench bench-quick clean manual
 
 all: build
 
@@ -62,6 +62,10 @@ test: assets
 
 test-short: assets
 	$(GO) test -short -count=1 ./...
+
+## manual: renew the manuals' screenshots (internal/ui/static/manual) from the demo data, in Chromium
+manual: assets
+	AGTRACE_MANUAL=update $(GO) test -count=1 -run TestManualScreenshots ./internal/ui
 
 ## bench: the trace-core performance workload (see docs/benchmarks.md)
 bench: build
