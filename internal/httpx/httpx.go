@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
@@ -134,10 +135,47 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("Retry-After", fmt.Sprint(s))
 		}
 	}
+	if wantsPage(r) {
+		writeProblemPage(w, p)
+		return
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// wantsPage: a browser asking for a page (not the API) gets the problem
+// as a page, not as JSON — a crash, a busy database or a rate limit that
+// the pages' own error page never saw.
+func wantsPage(r *http.Request) bool {
+	return r != nil && !strings.HasPrefix(r.URL.Path, "/api/") && strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// problemPage is the small page for problems no page handled (the pages'
+// stylesheet may be what failed, so it carries its own style).
+var problemPage = template.Must(template.New("problem").Parse(`<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{{.Status}} · 农产品追溯平台</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1d2b22}h1{font-size:1.3rem}
+a{display:inline-block;margin-top:1rem;padding:.6rem 1rem;border:1px solid #1b6e3c;border-radius:6px;color:#1b6e3c;text-decoration:none}</style></head>
+<body><h1>{{.ZH}}</h1><p>{{.EN}}</p>{{with .DetailZH}}<p>{{.}}</p>{{end}}<a href="/">返回首页 · Home</a></body></html>`))
+
+func writeProblemPage(w http.ResponseWriter, p Problem) {
+	zh, en := "出错了，请稍后再试", "Something went wrong; please try again later."
+	switch {
+	case p.Status == http.StatusTooManyRequests:
+		zh, en = "请求太频繁，请稍后再试", "Too many requests; please wait a moment."
+	case p.Status == http.StatusServiceUnavailable:
+		zh, en = "系统繁忙，请稍后再试", "The service is busy; please try again shortly."
+	case p.Status == http.StatusNotFound:
+		zh, en = "页面不存在", "Page not found."
+	case p.Status < 500:
+		zh, en = p.DetailZH, p.Detail
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_ = problemPage.Execute(w, map[string]any{"Status": p.Status, "ZH": zh, "EN": en, "DetailZH": ""})
 }
 
 // WriteJSON writes v with the given status.

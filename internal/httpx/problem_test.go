@@ -3,9 +3,11 @@ package httpx
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -53,6 +55,34 @@ func TestProblemStatus(t *testing.T) {
 		}
 		if c.status == http.StatusServiceUnavailable && body["detail_zh"] != "服务繁忙或暂时不可用，请稍后再试" {
 			t.Errorf("%s: 503 body %v", c.name, body)
+		}
+	}
+}
+
+// TestProblemAsPage: a browser asking for a page gets a problem nobody
+// handled (a crash, a rate limit) as a small page in Chinese and English;
+// the API and other clients keep the problem document.
+func TestProblemAsPage(t *testing.T) {
+	for _, c := range []struct {
+		path, accept string
+		err          error
+		page         bool
+		want         string
+	}{
+		{"/batches", "text/html,application/xhtml+xml", errors.New("boom"), true, "出错了"},
+		{"/q/1", "text/html", platform.TooMany("请求过多", "too many"), true, "请求太频繁"},
+		{"/api/v1/batches", "text/html", errors.New("boom"), false, `"status":500`},
+		{"/batches", "", errors.New("boom"), false, `"status":500`},
+	} {
+		r := httptest.NewRequest("GET", c.path, nil)
+		if c.accept != "" {
+			r.Header.Set("Accept", c.accept)
+		}
+		w := httptest.NewRecorder()
+		WriteProblem(w, r, c.err)
+		isPage := strings.HasPrefix(w.Header().Get("Content-Type"), "text/html")
+		if isPage != c.page || !strings.Contains(w.Body.String(), c.want) {
+			t.Errorf("%s (%q): page %v, body %.120q", c.path, c.accept, isPage, w.Body.String())
 		}
 	}
 }
