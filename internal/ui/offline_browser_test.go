@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,23 +43,7 @@ func TestBrowserOfflineRecordThenSync(t *testing.T) {
 	ctx := apptest.Browser(t, 390, 844)
 	login(t, ctx, base, user, pw)
 	apptest.Do(t, ctx, chromedp.Navigate(base+"/batches/new"), chromedp.WaitVisible(chromedp.CSS(`#batch-form`)))
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	setOffline := func(off bool) {
-		t.Helper()
-		conds := []*network.Conditions{}
-		if off {
-			conds = append(conds, &network.Conditions{Offline: true, DownloadThroughput: -1, UploadThroughput: -1})
-		}
-		if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: conds}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	setOffline(true)
+	offline(t, ctx, true)
 	apptest.WaitText(t, ctx, "#offline-note", "离线中")
 	apptest.Do(t, ctx,
 		chromedp.SendKeys(chromedp.CSS(`#batch-form input[name=quantity]`), "320"),
@@ -84,7 +69,7 @@ func TestBrowserOfflineRecordThenSync(t *testing.T) {
 		t.Fatalf("offline records reached the server: %v", got)
 	}
 
-	setOffline(false)
+	offline(t, ctx, false)
 	apptest.WaitText(t, ctx, "#outbox .outbox-note", "已同步")
 	apptest.WaitText(t, ctx, "#outbox", "未能上传")
 	apptest.Screenshot(t, ctx, "offline-synced")
@@ -117,5 +102,71 @@ func TestBrowserOfflineRecordThenSync(t *testing.T) {
 			t.Fatalf("%d records still waiting after the discard", n)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestBrowserOfflineSale: offline, the farmer records a sale into a
+// registered market; back online it is sent once and the stock drops once.
+func TestBrowserOfflineSale(t *testing.T) {
+	a := apptest.NewApp(t, "sqlite")
+	ctx0 := context.Background()
+	_, user, pw := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞山后苹果家庭农场", Kind: "family_farm", Category: "producer", RegionCode: "370686"})
+	farmer := actorFor(t, a, user)
+	b, err := a.Trace.CreateBatch(ctx0, farmer, trace.NewBatch{ProductCode: "apple", Quantity: 500, Unit: "kg", ProducedAt: "2026-11-25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.Trace.CreateMarket(ctx0, apptest.ActorOf(apptest.ReviewerFor(t, a, "370686")), trace.NewMarket{Name: "栖霞市城区农贸市场", Kind: "retail", RegionCode: "370686"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stock := func() float64 {
+		t.Helper()
+		got, err := a.Trace.GetBatch(ctx0, farmer, b.TraceCode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Stock
+	}
+	base := apptest.LiveServer(t, a)
+	ctx := apptest.Browser(t, 390, 844)
+	login(t, ctx, base, user, pw)
+	apptest.Do(t, ctx, chromedp.Navigate(base+"/sell?from="+b.TraceCode), chromedp.WaitVisible(chromedp.CSS(`#sell-form`)))
+	offline(t, ctx, true)
+	apptest.WaitText(t, ctx, "#offline-note", "离线中")
+	apptest.Do(t, ctx,
+		chromedp.Click(chromedp.CSS(`input[name=to][value=market]`)),
+		chromedp.SendKeys(chromedp.CSS(`#quantity`), "120"),
+		chromedp.SetValue(chromedp.CSS(`#market_id`), strconv.FormatInt(m.ID, 10)),
+		chromedp.Click(chromedp.CSS(`#sell-submit`)),
+	)
+	apptest.WaitText(t, ctx, "#outbox", "待同步")
+	if s := stock(); s != 500 {
+		t.Fatalf("an offline sale reached the server: stock %v", s)
+	}
+	offline(t, ctx, false)
+	apptest.WaitText(t, ctx, "#outbox .outbox-note", "已同步")
+	apptest.Do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#sell-form`)))
+	if s := stock(); s != 380 {
+		t.Fatalf("after the sync the stock is %v, want 380 (sold once)", s)
+	}
+}
+
+// offline switches the browser's network off or on (DevTools emulation),
+// navigator.onLine included.
+func offline(t *testing.T, ctx context.Context, off bool) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	conds := []*network.Conditions{}
+	if off {
+		conds = append(conds, &network.Conditions{Offline: true, DownloadThroughput: -1, UploadThroughput: -1})
+	}
+	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: conds}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+		t.Fatal(err)
 	}
 }

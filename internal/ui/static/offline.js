@@ -74,6 +74,33 @@
     if (f.get('override_reason')) { body.override_reason = f.get('override_reason'); }
     return body;
   }
+  // the sell form's fields as the API's SaleInput (the buyer's code is
+  // checked by the server when it is sent: offline nobody can show the
+  // buyer's name to confirm)
+  function saleOf(form) {
+    var f = new FormData(form);
+    var body = { from_code: f.get('from_code'), quantity: Number(f.get('quantity')) };
+    if (f.get('shipped_at')) { body.shipped_at = f.get('shipped_at'); }
+    if (f.get('to') === 'market') {
+      var id = parseInt(f.get('market_id'), 10);
+      body.market = id > 0 ? { id: id } : { name: f.get('market_name'), kind: f.get('market_kind'), region_code: f.get('market_region') };
+    } else {
+      body.buyer_operator_code = String(f.get('buyer_operator_code') || '').replace(/\s/g, '');
+    }
+    if (!body.shipped_at) { body.shipped_at = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10); } // the day it was sold (China time), not the day it syncs
+    return body;
+  }
+  // what a queued record is called in the list
+  function labelOf(form, kind) {
+    if (kind === 'sale') {
+      var sel = form.querySelector('#from_code');
+      var opt = sel && sel.options[sel.selectedIndex];
+      return T('销售：', 'Sale: ') + (opt ? opt.textContent.split(' · ')[0] : '');
+    }
+    return (form.querySelector('.tr-chosen strong') || {}).textContent || '';
+  }
+  var endpoints = { batch: '/api/v1/batches', sale: '/api/v1/transfers' };
+
   function fieldsOf(form) {
     var out = [];
     new FormData(form).forEach(function (v, k) { if (typeof v === 'string') { out.push([k, v]); } });
@@ -94,7 +121,7 @@
         li.dataset.key = it.key;
         var main = document.createElement('div');
         main.className = 'tr-card-main';
-        main.textContent = (it.label || it.body.product_code) + ' · ' + it.body.quantity + ' · ' + it.body.produced_at;
+        main.textContent = (it.label || it.body.product_code || '') + ' · ' + it.body.quantity + ' · ' + (it.body.produced_at || it.body.shipped_at || '');
         var st = document.createElement('span');
         st.className = 'badge ' + (it.status === 'refused' ? 'rejected' : 'pending');
         st.textContent = it.status === 'refused' ? T('未能上传', 'refused') : T('待同步', 'waiting to sync');
@@ -110,7 +137,9 @@
           edit.type = 'button'; edit.className = 'small'; edit.textContent = T('修改后重新提交', 'Edit and resend');
           edit.addEventListener('click', function () {
             sessionStorage.setItem('agtrace.edit', JSON.stringify(it.fields));
-            drop(it.key).then(function () { location.href = '/batches/new?product_code=' + encodeURIComponent(it.body.product_code); });
+            drop(it.key).then(function () {
+              location.href = it.kind === 'sale' ? '/sell?from=' + encodeURIComponent(it.body.from_code) : '/batches/new?product_code=' + encodeURIComponent(it.body.product_code);
+            });
           });
           var discard = document.createElement('button');
           discard.type = 'button'; discard.className = 'small danger'; discard.textContent = T('丢弃', 'Discard');
@@ -141,7 +170,7 @@
       items.filter(function (it) { return it.status === 'pending'; }).forEach(function (it) {
         chain = chain.then(function (go) {
           if (!go) { return false; }
-          return fetch('/api/v1/batches', { method: 'POST', credentials: 'same-origin',
+          return fetch(endpoints[it.kind] || endpoints.batch, { method: 'POST', credentials: 'same-origin',
             headers: { 'Content-Type': 'application/json', 'Idempotency-Key': it.key }, body: JSON.stringify(it.body) })
             .then(function (r) {
               return r.json().catch(function () { return {}; }).then(function (j) {
@@ -167,35 +196,44 @@
     }).then(render, render).then(function () { syncing = false; }, function () { syncing = false; });
   }
 
-  var form = document.getElementById('batch-form');
-  if (form) {
-    // a record to edit comes back into the form
+  // a record to edit comes back into its form
+  function refill(form) {
     var edit = sessionStorage.getItem('agtrace.edit');
-    if (edit) {
-      sessionStorage.removeItem('agtrace.edit');
-      try {
-        JSON.parse(edit).forEach(function (kv) {
-          var el = form.querySelector('[name="' + kv[0] + '"]');
-          if (el && el.type !== 'hidden') { el.value = kv[1]; }
+    if (!edit) { return; }
+    sessionStorage.removeItem('agtrace.edit');
+    try {
+      JSON.parse(edit).forEach(function (kv) {
+        var els = form.querySelectorAll('[name="' + kv[0] + '"]');
+        Array.prototype.forEach.call(els, function (el) {
+          if (el.type === 'radio') { el.checked = el.value === kv[1]; } else if (el.type !== 'hidden' && els.length === 1) { el.value = kv[1]; }
         });
-      } catch (e) {}
-    }
+      });
+    } catch (e) {}
+  }
+  // offline, a form is kept instead of sent (online: the page's own post)
+  function queueOffline(form, kind, bodyOf) {
+    refill(form);
     form.addEventListener('submit', function (e) {
-      if (navigator.onLine) { return; } // online: the page's own form post
+      if (navigator.onLine) { return; }
       e.preventDefault();
-      var body = batchOf(form);
+      var body = bodyOf(form);
       if (!/^\d+(\.\d{1,3})?$/.test(String(new FormData(form).get('quantity')).trim()) || !(body.quantity > 0)) {
         say(T('数量请填写数字，如 200 或 12.5', 'The quantity must be a number, such as 200 or 12.5'));
         return;
       }
-      var label = (form.querySelector('.tr-chosen strong') || {}).textContent || body.product_code;
-      put({ key: uuid(), at: Date.now(), kind: 'batch', status: 'pending', label: label, body: body, fields: fieldsOf(form) }).then(function () {
+      put({ key: uuid(), at: Date.now(), kind: kind, status: 'pending', label: labelOf(form, kind), body: body, fields: fieldsOf(form) }).then(function () {
         form.reset();
-        say(T('已保存在本机，联网后自动上传并获得追溯码。', 'Saved on this phone; it uploads and gets its trace code when the network is back.'));
+        say(kind === 'sale'
+          ? T('销售已保存在本机，联网后自动上传；买方码到时由平台核对。', 'The sale is saved on this phone and uploads when the network is back; the buyer\'s code is checked then.')
+          : T('已保存在本机，联网后自动上传并获得追溯码。', 'Saved on this phone; it uploads and gets its trace code when the network is back.'));
         return render();
       });
     });
   }
+  var batchForm = document.getElementById('batch-form');
+  if (batchForm) { queueOffline(batchForm, 'batch', batchOf); }
+  var sellForm = document.getElementById('sell-form');
+  if (sellForm) { queueOffline(sellForm, 'sale', saleOf); }
   function showState() {
     var off = document.getElementById('offline-note');
     if (off) { off.hidden = navigator.onLine; }
