@@ -473,129 +473,149 @@ func validateAttributes(v *platform.Validator, prefix string, p Product, in map[
 			}
 			continue
 		}
+		var val any
+		ok := true
 		switch f.Type {
 		case "text":
-			s, ok := raw.(string)
-			if !ok {
-				v.Add(name, "type", "应为文字", "must be text")
-				continue
-			}
-			s = strings.TrimSpace(s)
-			if v.MaxLen(name, s, 500) {
-				out[f.Key] = s
-			}
+			val, ok = attrText(v, name, raw)
 		case "number", "integer":
-			var x float64
-			switch t := raw.(type) {
-			case float64:
-				x = t
-			case json.Number:
-				x, _ = t.Float64()
-			case int:
-				x = float64(t)
-			case int64:
-				x = float64(t)
-			case string:
-				t = strings.TrimSpace(t)
-				neg := strings.HasPrefix(t, "-")
-				var ok bool
-				if x, ok = ParseDecimal(strings.TrimPrefix(t, "-")); !ok {
-					v.Add(name, "type", "应为数字", "must be a number")
-					continue
-				}
-				if neg {
-					x = -x
-				}
-			default:
-				v.Add(name, "type", "应为数字", "must be a number")
-				continue
-			}
-			if f.Type == "integer" && x != float64(int64(x)) {
-				v.Add(name, "type", "应为整数", "must be an integer")
-				continue
-			}
-			out[f.Key] = x
+			val, ok = attrNumber(v, name, raw, f.Type == "integer")
 		case "date":
 			s, _ := raw.(string)
 			s = strings.TrimSpace(s)
-			if checkDate(v, name, s, today, "", "", "") {
-				out[f.Key] = s
-			}
+			val, ok = s, checkDate(v, name, s, today, "", "", "")
 		case "enum":
-			s, _ := raw.(string)
-			ok := false
-			var vals []string
-			for _, o := range f.Options {
-				vals = append(vals, o.Value)
-				ok = ok || o.Value == s
-			}
-			if !ok {
-				v.Add(name, "not_allowed", "取值无效，可选："+strings.Join(vals, " | "), "must be one of "+strings.Join(vals, " | "))
-				continue
-			}
-			out[f.Key] = s
+			val, ok = attrEnum(v, name, raw, f)
 		case "list":
-			var items []string
-			switch t := raw.(type) {
-			case string:
-				items = splitList(t)
-			case []any:
-				for _, x := range t {
-					s, ok := x.(string)
-					if !ok {
-						v.Add(name, "type", "应为文字列表", "must be a list of strings")
-						items = nil
-						break
-					}
-					if s = strings.TrimSpace(s); s != "" {
-						items = append(items, s)
-					}
-				}
-			case []string:
-				items = t
-			default:
-				v.Add(name, "type", "应为文字列表", "must be a list of strings")
-				continue
-			}
-			if len(items) > 5000 {
-				v.Add(name, "too_many", "最多 5000 项", "at most 5000 items")
-				continue
-			}
-			seen := map[string]bool{}
-			var norm []string
-			bad := false
-			for i, it := range items {
-				if sp, ok := strings.CutPrefix(f.Check, "ear_tag:"); ok {
-					tag, err := codes.ParseEarTag(it)
-					if err != nil {
-						fe := codeFieldError(name, err)
-						v.Add(fmt.Sprintf("%s[%d]", name, i), fe.Code, it+"："+fe.ZH, it+": "+fe.EN)
-						bad = true
-						continue
-					}
-					if strconv.Itoa(int(tag.Species)) != sp {
-						v.Add(fmt.Sprintf("%s[%d]", name, i), "species", it+"：耳标畜种与产品不符", it+": ear tag species does not match the product")
-						bad = true
-						continue
-					}
-					it = tag.Code
-				}
-				if seen[it] {
-					v.Add(fmt.Sprintf("%s[%d]", name, i), "duplicate", it+"：重复", it+": listed twice")
-					bad = true
-					continue
-				}
-				seen[it] = true
-				norm = append(norm, it)
-			}
-			if !bad && len(norm) > 0 {
-				out[f.Key] = norm
-			}
+			val, ok = attrList(v, name, raw, f)
 		default:
-			out[f.Key] = raw
+			val = raw
+		}
+		if ok {
+			out[f.Key] = val
 		}
 	}
 	return out
+}
+
+// attrText checks a text field (at most 500 characters).
+func attrText(v *platform.Validator, name string, raw any) (any, bool) {
+	s, ok := raw.(string)
+	if !ok {
+		v.Add(name, "type", "应为文字", "must be text")
+		return nil, false
+	}
+	s = strings.TrimSpace(s)
+	return s, v.MaxLen(name, s, 500)
+}
+
+// attrNumber reads a number or integer field: a JSON number, or text that
+// is a plain decimal (a minus sign allowed).
+func attrNumber(v *platform.Validator, name string, raw any, integer bool) (any, bool) {
+	var x float64
+	switch t := raw.(type) {
+	case float64:
+		x = t
+	case json.Number:
+		x, _ = t.Float64()
+	case int:
+		x = float64(t)
+	case int64:
+		x = float64(t)
+	case string:
+		t = strings.TrimSpace(t)
+		neg := strings.HasPrefix(t, "-")
+		var ok bool
+		if x, ok = ParseDecimal(strings.TrimPrefix(t, "-")); !ok {
+			v.Add(name, "type", "应为数字", "must be a number")
+			return nil, false
+		}
+		if neg {
+			x = -x
+		}
+	default:
+		v.Add(name, "type", "应为数字", "must be a number")
+		return nil, false
+	}
+	if integer && x != float64(int64(x)) {
+		v.Add(name, "type", "应为整数", "must be an integer")
+		return nil, false
+	}
+	return x, true
+}
+
+// attrEnum checks an enum field against its options.
+func attrEnum(v *platform.Validator, name string, raw any, f Field) (any, bool) {
+	s, _ := raw.(string)
+	var vals []string
+	for _, o := range f.Options {
+		if o.Value == s {
+			return s, true
+		}
+		vals = append(vals, o.Value)
+	}
+	v.Add(name, "not_allowed", "取值无效，可选："+strings.Join(vals, " | "), "must be one of "+strings.Join(vals, " | "))
+	return nil, false
+}
+
+// attrList reads a list field (text split on spaces and commas, or a JSON
+// list of strings): at most 5000 items, no duplicates, ear tags checked
+// and normalised when the field says so; each bad item is named.
+func attrList(v *platform.Validator, name string, raw any, f Field) (any, bool) {
+	var items []string
+	switch t := raw.(type) {
+	case string:
+		items = splitList(t)
+	case []any:
+		for _, x := range t {
+			s, ok := x.(string)
+			if !ok {
+				v.Add(name, "type", "应为文字列表", "must be a list of strings")
+				return nil, false
+			}
+			if s = strings.TrimSpace(s); s != "" {
+				items = append(items, s)
+			}
+		}
+	case []string:
+		items = t
+	default:
+		v.Add(name, "type", "应为文字列表", "must be a list of strings")
+		return nil, false
+	}
+	if len(items) > 5000 {
+		v.Add(name, "too_many", "最多 5000 项", "at most 5000 items")
+		return nil, false
+	}
+	seen := map[string]bool{}
+	var norm []string
+	bad := false
+	for i, it := range items {
+		item := fmt.Sprintf("%s[%d]", name, i)
+		if sp, ok := strings.CutPrefix(f.Check, "ear_tag:"); ok {
+			tag, err := codes.ParseEarTag(it)
+			if err != nil {
+				fe := codeFieldError(name, err)
+				v.Add(item, fe.Code, it+"："+fe.ZH, it+": "+fe.EN)
+				bad = true
+				continue
+			}
+			if strconv.Itoa(int(tag.Species)) != sp {
+				v.Add(item, "species", it+"：耳标畜种与产品不符", it+": ear tag species does not match the product")
+				bad = true
+				continue
+			}
+			it = tag.Code
+		}
+		if seen[it] {
+			v.Add(item, "duplicate", it+"：重复", it+": listed twice")
+			bad = true
+			continue
+		}
+		seen[it] = true
+		norm = append(norm, it)
+	}
+	return norm, !bad && len(norm) > 0
 }
 
 func isBlank(x any) bool {
