@@ -164,3 +164,16 @@ func WaitText(t testing.TB, ctx context.Context, css, want string) string {
 	t.Fatalf("browser: %s never contained %q (last: %q)", css, want, last)
 	return ""
 }
+
+// BrowserLogin signs in through the login page and waits for the home page.
+func BrowserLogin(t testing.TB, ctx context.Context, base, user, pw string) {
+	t.Helper()
+	Do(t, ctx,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), user),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+		chromedp.Click(chromedp.CSS(`form.form button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`section.cards`)),
+	)
+}

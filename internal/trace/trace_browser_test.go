@@ -13,14 +13,7 @@ import (
 
 func browserLogin(t *testing.T, ctx context.Context, base, user, pw string) {
 	t.Helper()
-	apptest.Do(t, ctx,
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), user),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
-		chromedp.Click(chromedp.CSS(`form.form button.primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`section.cards`)),
-	)
+	apptest.BrowserLogin(t, ctx, base, user, pw)
 }
 
 // TestBrowserSellAndConfirm: on a phone-sized screen the seller sells part

@@ -155,17 +155,10 @@ func actorFor(t *testing.T, a *app.App, username string) *auth.Actor {
 	return apptest.ActorOf(mustUser(t, a.Auth, username))
 }
 
-// login signs in through the login page and waits for the home page.
+// login signs in through the login page (apptest.BrowserLogin).
 func login(t *testing.T, ctx context.Context, base, user, pw string) {
 	t.Helper()
-	apptest.Do(t, ctx,
-		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`input[name=username]`)),
-		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), user),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
-		chromedp.Click(chromedp.CSS(`form.form button.primary`)),
-		chromedp.WaitVisible(chromedp.CSS(`section.cards`)),
-	)
+	apptest.BrowserLogin(t, ctx, base, user, pw)
 }
 
 // TestBrowserFirstBatchOfAnAppleFarm: a farm registered for apples opens
