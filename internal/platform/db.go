@@ -28,15 +28,14 @@ const (
 // DB is the platform's handle on its database. Queries are written once, in
 // PostgreSQL syntax ($1 placeholders); on SQLite they are rewritten on the fly.
 type DB struct {
-	sql         *sql.DB
-	pool        *pgxpool.Pool
-	dialect     Dialect
-	rewrite     rewriteCache  // query text -> rewritten text (SQLite only; bounded)
-	stmts       *stmtCache    // rewritten text -> prepared statement (SQLite only; nil on PostgreSQL, see stmtcache.go)
-	writer      *writer       // SQLite write transactions: one connection, queued, group commit (nil on PostgreSQL; writer.go)
-	checkpoints *checkpointer // SQLite WAL checkpoints in the background (nil on PostgreSQL; checkpoint.go)
-	public      chan struct{} // public-class slots: connections − 2 (see limits.go)
-	clk         Clock
+	sql     *sql.DB
+	pool    *pgxpool.Pool
+	dialect Dialect
+	rewrite rewriteCache  // query text -> rewritten text (SQLite only; bounded)
+	stmts   *stmtCache    // rewritten text -> prepared statement (SQLite only; nil on PostgreSQL, see stmtcache.go)
+	writer  *writer       // SQLite write transactions: one connection, queued, group commit (nil on PostgreSQL; writer.go)
+	public  chan struct{} // public-class slots: connections − 2 (see limits.go)
+	clk     Clock
 }
 
 // Dialect reports which engine this DB runs on.
@@ -47,7 +46,6 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 
 // Close releases the database (the database/sql handle before the pool, see stack.md).
 func (db *DB) Close() error {
-	db.checkpoints.close()
 	db.stmts.close()
 	db.writer.close()
 	err := db.sql.Close()
@@ -143,7 +141,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %v", path, firstLine(err))
 	}
 	return &DB{sql: sdb, dialect: SQLite, stmts: &stmtCache{stmts: map[string]*sql.Stmt{}, max: maxCachedStmts},
-		writer: w, checkpoints: startCheckpointer(sdb), public: newSlots(sqliteConns)}, nil
+		writer: w, public: newSlots(sqliteConns)}, nil
 }
 
 // sqliteConns is how many SQLite connections serve reads; one more is the

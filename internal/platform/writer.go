@@ -71,11 +71,6 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	// checkpoints are the background checkpointer's (checkpoint.go)
-	if _, err := conn.ExecContext(ctx, `PRAGMA wal_autocheckpoint=0`); err != nil {
-		conn.Close()
-		return nil, err
-	}
 	return &writer{slot: make(chan struct{}, 1), conn: conn}, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -200,44 +199,5 @@ func TestGroupCommitLastWaiterGivesUp(t *testing.T) {
 	}
 	if got := fmt.Sprint(rowsOf(t, db)); got != "[kept open]" {
 		t.Fatalf("rows %s", got)
-	}
-}
-
-// TestBackgroundCheckpoint: the writer connection never checkpoints
-// (wal_autocheckpoint=0); the background checkpointer copies the WAL into
-// the database file while writes go on, so the WAL stays bounded.
-func TestBackgroundCheckpoint(t *testing.T) {
-	db := openTestSQLite(t)
-	ctx := context.Background()
-	if _, err := db.Exec(ctx, `CREATE TABLE cp (id INTEGER PRIMARY KEY, pad TEXT NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	var auto int
-	if err := db.writer.conn.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
-		t.Fatalf("the writer connection checkpoints itself: wal_autocheckpoint=%d (%v)", auto, err)
-	}
-	pad := strings.Repeat("x", 2000)
-	for i := 0; i < 400; i++ {
-		if err := db.InTx(ctx, func(tx *Tx) error {
-			_, err := tx.Exec(ctx, `INSERT INTO cp (pad) VALUES ($1)`, pad)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		runs, frames := db.Checkpoints()
-		if runs > 0 && frames > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no background checkpoint copied anything: %d runs, %d frames", runs, frames)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var n int
-	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM cp`).Scan(&n); err != nil || n != 400 {
-		t.Fatalf("rows after checkpoints: %d (%v)", n, err)
 	}
 }
