@@ -100,14 +100,57 @@ func (s *Service) ImportRoster(ctx context.Context, actor *auth.Actor, r io.Read
 	if err := auth.Authorize(actor, auth.ActRosterWrite, auth.Resource{}); err != nil {
 		return ImportReport{}, err
 	}
+	sheet, err := readRosterSheet(r)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	rep, inputs, err := s.checkRosterRows(ctx, actor, sheet)
+	if err != nil {
+		return ImportReport{}, err
+	}
+	rep.Total = len(rep.Rows)
+	if rep.Total == 0 {
+		return rep, platform.Invalid(platform.FieldError{Field: "file", Code: "empty", ZH: "文件中没有数据行", EN: "the file has no data rows"})
+	}
+	if rep.Invalid > 0 && !importValid {
+		return rep, rosterRefusal(rep)
+	}
+	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
+		return s.importRosterTx(ctx, tx, actor, &rep, inputs)
+	})
+	if err != nil {
+		return ImportReport{}, err
+	}
+	return rep, nil
+}
+
+// rosterRows is an uploaded roster's data rows and where each template
+// column is.
+type rosterRows struct {
+	data [][]string
+	col  map[string]int
+}
+
+// get is a row's value of a template column ("" if the file lacks it).
+func (sh rosterRows) get(row []string, key string) string {
+	i, ok := sh.col[key]
+	if !ok || i >= len(row) {
+		return ""
+	}
+	return strings.TrimSpace(row[i])
+}
+
+// readRosterSheet reads the roster sheet of an .xlsx (the template's, else
+// the first) and maps its header to the template's columns.
+func readRosterSheet(r io.Reader) (rosterRows, error) {
 	f, err := excelize.OpenReader(r)
 	if err != nil {
-		return ImportReport{}, platform.Unsupported("无法读取 Excel 文件，请使用下载的 .xlsx 模板", "cannot read the file as .xlsx; use the downloadable template")
+		return rosterRows{}, platform.Unsupported("无法读取 Excel 文件，请使用下载的 .xlsx 模板", "cannot read the file as .xlsx; use the downloadable template")
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return ImportReport{}, platform.Invalid(platform.FieldError{Field: "file", Code: "empty", ZH: "文件中没有工作表", EN: "the file has no sheet"})
+		return rosterRows{}, platform.Invalid(platform.FieldError{Field: "file", Code: "empty", ZH: "文件中没有工作表", EN: "the file has no sheet"})
 	}
 	sheet := sheets[0]
 	for _, sh := range sheets {
@@ -117,10 +160,10 @@ func (s *Service) ImportRoster(ctx context.Context, actor *auth.Actor, r io.Read
 	}
 	rows, err := f.GetRows(sheet)
 	if err != nil {
-		return ImportReport{}, platform.Invalid(platform.FieldError{Field: "file", Code: "unreadable", ZH: "无法读取工作表", EN: "cannot read the sheet"})
+		return rosterRows{}, platform.Invalid(platform.FieldError{Field: "file", Code: "unreadable", ZH: "无法读取工作表", EN: "cannot read the sheet"})
 	}
 	if len(rows) == 0 {
-		return ImportReport{}, platform.Invalid(platform.FieldError{Field: "file", Code: "empty", ZH: "文件为空", EN: "the file is empty"})
+		return rosterRows{}, platform.Invalid(platform.FieldError{Field: "file", Code: "empty", ZH: "文件为空", EN: "the file is empty"})
 	}
 	col := map[string]int{}
 	for i, h := range rows[0] {
@@ -132,43 +175,37 @@ func (s *Service) ImportRoster(ctx context.Context, actor *auth.Actor, r io.Read
 		}
 	}
 	if _, ok := col["name"]; !ok {
-		return ImportReport{}, platform.Invalid(platform.FieldError{Field: "file", Code: "header",
+		return rosterRows{}, platform.Invalid(platform.FieldError{Field: "file", Code: "header",
 			ZH: "第 1 行应为模板的表头（至少包含“主体名称 name”列）", EN: "row 1 must be the template's header (at least the \"name\" column)"})
 	}
-	data := rows[1:]
-	if len(data) > MaxImportRows {
-		return ImportReport{}, platform.Invalid(platform.FieldError{Field: "file", Code: "too_many",
+	if len(rows)-1 > MaxImportRows {
+		return rosterRows{}, platform.Invalid(platform.FieldError{Field: "file", Code: "too_many",
 			ZH: fmt.Sprintf("一次最多导入 %d 行", MaxImportRows), EN: fmt.Sprintf("at most %d rows per file", MaxImportRows)})
 	}
-	get := func(row []string, key string) string {
-		i, ok := col[key]
-		if !ok || i >= len(row) {
-			return ""
-		}
-		return strings.TrimSpace(row[i])
-	}
+	return rosterRows{data: rows[1:], col: col}, nil
+}
+
+// checkRosterRows checks every non-blank row (fields, jurisdiction,
+// duplicates within the file and against the roster) and returns the
+// report and the valid rows' inputs by their place in the report.
+func (s *Service) checkRosterRows(ctx context.Context, actor *auth.Actor, sh rosterRows) (ImportReport, map[int]RosterInput, error) {
 	rep := ImportReport{Rows: []ImportRow{}}
 	inputs := map[int]RosterInput{}
 	seenCredit, seenID := map[string]int{}, map[string]int{}
-	for i, row := range data {
-		blank := true
-		for _, c := range row {
-			if strings.TrimSpace(c) != "" {
-				blank = false
-			}
-		}
-		if blank {
+	for i, row := range sh.data {
+		if strings.TrimSpace(strings.Join(row, "")) == "" {
 			continue
 		}
-		in := RosterInput{RegionCode: get(row, "region_code"), Name: get(row, "name"), Kind: get(row, "kind"), CreditCode: get(row, "credit_code"),
-			IDNumber: get(row, "id_number"), Village: get(row, "village"), Products: []string{get(row, "products")}, ContactName: get(row, "contact_name"),
-			Phone: get(row, "phone"), LeadingEnterprise: get(row, "leading_enterprise")}
+		get := func(key string) string { return sh.get(row, key) }
+		in := RosterInput{RegionCode: get("region_code"), Name: get("name"), Kind: get("kind"), CreditCode: get("credit_code"),
+			IDNumber: get("id_number"), Village: get("village"), Products: []string{get("products")}, ContactName: get("contact_name"),
+			Phone: get("phone"), LeadingEnterprise: get("leading_enterprise")}
 		var v platform.Validator
 		var ok bool
-		if in.DemoCooperative, ok = parseBool(get(row, "demo_cooperative")); !ok {
+		if in.DemoCooperative, ok = parseBool(get("demo_cooperative")); !ok {
 			v.Add("demo_cooperative", "format", "请填写“是”或“否”", "must be yes or no (是/否)")
 		}
-		if in.Certified, ok = parseBool(get(row, "certified")); !ok {
+		if in.Certified, ok = parseBool(get("certified")); !ok {
 			v.Add("certified", "format", "请填写“是”或“否”", "must be yes or no (是/否)")
 		}
 		in.normalize(actor)
@@ -178,27 +215,29 @@ func (s *Service) ImportRoster(ctx context.Context, actor *auth.Actor, r io.Read
 				v.Add("region_code", "jurisdiction", "不在您的管辖范围内", "outside your jurisdiction")
 			}
 		}
-		if in.CreditCode != "" {
+		line := i + 2 // the row's number in the spreadsheet (row 1 is the header)
+		switch {
+		case in.CreditCode != "":
 			if prev, dup := seenCredit[in.CreditCode]; dup {
 				v.Add("credit_code", "duplicate", fmt.Sprintf("与第 %d 行重复", prev), fmt.Sprintf("same as row %d", prev))
 			} else {
-				seenCredit[in.CreditCode] = i + 2
+				seenCredit[in.CreditCode] = line
 			}
-		} else if in.IDNumber != "" {
+		case in.IDNumber != "":
 			if prev, dup := seenID[in.IDNumber]; dup {
 				v.Add("id_number", "duplicate", fmt.Sprintf("与第 %d 行重复", prev), fmt.Sprintf("same as row %d", prev))
 			} else {
-				seenID[in.IDNumber] = i + 2
+				seenID[in.IDNumber] = line
 			}
 		}
 		if len(v.Fields()) == 0 {
 			if dupField, err := s.rosterDuplicate(ctx, in); err != nil {
-				return ImportReport{}, err
+				return ImportReport{}, nil, err
 			} else if dupField != "" {
 				v.Add(dupField, "duplicate", "名录中已有该主体", "already in the roster")
 			}
 		}
-		ir := ImportRow{Row: i + 2, Name: in.Name, Status: "valid", Errors: v.Fields()}
+		ir := ImportRow{Row: line, Name: in.Name, Status: "valid", Errors: v.Fields()}
 		if len(ir.Errors) > 0 {
 			ir.Status = "error"
 			rep.Invalid++
@@ -208,44 +247,42 @@ func (s *Service) ImportRoster(ctx context.Context, actor *auth.Actor, r io.Read
 		}
 		rep.Rows = append(rep.Rows, ir)
 	}
-	rep.Total = len(rep.Rows)
-	if rep.Total == 0 {
-		return rep, platform.Invalid(platform.FieldError{Field: "file", Code: "empty", ZH: "文件中没有数据行", EN: "the file has no data rows"})
-	}
-	if rep.Invalid > 0 && !importValid {
-		var fields []platform.FieldError
-		for _, r := range rep.Rows {
-			for _, fe := range r.Errors {
-				fe.Field = fmt.Sprintf("rows[%d].%s", r.Row, fe.Field)
-				fields = append(fields, fe)
-			}
+	return rep, inputs, nil
+}
+
+// rosterRefusal refuses a file with invalid rows (nothing imported), each
+// row's errors named rows[<row>].<field>, the report attached.
+func rosterRefusal(rep ImportReport) error {
+	var fields []platform.FieldError
+	for _, r := range rep.Rows {
+		for _, fe := range r.Errors {
+			fe.Field = fmt.Sprintf("rows[%d].%s", r.Row, fe.Field)
+			fields = append(fields, fe)
 		}
-		e := platform.Invalid(fields...)
-		e.ZH = fmt.Sprintf("%d 行有错误，未导入任何数据；请修改后重新上传，或选择“仅导入正确的行”", rep.Invalid)
-		e.EN = fmt.Sprintf("%d rows have errors; nothing was imported. Fix them and upload again, or choose \"import valid rows\"", rep.Invalid)
-		return rep, e.With("report", rep)
 	}
-	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
-		for i := range rep.Rows {
-			in, ok := inputs[i]
-			if !ok {
-				rep.Rows[i].Status = "skipped"
-				continue
-			}
-			id, err := s.insertRoster(ctx, tx, actor, in)
-			if err != nil {
-				return fmt.Errorf("row %d: %w", rep.Rows[i].Row, err)
-			}
-			rep.Rows[i].Status, rep.Rows[i].ID = "imported", id
-			rep.Imported++
+	e := platform.Invalid(fields...)
+	e.ZH = fmt.Sprintf("%d 行有错误，未导入任何数据；请修改后重新上传，或选择“仅导入正确的行”", rep.Invalid)
+	e.EN = fmt.Sprintf("%d rows have errors; nothing was imported. Fix them and upload again, or choose \"import valid rows\"", rep.Invalid)
+	return e.With("report", rep)
+}
+
+// importRosterTx writes the valid rows inside tx and marks the others skipped.
+func (s *Service) importRosterTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, rep *ImportReport, inputs map[int]RosterInput) error {
+	for i := range rep.Rows {
+		in, ok := inputs[i]
+		if !ok {
+			rep.Rows[i].Status = "skipped"
+			continue
 		}
-		return tx.Emit(ctx, platform.Event{Action: "roster.import", ResourceType: "roster", ResourceID: actor.Region,
-			Data: map[string]any{"total": rep.Total, "imported": rep.Imported, "skipped": rep.Invalid}})
-	})
-	if err != nil {
-		return ImportReport{}, err
+		id, err := s.insertRoster(ctx, tx, actor, in)
+		if err != nil {
+			return fmt.Errorf("row %d: %w", rep.Rows[i].Row, err)
+		}
+		rep.Rows[i].Status, rep.Rows[i].ID = "imported", id
+		rep.Imported++
 	}
-	return rep, nil
+	return tx.Emit(ctx, platform.Event{Action: "roster.import", ResourceType: "roster", ResourceID: actor.Region,
+		Data: map[string]any{"total": rep.Total, "imported": rep.Imported, "skipped": rep.Invalid}})
 }
 
 // rosterDuplicate reports the field on which in duplicates an existing entry.
