@@ -93,8 +93,24 @@ func AgreementPDF(w io.Writer, a Agreement) error {
 	cw := agW - 2*agMarginX
 	x := agMarginX
 	p.page(agW, agH)
+	y := agreementHead(p, a, title, x, cw)
+	y = agreementBody(p, a.Text, x, cw, y)
+	agreementSignature(p, a, x, cw, y)
+	agreementFooters(p, a, title, x, cw)
+	return p.finish(w)
+}
 
-	// Title and parties.
+// agreementNewPage starts a body page and returns where text begins.
+func agreementNewPage(p *pdf) float64 {
+	p.page(agW, agH)
+	p.font(agBodyPt)
+	p.textColor(black)
+	return agTop
+}
+
+// agreementHead draws the title, the template version and the parties, and
+// returns where the body begins.
+func agreementHead(p *pdf, a Agreement, title string, x, cw float64) float64 {
 	p.font(18)
 	p.textColor(black)
 	for i, ln := range p.fitBlock(title, cw, 2, 18, 12) {
@@ -119,21 +135,19 @@ func AgreementPDF(w io.Writer, a Agreement) error {
 		{label: "乙方（生产经营主体）", value: a.OperatorName, maxLines: 2},
 		{label: "乙方主体身份码", value: GroupDigits(a.OperatorCode)},
 	})
-	y += 7
+	return y + 7
+}
 
-	// Body.
+// agreementBody sets the agreement's text from y on, over as many pages as
+// it takes (article headings kept with two lines of what follows), and
+// returns where it ended.
+func agreementBody(p *pdf, text string, x, cw, y float64) float64 {
 	p.font(agBodyPt)
 	p.textColor(black)
 	lh := p.em() * agBodyLead
 	bottom := agH - agBottom
 	indent := 2 * p.width("中")
-	newPage := func() {
-		p.page(agW, agH)
-		p.font(agBodyPt)
-		p.textColor(black)
-		y = agTop
-	}
-	for _, para := range strings.Split(strings.ReplaceAll(a.Text, "\r\n", "\n"), "\n") {
+	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
 		para = strings.TrimRight(para, " \t　")
 		if strings.TrimSpace(para) == "" {
 			y += lh * 0.5
@@ -147,7 +161,7 @@ func AgreementPDF(w io.Writer, a Agreement) error {
 			p.font(agBodyPt + 0.5)
 			hl := p.wrapPara(para, cw, cw)
 			if y+float64(len(hl)+2)*lh > bottom {
-				newPage()
+				y = agreementNewPage(p)
 				p.font(agBodyPt + 0.5)
 			}
 			p.textColor(green)
@@ -159,10 +173,9 @@ func AgreementPDF(w io.Writer, a Agreement) error {
 			p.textColor(black)
 			continue
 		}
-		lines := p.wrapPara(para, cw-indent, cw)
-		for i, ln := range lines {
+		for i, ln := range p.wrapPara(para, cw-indent, cw) {
 			if y+lh > bottom {
-				newPage()
+				y = agreementNewPage(p)
 			}
 			lx := x
 			if i == 0 {
@@ -173,8 +186,12 @@ func AgreementPDF(w io.Writer, a Agreement) error {
 		}
 		y += lh * agParaSpace
 	}
+	return y
+}
 
-	// Signature block, kept together on one page.
+// agreementSignature draws the signature block (kept together on one page)
+// and the parties' seal and signature lines for the paper copy.
+func agreementSignature(p *pdf, a Agreement, x, cw, y float64) {
 	y += 4
 	sigRows := []field{}
 	if a.SignedAt.IsZero() {
@@ -192,8 +209,8 @@ func AgreementPDF(w io.Writer, a Agreement) error {
 	_, sigH := p.layoutFields(cw, sigStyle, sigRows)
 	p.font(11)
 	need := p.em() + 3 + sigH + 10 + 22
-	if y+need > bottom {
-		newPage()
+	if y+need > agH-agBottom {
+		y = agreementNewPage(p)
 	}
 	p.font(11)
 	p.textColor(green)
@@ -226,8 +243,10 @@ func AgreementPDF(w io.Writer, a Agreement) error {
 	}
 	p.text(x, y, date)
 	p.text(x+half, y, date)
+}
 
-	// Footers, now that the page count is known.
+// agreementFooters writes every page's footer, now that the page count is known.
+func agreementFooters(p *pdf, a Agreement, title string, x, cw float64) {
 	n := p.gp.GetNumberOfPages()
 	for i := 1; i <= n; i++ {
 		p.setErr(p.gp.SetPage(i))
@@ -239,5 +258,4 @@ func AgreementPDF(w io.Writer, a Agreement) error {
 		p.textIn(x, agFooterBase, cw, fmt.Sprintf("第 %d 页 / 共 %d 页", i, n), alignCenter)
 		p.textIn(x, agFooterBase, cw, "乙方 "+GroupDigits(a.OperatorCode), alignRight)
 	}
-	return p.finish(w)
 }
