@@ -208,12 +208,9 @@ func TestBrowserFirstBatchOfAnAppleFarm(t *testing.T) {
 // county official shows region names, not codes.
 func TestBrowserRegionPicker(t *testing.T) {
 	a := apptest.NewApp(t, "sqlite")
-	ctx0 := context.Background()
-	_, user, pw := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞绿源苹果专业合作社", Kind: "cooperative", Category: "producer", RegionCode: "370686"})
-	b, err := a.Trace.CreateBatch(ctx0, actorFor(t, a, user), trace.NewBatch{ProductCode: "apple", Quantity: 300, Unit: "kg", ProducedAt: "2026-11-25"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFarm(t, a)
+	user, pw := f.user, f.pw
+	b := f.apples(t, a, 300)
 	base := apptest.LiveServer(t, a)
 	ctx := apptest.Browser(t, 390, 844)
 	login(t, ctx, base, user, pw)

@@ -1,14 +1,12 @@
 package ui_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
 	"agtrace/internal/apptest"
-	"agtrace/internal/trace"
 )
 
 // TestBrowserPagedListAndExport: a cooperative with 57 batches sees them 50
@@ -16,13 +14,10 @@ import (
 // the list downloads all 57 as CSV (Excel reads it: UTF-8 with a BOM).
 func TestBrowserPagedListAndExport(t *testing.T) {
 	a := apptest.NewApp(t, "sqlite")
-	ctx0 := context.Background()
-	_, user, pw := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞绿源苹果专业合作社", Kind: "cooperative", Category: "producer", RegionCode: "370686"})
-	farmer := actorFor(t, a, user)
+	f := newFarm(t, a)
+	user, pw := f.user, f.pw
 	for i := 0; i < 57; i++ {
-		if _, err := a.Trace.CreateBatch(ctx0, farmer, trace.NewBatch{ProductCode: "apple", Quantity: float64(100 + i), Unit: "kg", ProducedAt: "2026-11-25"}); err != nil {
-			t.Fatal(err)
-		}
+		f.apples(t, a, float64(100+i))
 	}
 	base := apptest.LiveServer(t, a)
 	ctx := apptest.Browser(t, 390, 844)

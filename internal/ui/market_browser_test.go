@@ -22,12 +22,9 @@ import (
 func TestBrowserMarketReject(t *testing.T) {
 	a := apptest.NewApp(t, "sqlite")
 	ctx0 := context.Background()
-	_, user, _ := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞绿源苹果专业合作社", Kind: "cooperative", Category: "producer", RegionCode: "370686"})
-	seller := actorFor(t, a, user)
-	b, err := a.Trace.CreateBatch(ctx0, seller, trace.NewBatch{ProductCode: "apple", Quantity: 500, Unit: "kg", ProducedAt: "2026-11-25", Origin: "寺口镇 3 号果园"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFarm(t, a)
+	seller := f.actor
+	b := f.apples(t, a, 500)
 	entry, err := a.Trace.Sell(ctx0, seller, trace.SaleInput{FromCode: b.TraceCode, Quantity: 200,
 		Market: &trace.Market{Name: "栖霞市城区农贸市场", Kind: "retail", RegionCode: "370686"}})
 	if err != nil {
@@ -103,12 +100,9 @@ func TestBrowserMarketReject(t *testing.T) {
 func TestBrowserSellToRegisteredMarket(t *testing.T) {
 	a := apptest.NewApp(t, "sqlite")
 	ctx0 := context.Background()
-	_, user, pw := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞绿源苹果专业合作社", Kind: "cooperative", Category: "producer", RegionCode: "370686"})
-	seller := actorFor(t, a, user)
-	b, err := a.Trace.CreateBatch(ctx0, seller, trace.NewBatch{ProductCode: "apple", Quantity: 500, Unit: "kg", ProducedAt: "2026-11-25"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := newFarm(t, a)
+	user, pw := f.user, f.pw
+	b := f.apples(t, a, 500)
 	rev := apptest.ReviewerFor(t, a, "370686")
 	m, err := a.Trace.CreateMarket(ctx0, apptest.ActorOf(rev), trace.NewMarket{Name: "栖霞市城区农贸市场", Kind: "retail", RegionCode: "370686"})
 	if err != nil {

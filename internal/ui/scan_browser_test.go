@@ -11,7 +11,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"agtrace/internal/apptest"
-	"agtrace/internal/trace"
 )
 
 // TestBrowserScanPhotoChoosesBatch: Chromium on Linux has no
@@ -23,16 +22,9 @@ import (
 func TestBrowserScanPhotoChoosesBatch(t *testing.T) {
 	a := apptest.NewApp(t, "sqlite")
 	ctx0 := context.Background()
-	_, user, pw := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "栖霞绿源苹果专业合作社", Kind: "cooperative", Category: "producer", RegionCode: "370686"})
-	farmer := actorFor(t, a, user)
-	var lots []string
-	for _, q := range []float64{400, 250} {
-		b, err := a.Trace.CreateBatch(ctx0, farmer, trace.NewBatch{ProductCode: "apple", Quantity: q, Unit: "kg", ProducedAt: "2026-11-25"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lots = append(lots, b.TraceCode)
-	}
+	f := newFarm(t, a)
+	user, pw, farmer := f.user, f.pw, f.actor
+	lots := []string{f.apples(t, a, 400).TraceCode, f.apples(t, a, 250).TraceCode}
 	label, err := a.Trace.Label(ctx0, farmer, lots[0], "png", "", 1, 480)
 	if err != nil {
 		t.Fatal(err)
