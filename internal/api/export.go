@@ -71,8 +71,6 @@ func streamCSV(w http.ResponseWriter, r *http.Request, filename string, header [
 	}
 }
 
-func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-
 // exportRoutes registers the CSV exports of the trace lists and the audit log.
 func (s *Server) exportRoutes() {
 	t := s.svc.Trace
@@ -91,7 +89,7 @@ func (s *Server) exportRoutes() {
 						list, err := t.ListBatches(ctx, a, trace.BatchFilter{Q: q.Get("q"), Status: status, Region: q.Get("region"), Limit: limit, Offset: offset})
 						out := make([][]string, len(list))
 						for i, b := range list {
-							out[i] = []string{b.TraceCode, strconv.Itoa(b.Type), b.ProductName, b.ProductCode, num(b.Quantity), num(b.Stock), b.Unit,
+							out[i] = []string{b.TraceCode, strconv.Itoa(b.Type), b.ProductName, b.ProductCode, trace.FormatQty(b.Quantity), trace.FormatQty(b.Stock), b.Unit,
 								b.ProducedAt, b.Origin, b.OperatorCode, b.OperatorName, b.Status, b.CreatedAt.Format(time.RFC3339)}
 						}
 						return out, len(list), err
@@ -116,10 +114,10 @@ func (s *Server) exportRoutes() {
 								buyer = x.Market.Name
 							}
 							if x.ReceivedQuantity != nil {
-								received = num(*x.ReceivedQuantity)
+								received = trace.FormatQty(*x.ReceivedQuantity)
 							}
 							out[i] = []string{x.TraceCode, x.FromCode, x.Kind, x.Status, x.Seller.Code, x.Seller.Name, buyerCode, buyer, x.ProductName,
-								num(x.Quantity), received, x.Unit, x.ShippedAt, x.RespondedAt, x.Reason}
+								trace.FormatQty(x.Quantity), received, x.Unit, x.ShippedAt, x.RespondedAt, x.Reason}
 						}
 						return out, len(list), err
 					})

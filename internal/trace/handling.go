@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,11 +138,11 @@ func (s *Service) handleFindingTx(ctx context.Context, tx *platform.Tx, actor *a
 	if err != nil {
 		return err
 	}
-	if !findingVisible(actor, region, region2) {
+	if !findingInReach(actor, auth.ActFindingHandle, region, region2) {
 		return errFindingNotFound
 	}
 	move := findingMoves[in.Action]
-	if !contains(move.from, status) {
+	if !slices.Contains(move.from, status) {
 		return platform.Conflict("该问题线索当前状态为“"+findingStatusZH[status]+"”，不能执行此操作",
 			"the finding is "+status+"; it cannot be "+in.Action+"ed").With("status", status)
 	}
@@ -173,22 +174,13 @@ var errFindingNotFound = platform.NotFound("问题线索不存在", "finding not
 // findingStatusZH names a status in Chinese for messages.
 var findingStatusZH = map[string]string{FindingOpen: "待处理", FindingInProgress: "处理中", FindingClosed: "已结案"}
 
-// findingVisible: the finding concerns the actor's jurisdiction (either
-// side of a transfer).
-func findingVisible(actor *auth.Actor, region, region2 string) bool {
-	if auth.Authorize(actor, auth.ActFindingHandle, auth.Resource{Region: region}) == nil {
+// findingInReach: act on the finding is allowed in the actor's
+// jurisdiction, on either side of a transfer (region2).
+func findingInReach(actor *auth.Actor, act auth.Action, region, region2 string) bool {
+	if auth.Authorize(actor, act, auth.Resource{Region: region}) == nil {
 		return true
 	}
-	return region2 != "" && auth.Authorize(actor, auth.ActFindingHandle, auth.Resource{Region: region2}) == nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return region2 != "" && auth.Authorize(actor, act, auth.Resource{Region: region2}) == nil
 }
 
 // Finding returns one recorded finding with its handling history (404
@@ -209,8 +201,7 @@ func (s *Service) finding(ctx context.Context, actor *auth.Actor, id int64) (Fin
 	if err != nil {
 		return Finding{}, err
 	}
-	if auth.Authorize(actor, auth.ActFindingsRead, auth.Resource{Region: x.RegionCode}) != nil &&
-		(region2 == "" || auth.Authorize(actor, auth.ActFindingsRead, auth.Resource{Region: region2}) != nil) {
+	if !findingInReach(actor, auth.ActFindingsRead, x.RegionCode, region2) {
 		return Finding{}, errFindingNotFound
 	}
 	rows, err := s.db.Query(ctx, `SELECT at, actor_name, action, from_status, to_status, COALESCE(due_on, ''), note
