@@ -164,6 +164,8 @@ func serve(ctx context.Context, args []string) error {
 		"the same for logged-in users' pages and API calls [AGTRACE_TIMEOUT_USER]")
 	fs.DurationVar(&to.Long, "timeout-long", envDur("AGTRACE_TIMEOUT_LONG", app.DefaultLongTimeout),
 		"the same for imports, exports and uploads; also PostgreSQL's statement_timeout [AGTRACE_TIMEOUT_LONG]")
+	monitorEvery := fs.Duration("monitor-every", envDur("AGTRACE_MONITOR_EVERY", time.Hour),
+		"how often to run the online-monitoring rules (one replica runs them per period; 0 disables) [AGTRACE_MONITOR_EVERY]")
 	legacy := fs.Bool("trust-proxy", os.Getenv("AGTRACE_TRUST_PROXY") == "1", "deprecated: same as --trusted-proxies 127.0.0.0/8,::1 [AGTRACE_TRUST_PROXY=1]")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -182,6 +184,7 @@ func serve(ctx context.Context, args []string) error {
 	cfg := d.config()
 	cfg.Addr, cfg.PublicURL, cfg.MetricsToken = *addr, strings.TrimRight(*public, "/"), *metricsToken
 	cfg.Timeouts = to
+	cfg.MonitorEvery = *monitorEvery
 	if *legacy && *proxies == "" {
 		*proxies = "127.0.0.0/8,::1"
 		slog.Warn("--trust-proxy is deprecated: use --trusted-proxies with your proxies' addresses", "trusted_proxies", *proxies)

@@ -12,6 +12,7 @@ import (
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 	"agtrace/internal/region"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
@@ -22,7 +23,9 @@ type Services struct {
 	Calendar  *region.Calendar
 	Operators *operator.Service
 	Trace     *trace.Service
-	DB        *platform.DB // Idempotency-Key records (nil: the header is ignored)
+	// Supervision: inspections, draws, cases, credit, monitoring (nil: not served)
+	Supervision *supervision.Service
+	DB          *platform.DB // Idempotency-Key records (nil: the header is ignored)
 }
 
 // Server registers the API routes on a mux.
@@ -45,6 +48,9 @@ func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	}
 	if svc.Trace != nil {
 		s.traceRoutes()
+	}
+	if svc.Supervision != nil {
+		s.supervisionRoutes()
 	}
 	s.exportRoutes()
 	route(s, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true, CORS: true},

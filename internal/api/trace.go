@@ -268,14 +268,16 @@ func (s *Server) graphRoutes() {
 	route(s, Route{Method: "GET", Path: "/api/v1/findings", Summary: "What the records reveal in a jurisdiction (art. 17): unconfirmed transfers, over-shipments, quantity mismatches, safety-interval overrides, backward timelines",
 		Tag: "trace", Query: []Param{{Name: "region", Description: "default: your jurisdiction"},
 			{Name: "kind", Description: strings.Join(trace.FindingKinds, " | ")},
-			{Name: "status", Description: "open | in_progress | closed | active (open or in progress); default all"}, {Name: "limit"}}},
+			{Name: "status", Description: "open | in_progress | closed | active (open or in progress); default all"},
+			{Name: "assignee", Description: "username, or me: findings taken up by that account"}, {Name: "limit"}}},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[trace.Finding], error) {
 			q := r.URL.Query()
 			limit, err := queryInt(r, "limit")
 			if err != nil {
 				return Items[trace.Finding]{}, err
 			}
-			return itemsOf(t.Findings(ctx, a, trace.FindingFilter{Region: q.Get("region"), Kind: q.Get("kind"), Status: q.Get("status"), Limit: limit}))
+			return itemsOf(t.Findings(ctx, a, trace.FindingFilter{Region: q.Get("region"), Kind: q.Get("kind"), Status: q.Get("status"),
+				Assignee: q.Get("assignee"), Limit: limit}))
 		})
 	route(s, Route{Method: "GET", Path: "/api/v1/findings/{id}", Summary: "One recorded finding with its handling history", Tag: "trace"},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (trace.Finding, error) {
@@ -293,6 +295,15 @@ func (s *Server) graphRoutes() {
 				return trace.Finding{}, err
 			}
 			return t.HandleFinding(ctx, a, id, in)
+		})
+	route(s, Route{Method: "POST", Path: "/api/v1/findings/{id}/status", Summary: "Move a finding to in_progress (take up, or reopen a closed one) or closed (with a note); 409 from the wrong status",
+		Tag: "trace"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in trace.FindingStatusInput) (trace.Finding, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return trace.Finding{}, err
+			}
+			return t.SetFindingStatus(ctx, a, id, in)
 		})
 	route(s, Route{Method: "GET", Path: "/api/v1/public/trace/{code}", Summary: "What the public scan page shows (no personal data)", Tag: "public", Public: true, CORS: true,
 		Query: []Param{{Name: "v", Description: "verification token from the label's QR code; without the right one the answer is reduced (verified false: no downstream chain, no quantities)"}}},

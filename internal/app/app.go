@@ -18,6 +18,7 @@ import (
 	"agtrace/internal/platform"
 	"agtrace/internal/region"
 	"agtrace/internal/secure"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
@@ -42,6 +43,9 @@ type Config struct {
 	// Timeouts limits how long a request of each class may use the database
 	// (zero fields: the defaults, see limits.go).
 	Timeouts Timeouts
+	// MonitorEvery is how often Serve tries to run the online-monitoring
+	// rules (one replica wins each period's lease); 0 = never.
+	MonitorEvery time.Duration
 }
 
 // App is a running platform instance: database plus services.
@@ -60,6 +64,9 @@ type App struct {
 	Operators *operator.Service
 	// Trace records batches, codes, transfers and the trace graph.
 	Trace *trace.Service
+	// Supervision records inspections, draws, cases and credit, and runs
+	// the online-monitoring rules.
+	Supervision *supervision.Service
 }
 
 // Open opens (creating and migrating if needed) the database and builds the services.
@@ -140,6 +147,8 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	}
 	a.Trace = trace.NewService(db, clock, a.Operators, a.Regions, a.Calendar, cfg.PublicURL)
 	a.Trace.SetVerifyKey(key)
+	a.Supervision = supervision.NewService(db, clock, a.Operators, a.Trace, a.Regions, a.Calendar, signer, docs, cfg.PublicURL)
+	a.Trace.SetMismatchTolerance(a.Supervision.MismatchTolerance)
 	// load the product catalogue before the first request: writers read it
 	// inside their transactions and must never be the ones to load it
 	if _, err := a.Trace.Products(ctx); err != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -27,7 +29,7 @@ import (
 // behind one middleware chain.
 func (a *App) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
-	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, DB: a.DB}, Version)
+	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, DB: a.DB}, Version)
 	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace}, ui.Options{
 		Version: Version, PublicURL: a.Config.PublicURL, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 	}); err != nil {
@@ -124,13 +126,31 @@ func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 // looser limits themselves (uploads allow 10 MB plus multipart overhead).
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > 12<<20 {
+		limit := bodyLimit(r.URL.Path)
+		if r.ContentLength > limit {
 			httpx.WriteProblem(w, r, platform.TooLarge("请求体过大", "request body too large"))
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, 12<<20)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Body limits: one 10 MB file plus multipart overhead; an inspection's
+// form carries up to photosPerRequest photos at once.
+const (
+	defaultBodyLimit = 12 << 20
+	photosPerRequest = 5
+	photoBodyLimit   = photosPerRequest*10<<20 + 2<<20
+)
+
+// bodyLimit is the largest body a path accepts.
+func bodyLimit(path string) int64 {
+	if strings.HasPrefix(path, "/api/v1/inspections") || strings.HasPrefix(path, "/inspections") ||
+		(strings.HasPrefix(path, "/operators/") && strings.HasSuffix(path, "/inspect")) {
+		return photoBodyLimit
+	}
+	return defaultBodyLimit
 }
 
 func securityHeaders(proxies *httpx.TrustedProxies, next http.Handler) http.Handler {
@@ -220,6 +240,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if a.Config.MonitorEvery > 0 {
+		go a.monitorLoop(ctx, a.Config.MonitorEvery)
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -256,4 +279,27 @@ func metricsGuard(token string, proxies *httpx.TrustedProxies, next http.Handler
 		}
 		httpx.WriteProblem(w, r, platform.NotFound("未找到", "not found"))
 	})
+}
+
+// monitorLoop tries the online-monitoring job every period; with several
+// replicas on one database, the job's lease lets one of them run it.
+func (a *App) monitorLoop(ctx context.Context, every time.Duration) {
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s:%d", host, os.Getpid())
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		rep, err := a.Supervision.RunMonitor(ctx, holder)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.Log.Error("monitoring run failed", "err", err)
+		case rep.Ran:
+			a.Log.Info("monitoring run", "raised", rep.Raised, "ms", rep.Duration.Milliseconds())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

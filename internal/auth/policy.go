@@ -90,6 +90,15 @@ const (
 	ActFindingsRead    Action = "findings.read"
 	ActFindingHandle   Action = "findings.handle" // take up, close or reopen a finding
 	ActMarketManage    Action = "market.manage"   // register markets (places sellers pick)
+	// supervision and enforcement
+	ActInspect         Action = "inspection.record" // record a site or enforcement inspection
+	ActInspectionRead  Action = "inspection.read"
+	ActDrawManage      Action = "draw.manage" // define and run random draws (双随机)
+	ActDrawRead        Action = "draw.read"
+	ActCaseWrite       Action = "case.write" // file enforcement cases and take their steps
+	ActCaseRead        Action = "case.read"
+	ActCreditRead      Action = "credit.read"
+	ActMonitorSettings Action = "monitor.settings" // online-monitoring thresholds per region
 )
 
 // Staff permissions an operator grants to its sub-accounts.
@@ -126,7 +135,9 @@ var policy = map[Role]map[Action]grant{
 		ActOperatorSuspend: {scope: scopeAll}, ActOperatorExport: {scope: scopeAll}, ActDocumentRead: {scope: scopeAll},
 		ActRosterRead: {scope: scopeAll}, ActAgreementRead: {scope: scopeAll}, ActBatchRead: {scope: scopeAll},
 		ActTraceRead: {scope: scopeAll}, ActFindingsRead: {scope: scopeAll}, ActFindingHandle: {scope: scopeAll},
-		ActMarketManage: {scope: scopeAll},
+		ActMarketManage:   {scope: scopeAll},
+		ActInspectionRead: {scope: scopeAll}, ActDrawRead: {scope: scopeAll}, ActDrawManage: {scope: scopeAll}, ActCaseRead: {scope: scopeAll},
+		ActCreditRead: {scope: scopeAll}, ActMonitorSettings: {scope: scopeAll},
 	},
 	RoleReviewer: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -134,6 +145,7 @@ var policy = map[Role]map[Action]grant{
 		ActOperatorExport: {scope: scopeRegion}, ActDocumentRead: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion},
 		ActAgreementIssue: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion},
 		ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion}, ActFindingsRead: {scope: scopeRegion}, ActMarketManage: {scope: scopeRegion},
+		ActInspectionRead: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 	},
 	RoleSupervisor: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -141,6 +153,8 @@ var policy = map[Role]map[Action]grant{
 		ActDocumentRead: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion}, ActAgreementIssue: {scope: scopeRegion},
 		ActAgreementRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActFindingsRead: {scope: scopeRegion}, ActFindingHandle: {scope: scopeRegion}, ActMarketManage: {scope: scopeRegion},
+		ActInspect: {scope: scopeRegion}, ActInspectionRead: {scope: scopeRegion}, ActDrawManage: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion},
+		ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion}, ActMonitorSettings: {scope: scopeRegion},
 	},
 	RoleTownship: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -151,22 +165,28 @@ var policy = map[Role]map[Action]grant{
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActFindingsRead: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion}, ActFindingHandle: {scope: scopeRegion},
+		ActInspect: {scope: scopeRegion}, ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion},
+		ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 	},
 	RoleTester: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
+		ActInspectionRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 	},
 	RoleEnforcer: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActDocumentRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion},
 		ActTraceRead: {scope: scopeRegion}, ActFindingsRead: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion},
 		ActFindingHandle: {scope: scopeRegion},
+		ActInspect:       {scope: scopeRegion}, ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion},
+		ActCaseWrite: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 	},
 	RoleAnalyst: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActOperatorExport: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion},
 		ActAgreementRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
-		ActFindingsRead: {scope: scopeRegion},
+		ActFindingsRead:   {scope: scopeRegion},
+		ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 	},
 	RoleOperator: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -176,7 +196,8 @@ var policy = map[Role]map[Action]grant{
 		ActBatchWrite: {scope: scopeOwnOperator}, ActBatchRead: {scope: scopeOwnOperator},
 		ActLabelPrint: {scope: scopeOwnOperator}, ActTransferSell: {scope: scopeOwnOperator},
 		ActTransferConfirm: {scope: scopeOwnOperator}, ActTraceRead: {scope: scopeOwnOperator},
-		ActTempOperator: {scope: scopeRegion},
+		ActTempOperator:   {scope: scopeRegion},
+		ActInspectionRead: {scope: scopeOwnOperator}, ActCaseRead: {scope: scopeOwnOperator}, ActCreditRead: {scope: scopeOwnOperator},
 	},
 	RoleStaff: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -212,6 +233,7 @@ func init() {
 var readActions = map[Action]bool{
 	ActOperatorRead: true, ActDocumentRead: true, ActRosterRead: true, ActAgreementRead: true,
 	ActBatchRead: true, ActTraceRead: true, ActFindingsRead: true, ActAuditRead: true, ActRegionRead: true,
+	ActInspectionRead: true, ActDrawRead: true, ActCaseRead: true, ActCreditRead: true,
 }
 
 // IsRead reports whether a is a read-only action.

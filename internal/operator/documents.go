@@ -1,17 +1,11 @@
 package operator
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"agtrace/internal/auth"
@@ -31,19 +25,6 @@ type Document struct {
 	Size        int64     `json:"size"`
 	ContentType string    `json:"content_type"`
 	CreatedAt   time.Time `json:"created_at"`
-}
-
-// sniff recognises the accepted types by their magic bytes.
-func sniff(head []byte) string {
-	switch {
-	case bytes.HasPrefix(head, []byte("%PDF-")):
-		return "application/pdf"
-	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
-		return "image/jpeg"
-	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
-		return "image/png"
-	}
-	return ""
 }
 
 var (
@@ -75,50 +56,11 @@ func (s *Service) AddDocument(ctx context.Context, actor *auth.Actor, operatorID
 	if err := v.Err(); err != nil {
 		return Document{}, err
 	}
-	if err := os.MkdirAll(s.docsDir, 0o750); err != nil {
-		return Document{}, err
-	}
-	tmp, err := os.CreateTemp(s.docsDir, ".upload-*")
+	blob, err := platform.BlobStore{Dir: s.docsDir}.Put(r, documentLimits)
 	if err != nil {
 		return Document{}, err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := sha256.New()
-	head := make([]byte, 16)
-	n, err := io.ReadFull(r, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return Document{}, uploadErr(err)
-	}
-	if n == 0 {
-		return Document{}, errEmptyFile
-	}
-	head = head[:n]
-	ctype := sniff(head)
-	if ctype == "" {
-		return Document{}, errUnsupported
-	}
-	size, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(io.MultiReader(bytes.NewReader(head), r), MaxDocumentSize+1))
-	if err != nil {
-		return Document{}, uploadErr(err)
-	}
-	if size > MaxDocumentSize {
-		return Document{}, errTooLarge
-	}
-	if err := tmp.Close(); err != nil {
-		return Document{}, err
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	dir := filepath.Join(s.docsDir, sum[:2])
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return Document{}, err
-	}
-	dst := filepath.Join(dir, sum)
-	if _, err := os.Stat(dst); errors.Is(err, os.ErrNotExist) {
-		if err := os.Rename(tmp.Name(), dst); err != nil {
-			return Document{}, err
-		}
-	}
+	sum, size, ctype := blob.SHA256, blob.Size, blob.ContentType
 	filename = cleanFilename(filename)
 	d := Document{OperatorID: operatorID, Kind: kind, Filename: filename, SHA256: sum, Size: size, ContentType: ctype}
 	err = s.db.InTx(ctx, func(tx *platform.Tx) error {
@@ -133,33 +75,11 @@ func (s *Service) AddDocument(ctx context.Context, actor *auth.Actor, operatorID
 	return d, err
 }
 
-func uploadErr(err error) error {
-	if strings.Contains(err.Error(), "too large") {
-		return errTooLarge
-	}
-	return platform.BadRequest("读取上传文件失败", "cannot read the uploaded file")
-}
+// documentLimits: PDF, JPEG or PNG by content, at most 10 MB.
+var documentLimits = platform.BlobLimits{Types: []string{platform.TypePDF, platform.TypeJPEG, platform.TypePNG},
+	MaxBytes: MaxDocumentSize, TooLarge: errTooLarge, Unsupported: errUnsupported, Empty: errEmptyFile}
 
-func cleanFilename(name string) string {
-	// A file name is the uploader's metadata: keep what displays safely, drop
-	// invalid UTF-8, control characters (a NUL would fail on PostgreSQL) and
-	// bidi overrides (they disguise "gpj.exe" as "exe.jpg").
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || (r >= 0x7f && r <= 0x9f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(name, ""))
-	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
-	if name == "." || name == "/" {
-		name = ""
-	}
-	r := []rune(name)
-	if len(r) > 120 {
-		r = r[len(r)-120:]
-	}
-	return string(r)
-}
+func cleanFilename(name string) string { return platform.CleanFilename(name) }
 
 // Documents lists an operator's documents (the operator and officials with jurisdiction).
 func (s *Service) Documents(ctx context.Context, actor *auth.Actor, operatorID int64) ([]Document, error) {
@@ -201,7 +121,7 @@ func (s *Service) OpenDocument(ctx context.Context, actor *auth.Actor, docID int
 	if err := auth.Authorize(actor, auth.ActDocumentRead, o.resource()); err != nil {
 		return Document{}, nil, err
 	}
-	f, err := os.Open(filepath.Join(s.docsDir, d.SHA256[:2], d.SHA256))
+	f, err := platform.BlobStore{Dir: s.docsDir}.Open(d.SHA256)
 	if err != nil {
 		return Document{}, nil, fmt.Errorf("document %d content: %w", d.ID, err)
 	}

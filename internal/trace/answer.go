@@ -121,7 +121,11 @@ func (s *Service) confirmTx(ctx context.Context, tx *platform.Tx, actor *auth.Ac
 	if err := insertMove(ctx, tx, code, rec, "receive", code, on); err != nil {
 		return err
 	}
-	if rec != shipped {
+	flag, err := s.mismatchOverTolerance(ctx, tx, t, shipped, rec)
+	if err != nil {
+		return err
+	}
+	if flag {
 		if err := addFindingPair(ctx, tx, FindingQuantityMismatch, code, t.Seller.ID, t.Seller.RegionCode, t.Buyer.RegionCode, today, map[string]any{
 			"from_code": t.FromCode, "shipped": fromMilli(shipped), "received": fromMilli(rec), "unit": t.Unit,
 			"seller": t.Seller.Name, "buyer": t.Buyer.Name}); err != nil {
@@ -313,4 +317,32 @@ func answerDay(today, shippedAt string) string {
 		return shippedAt
 	}
 	return today
+}
+
+// MismatchTolerance is the share (percent) by which a received quantity
+// may differ from the shipped one before it is a finding, set per region
+// and product by the monitoring settings (nil: any difference is one).
+type MismatchTolerance func(ctx context.Context, tx *platform.Tx, region, product string) (float64, error)
+
+// SetMismatchTolerance installs the tolerance (the app wires supervision's).
+func (s *Service) SetMismatchTolerance(fn MismatchTolerance) { s.tolerance = fn }
+
+// mismatchOverTolerance reports whether received ≠ shipped by more than
+// the seller region's tolerance (normal shrinkage is not flagged).
+func (s *Service) mismatchOverTolerance(ctx context.Context, tx *platform.Tx, t Transfer, shipped, rec int64) (bool, error) {
+	if rec == shipped {
+		return false, nil
+	}
+	if s.tolerance == nil {
+		return true, nil
+	}
+	pct, err := s.tolerance(ctx, tx, t.Seller.RegionCode, t.ProductCode)
+	if err != nil {
+		return false, err
+	}
+	diff := float64(shipped-rec) * 100 / float64(shipped)
+	if diff < 0 {
+		diff = -diff
+	}
+	return diff > pct, nil
 }

@@ -21,11 +21,20 @@ const (
 	FindingRaisedDownstream = "quantity_raised"      // a correction raised the quantity after goods had left the batch
 	FindingYield            = "implausible_yield"    // a transformation outside its yield range, recorded with an override reason
 	FindingUnrelatedOutput  = "unrelated_output"     // a transformation into a product with no yield rule from its inputs, outside the operator's registered business
+	// raised by the online-monitoring rules (internal/supervision)
+	FindingNoRecentBatch    = "no_recent_batch"        // an approved producer recorded no batch for N days
+	FindingRepeatedOverShip = "repeated_over_shipment" // N refused over-shipments within 30 days
+	FindingRectifyOverdue   = "rectify_overdue"        // a rectification deadline passed without a passing re-inspection or follow-up
+	FindingReviewOverdue    = "review_overdue"         // a registration review past its 5-working-day deadline
+	FindingReviewEscalated  = "review_escalated"       // … and N working days more: escalated to the level above
+	FindingNeverInspected   = "never_inspected"        // not inspected within N days
+	FindingKeyNoAgreement   = "key_no_agreement"       // a key operator without a signed agreement
 )
 
 // FindingKinds lists the kinds in display order.
 var FindingKinds = []string{FindingUnconfirmed, FindingOverShipment, FindingQuantityMismatch, FindingSafetyInterval, FindingTimeline,
-	FindingRaisedDownstream, FindingYield, FindingUnrelatedOutput}
+	FindingRaisedDownstream, FindingYield, FindingUnrelatedOutput, FindingNoRecentBatch, FindingRepeatedOverShip, FindingRectifyOverdue,
+	FindingReviewOverdue, FindingReviewEscalated, FindingNeverInspected, FindingKeyNoAgreement}
 
 // ConfirmWorkdays is how long a buyer has to confirm a transfer.
 const ConfirmWorkdays = 3
@@ -33,7 +42,7 @@ const ConfirmWorkdays = 3
 // Finding is one problem for supervisors.
 type Finding struct {
 	ID           int64          `json:"id,omitempty"`
-	Kind         string         `json:"kind" doc:"unconfirmed_transfer | over_shipment | quantity_mismatch | safety_interval | timeline_backwards | quantity_raised | implausible_yield | unrelated_output"`
+	Kind         string         `json:"kind" doc:"unconfirmed_transfer | over_shipment | quantity_mismatch | safety_interval | timeline_backwards | quantity_raised | implausible_yield | unrelated_output | no_recent_batch | repeated_over_shipment | rectify_overdue | review_overdue | review_escalated | never_inspected | key_no_agreement"`
 	Code         string         `json:"code"`
 	OperatorCode string         `json:"operator_code"`
 	OperatorName string         `json:"operator_name"`
@@ -101,8 +110,11 @@ type FindingFilter struct {
 	Region string // a region within the actor's jurisdiction; default: all of it
 	Kind   string
 	Status string // open | in_progress | closed | active (open or in progress) | "" (all)
-	Limit  int
-	Offset int // recorded findings to skip (pages); unconfirmed transfers come on the first page
+	// Assignee: findings taken up by this account ("me" = the actor); only
+	// recorded findings have one.
+	Assignee string
+	Limit    int
+	Offset   int // recorded findings to skip (pages); unconfirmed transfers come on the first page
 }
 
 // Findings lists what the data reveals in a jurisdiction, newest first:
@@ -139,6 +151,13 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 		if f.Kind != "" {
 			w.Add("f.kind = " + w.Arg(f.Kind))
 		}
+		switch f.Assignee {
+		case "":
+		case "me":
+			w.Add("f.assignee_id = " + w.Arg(actor.UserID))
+		default:
+			w.Add("f.assignee_id = (SELECT id FROM users WHERE username = " + w.Arg(f.Assignee) + ")")
+		}
 		switch f.Status {
 		case "":
 		case "active":
@@ -159,7 +178,7 @@ func (s *Service) Findings(ctx context.Context, actor *auth.Actor, f FindingFilt
 		out = append(out, list...)
 	}
 	// unconfirmed transfers are open until the buyer answers
-	if (f.Kind == "" || f.Kind == FindingUnconfirmed) && (f.Status == "" || f.Status == "active" || f.Status == FindingOpen) && f.Offset <= 0 {
+	if (f.Kind == "" || f.Kind == FindingUnconfirmed) && (f.Status == "" || f.Status == "active" || f.Status == FindingOpen) && f.Offset <= 0 && f.Assignee == "" {
 		un, err := s.unconfirmed(ctx, sc, f.Region, f.Limit)
 		if err != nil {
 			return nil, err
@@ -226,4 +245,36 @@ func (s *Service) unconfirmed(ctx context.Context, sc auth.Scope, region string,
 		out = append(out, x)
 	}
 	return out, rows.Err()
+}
+
+// RuleFinding is a finding an online-monitoring rule raises.
+type RuleFinding struct {
+	Kind       string
+	Key        string // what makes it one finding: the rule does not raise it twice
+	Code       string // the trace code, operator code or record number it is about
+	OperatorID int64
+	Region     string
+	Region2    string // a second jurisdiction that sees it (the level above, for escalations)
+	Detail     map[string]any
+}
+
+// RaiseTx records a rule's finding inside the caller's transaction unless
+// one with the same kind and key exists (the key names the episode — the
+// record, or the last event the rule looked at — so a finding closed as
+// handled is not raised again until something changes); it reports whether
+// it recorded one.
+func RaiseTx(ctx context.Context, tx *platform.Tx, today string, f RuleFinding) (bool, error) {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM findings WHERE kind = $1 AND rule_key = $2`, f.Kind, f.Key).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	id, err := insertFinding(ctx, tx, f.Kind, f.Code, f.OperatorID, f.Region, f.Region2, today, f.Detail)
+	if err != nil {
+		return false, err
+	}
+	_, err = tx.Exec(ctx, `UPDATE findings SET rule_key = $1 WHERE id = $2`, f.Key, id)
+	return err == nil, err
 }

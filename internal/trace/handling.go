@@ -213,3 +213,53 @@ func (s *Service) finding(ctx context.Context, actor *auth.Actor, id int64) (Fin
 	})
 	return x, err
 }
+
+// TakeUpTx takes up an open finding inside the caller's transaction (an
+// enforcement case filed from it): open → in_progress with the note. A
+// finding already taken up or closed is left as it is.
+func (s *Service) TakeUpTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, id int64, note string) error {
+	in := FindingAction{Action: FindingStart, Note: note}
+	if err := s.prepareFindingAction(ctx, actor, &in); err != nil {
+		return err
+	}
+	var status string
+	if err := tx.QueryRow(ctx, `SELECT status FROM findings WHERE id = $1`, id).Scan(&status); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return errFindingNotFound
+		}
+		return err
+	}
+	if status != FindingOpen {
+		return nil
+	}
+	return s.handleFindingTx(ctx, tx, actor, id, in)
+}
+
+// FindingStatusInput moves a finding to a status (the status form of
+// FindingAction): in_progress takes it up (or reopens a closed one),
+// closed closes it with a note.
+type FindingStatusInput struct {
+	Status string `json:"status" validate:"required" doc:"in_progress | closed"`
+	DueOn  string `json:"due_on,omitempty" doc:"YYYY-MM-DD with in_progress (default: 5 working days from today)"`
+	Note   string `json:"note,omitempty" doc:"required to close or reopen"`
+}
+
+// SetFindingStatus maps a status change onto the workflow's actions.
+func (s *Service) SetFindingStatus(ctx context.Context, actor *auth.Actor, id int64, in FindingStatusInput) (Finding, error) {
+	var v platform.Validator
+	if !v.OneOf("status", in.Status, FindingInProgress, FindingClosed) {
+		return Finding{}, v.Err()
+	}
+	if in.Status == FindingClosed {
+		return s.HandleFinding(ctx, actor, id, FindingAction{Action: FindingClose, Note: in.Note})
+	}
+	cur, err := s.Finding(ctx, actor, id)
+	if err != nil {
+		return Finding{}, err
+	}
+	act := FindingStart
+	if cur.Status == FindingClosed {
+		act = FindingReopen
+	}
+	return s.HandleFinding(ctx, actor, id, FindingAction{Action: act, DueOn: in.DueOn, Note: in.Note})
+}

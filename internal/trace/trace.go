@@ -52,8 +52,9 @@ type Service struct {
 	publicURL string
 	cat       catalogueCache
 	yields    yieldCache
-	verifyKey []byte       // verification token key (verify.go)
-	misses    *MissLimiter // public lookups of codes that do not exist
+	verifyKey []byte            // verification token key (verify.go)
+	misses    *MissLimiter      // public lookups of codes that do not exist
+	tolerance MismatchTolerance // quantity-mismatch tolerance (nil: every difference is a finding)
 }
 
 // NewService returns the trace service. publicURL is the platform origin
