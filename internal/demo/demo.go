@@ -46,21 +46,20 @@ type Loader struct {
 	App      *app.App
 	Password string
 	Accounts []Account
-	// steps added by feature files (operators, trace) run after the foundation.
-	steps []func(ctx context.Context, l *Loader) error
 }
 
-// extraSteps are registered by other files of this package in init functions.
-var extraSteps []func(ctx context.Context, l *Loader) error
+// steps are the dataset, in order: each feature's file of this package
+// holds its step.
+var steps = []func(ctx context.Context, l *Loader) error{foundation, operatorsStep, traceStep, supervisionStep}
 
 // Load runs every step.
 func Load(ctx context.Context, a *app.App, password string) (*Loader, error) {
 	if fe := auth.CheckPasswordPolicy("password", password); fe != nil {
 		return nil, fmt.Errorf("--password: %s", fe.EN)
 	}
-	l := &Loader{App: a, Password: password, steps: append([]func(context.Context, *Loader) error{foundation}, extraSteps...)}
+	l := &Loader{App: a, Password: password}
 	ctx = platform.WithOrigin(ctx, auth.SystemOrigin("demo"))
-	for _, step := range l.steps {
+	for _, step := range steps {
 		if err := step(ctx, l); err != nil {
 			return l, err
 		}

@@ -12,8 +12,6 @@ import (
 	"agtrace/internal/platform"
 )
 
-func init() { extraSteps = append(extraSteps, operatorsStep) }
-
 // PilotOperator is an operator the demo registers. Username is its main
 // account (password: the demo password); State is the registration state
 // the demo leaves it in.

@@ -13,8 +13,6 @@ import (
 	"agtrace/internal/trace"
 )
 
-func init() { extraSteps = append(extraSteps, traceStep) }
-
 // chainBuilder records one pilot chain through the trace service as the
 // operators themselves would, with back-dated dates so the timeline reads
 // naturally (and time still runs forward).

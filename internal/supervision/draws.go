@@ -468,3 +468,38 @@ func completeTaskTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, tas
 	}
 	return nil
 }
+
+// PoolMember is an inspector or enforcer a draw may assign.
+type PoolMember struct {
+	Username string `json:"username"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Region   string `json:"region_code"`
+}
+
+// Pool lists the active inspectors and enforcers whose jurisdiction
+// overlaps region (those below it, and those above it), for the draw form.
+func (s *Service) Pool(ctx context.Context, actor *auth.Actor, region string) ([]PoolMember, error) {
+	if region == "" {
+		region = actor.Region
+	}
+	if err := auth.Authorize(actor, auth.ActDrawManage, auth.Resource{Region: region}); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, `SELECT username, name, role, region_code FROM users WHERE role IN ('inspector', 'enforcer') AND status = 'active'
+		ORDER BY region_code, username`)
+	all, err := platform.Collect(rows, err, func(r *sql.Rows) (PoolMember, error) {
+		var m PoolMember
+		return m, r.Scan(&m.Username, &m.Name, &m.Role, &m.Region)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []PoolMember
+	for _, m := range all {
+		if auth.Within(m.Region, region) || auth.Within(region, m.Region) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"agtrace/internal/auth"
 	"agtrace/internal/codes"
 	"agtrace/internal/platform"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
@@ -46,6 +48,16 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
+
+	// supervision pages
+	"deref": func(f *float64) float64 {
+		if f == nil {
+			return 0
+		}
+		return *f
+	},
+	"itemName": supervision.ItemName,
+	"roleOf":   func(s string) auth.Role { return auth.Role(s) },
 
 	// operator pages
 	"opNth": formNth,

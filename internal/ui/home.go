@@ -8,6 +8,7 @@ import (
 	"agtrace/internal/httpx"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
@@ -31,6 +32,8 @@ const (
 	queueAgreements queue = "agreements" // agreements issued to the actor's operator, not signed
 	queueMarket     queue = "market"     // market entries of the clerk's region not yet checked
 	queueFindings   queue = "findings"   // findings open or in progress in the jurisdiction (and how many past due)
+	queueTasks      queue = "tasks"      // the inspector's pending draw tasks (and how many past due)
+	queueCases      queue = "cases"      // open enforcement cases in the jurisdiction (and how many past their step's deadline)
 )
 
 // queueCap is where a count stops ("99+"): the lists behind it page.
@@ -67,22 +70,25 @@ var (
 	tileAudit       = tile{Key: "admin.audit", Href: "/admin/audit", Action: auth.ActAuditRead}
 	tileMarkets     = tile{Key: "task.markets", Href: "/markets", Action: auth.ActMarketManage}
 	tileAPI         = tile{Key: "task.api", Href: "/api/v1/openapi.json"}
-	tileInspection  = tile{Key: "task.inspection"}
+	tileInspection  = tile{Key: "task.inspection", Href: "/inspections", Action: auth.ActInspectionRead, Queue: queueTasks}
+	tileDraws       = tile{Key: "task.draws", Href: "/draws", Action: auth.ActDrawRead}
+	tileMonitoring  = tile{Key: "task.monitoring", Href: "/admin/monitoring", Action: auth.ActMonitorSettings}
 	tileSampling    = tile{Key: "task.sampling"}
-	tileCases       = tile{Key: "task.cases"}
+	tileCases       = tile{Key: "task.cases", Href: "/cases", Action: auth.ActCaseRead, Queue: queueCases}
 	tileDashboard   = tile{Key: "task.dashboard"}
 )
 
 // homeTiles is the home page of each role, in display order.
 var homeTiles = map[auth.Role][]tile{
-	auth.RoleAdmin:       {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileMarkets, tileUsers, tileAgencies, tileCalendar, tileAudit, tileAPI},
+	auth.RoleAdmin: {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileDraws, tileCases, tileMonitoring, tileMarkets,
+		tileUsers, tileAgencies, tileCalendar, tileAudit, tileAPI},
 	auth.RoleReviewer:    {tileReview, tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileMarkets},
-	auth.RoleSupervisor:  {tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileMarkets, tileInspection, tileDashboard},
+	auth.RoleSupervisor:  {tileDraws, tileInspection, tileCases, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring, tileDashboard},
 	auth.RoleTownship:    {tileRoster, tileCoverage, tileTrace},
-	auth.RoleInspector:   {tileTrace, tileFindings, tileInspection},
+	auth.RoleInspector:   {tileInspection, tileFindings, tileTrace, tileDraws, tileCases},
 	auth.RoleTester:      {tileTrace, tileSampling},
-	auth.RoleEnforcer:    {tileTrace, tileFindings, tileCases},
-	auth.RoleAnalyst:     {tileOperators, tileCoverage, tileTrace, tileFindings, tileDashboard},
+	auth.RoleEnforcer:    {tileCases, tileFindings, tileInspection, tileTrace, tileDraws},
+	auth.RoleAnalyst:     {tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileCases, tileDashboard},
 	auth.RoleOperator:    {tileMyOperator, tileNewBatch, tileBatches, tileSell, tileIncoming, tileStaff, tileSign},
 	auth.RoleStaff:       {tileNewBatch, tileBatches, tileSell, tileIncoming},
 	auth.RoleMarket:      {tileMarketCheck, tileMarkets, tileTrace},
@@ -191,6 +197,8 @@ func (s homePages) count(r *http.Request, a *auth.Actor, q queue) (waiting, over
 			}
 		}
 		return len(list), overdue
+	case queueTasks, queueCases:
+		return s.supervisionCount(r, a, q)
 	case queueAgreements:
 		if a.OperatorID == 0 {
 			return 0, 0
@@ -220,4 +228,36 @@ func (s homePages) home(w http.ResponseWriter, r *http.Request) {
 		d.Tasks = append(d.Tasks, c)
 	}
 	s.render(w, r, "home", s.page(r, "home.title", d))
+}
+
+// supervisionCount counts the inspector's pending tasks or the open cases.
+func (s homePages) supervisionCount(r *http.Request, a *auth.Actor, q queue) (waiting, overdue int) {
+	if s.svc.Supervision == nil {
+		return 0, 0
+	}
+	if q == queueTasks {
+		if !a.Can(auth.ActInspect) {
+			return 0, 0
+		}
+		list, err := s.svc.Supervision.MyTasks(r.Context(), a, supervision.TaskPending)
+		if err != nil {
+			return 0, 0
+		}
+		for _, t := range list {
+			if t.Overdue {
+				overdue++
+			}
+		}
+		return len(list), overdue
+	}
+	list, err := s.svc.Supervision.Cases(r.Context(), a, supervision.CaseFilter{Status: "open", Limit: queueCap})
+	if err != nil {
+		return 0, 0
+	}
+	for _, c := range list {
+		if c.Overdue {
+			overdue++
+		}
+	}
+	return len(list), overdue
 }

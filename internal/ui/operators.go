@@ -68,6 +68,7 @@ type opOperatorData struct {
 	ShowDocs    bool
 	Verified    map[int64]bool
 	PendingDiff bool
+	Supervision *opSupervisionData // inspections, cases, credit (nil: not shown)
 }
 
 func (s operatorPages) view(w http.ResponseWriter, r *http.Request) {
@@ -126,6 +127,10 @@ func (s operatorPages) view(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
+	}
+	if d.Supervision, err = s.operatorSupervision(r, o); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	s.render(w, r, "op_view", s.page(r, "op.page", &d))
 }

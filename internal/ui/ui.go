@@ -22,6 +22,7 @@ import (
 	"agtrace/internal/httpx"
 	"agtrace/internal/operator"
 	"agtrace/internal/region"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
@@ -38,6 +39,8 @@ type Services struct {
 	Calendar  *region.Calendar
 	Operators *operator.Service
 	Trace     *trace.Service
+	// Supervision: inspections, draws, cases, credit, monitoring (nil: pages not served)
+	Supervision *supervision.Service
 }
 
 // Options configure the pages.
@@ -105,6 +108,9 @@ func (s *Server) groups() []pageGroup {
 	}
 	if s.svc.Trace != nil {
 		gs = append(gs, batchPages{s}, transferPages{s}, combinePages{s}, smallholderPages{s}, marketPages{s}, tracePages{s}, findingPages{s}, marketPlacePages{s}, tracePublicPages{s})
+	}
+	if s.svc.Supervision != nil {
+		gs = append(gs, inspectionPages{s}, drawPages{s}, casePages{s}, monitorPages{s})
 	}
 	return gs
 }
