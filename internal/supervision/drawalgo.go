@@ -27,7 +27,7 @@ import (
 //     drop those recused from the operator or whose jurisdiction does not
 //     reach it; stable-sort the rest by how many tasks they already have;
 //     take the first per_task.
-const DrawAlgorithm = "agtrace-draw-v1 (SHA-256 Fisher–Yates over operator codes sorted ascending; inspectors shuffled per operator, least-loaded first)"
+const DrawAlgorithm = "agtrace-draw-v1"
 
 // uniform returns an unbiased number in [0, bound) derived from the seed.
 func uniform(seed, label string, i, bound uint64) uint64 {

@@ -14,7 +14,7 @@
         set('lng', p.coords.longitude.toFixed(6));
         set('accuracy_m', Math.round(p.coords.accuracy));
         status.textContent = p.coords.latitude.toFixed(5) + ', ' + p.coords.longitude.toFixed(5) + ' ±' + Math.round(p.coords.accuracy) + ' m';
-      }, function () {}, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      }, function () { status.textContent = status.dataset.failed || ''; }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
     } else {
       status.textContent = geo.querySelector('input[name="lat"]').value + ', ' + geo.querySelector('input[name="lng"]').value;
     }
