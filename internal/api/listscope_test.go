@@ -19,6 +19,7 @@ import (
 	"agtrace/internal/auth"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
+	"agtrace/internal/supervision"
 )
 
 // How a list route is reached in TestListScope.
@@ -29,35 +30,45 @@ const (
 	lsCode     = "code"     // {code} is a trace code of another operator
 	lsUser     = "user"     // {id} is an account of another jurisdiction
 	lsPublic   = "public"   // reference data, the same for everyone (no jurisdiction)
+	lsRegion   = "region"   // a view of one region (not rows): another jurisdiction's is refused
 )
 
 // listRoutes is every GET route under /api/v1 that answers a list. A new list
 // route fails TestListRoutesCovered until it is added here (and so checked).
 var listRoutes = map[string]string{
-	"/api/v1/users":                    lsTop,
-	"/api/v1/agencies":                 lsTop,
-	"/api/v1/audit":                    lsTop,
-	"/api/v1/operators":                lsTop,
-	"/api/v1/reviews":                  lsTop,
-	"/api/v1/roster":                   lsTop,
-	"/api/v1/agreement-templates":      lsTop,
-	"/api/v1/agreements":               lsTop,
-	"/api/v1/agreements/unsigned":      lsTop,
-	"/api/v1/batches":                  lsTop,
-	"/api/v1/transfers":                lsTop,
-	"/api/v1/findings":                 lsTop,
-	"/api/v1/operators/{id}/documents": lsOperator,
-	"/api/v1/operators/{id}/decisions": lsOperator,
-	"/api/v1/operators/{id}/changes":   lsOperator,
-	"/api/v1/operators/{id}/staff":     lsOperator,
-	"/api/v1/roster/{id}/reminders":    lsRoster,
-	"/api/v1/batches/{code}/prints":    lsCode,
-	"/api/v1/users/{id}/tokens":        lsUser,
-	"/api/v1/regions":                  lsPublic,
-	"/api/v1/regions/{code}/children":  lsPublic,
-	"/api/v1/products":                 lsPublic,
-	"/api/v1/product-categories":       lsPublic,
-	"/api/v1/markets":                  lsPublic,
+	"/api/v1/users":                      lsTop,
+	"/api/v1/agencies":                   lsTop,
+	"/api/v1/audit":                      lsTop,
+	"/api/v1/operators":                  lsTop,
+	"/api/v1/reviews":                    lsTop,
+	"/api/v1/roster":                     lsTop,
+	"/api/v1/agreement-templates":        lsTop,
+	"/api/v1/agreements":                 lsTop,
+	"/api/v1/agreements/unsigned":        lsTop,
+	"/api/v1/batches":                    lsTop,
+	"/api/v1/transfers":                  lsTop,
+	"/api/v1/findings":                   lsTop,
+	"/api/v1/operators/{id}/documents":   lsOperator,
+	"/api/v1/operators/{id}/decisions":   lsOperator,
+	"/api/v1/operators/{id}/changes":     lsOperator,
+	"/api/v1/operators/{id}/staff":       lsOperator,
+	"/api/v1/roster/{id}/reminders":      lsRoster,
+	"/api/v1/batches/{code}/prints":      lsCode,
+	"/api/v1/users/{id}/tokens":          lsUser,
+	"/api/v1/regions":                    lsPublic,
+	"/api/v1/regions/{code}/children":    lsPublic,
+	"/api/v1/products":                   lsPublic,
+	"/api/v1/product-categories":         lsPublic,
+	"/api/v1/markets":                    lsPublic,
+	"/api/v1/inspections":                lsTop,
+	"/api/v1/draws":                      lsTop,
+	"/api/v1/tasks":                      lsTop,
+	"/api/v1/cases":                      lsTop,
+	"/api/v1/operators/{id}/inspections": lsOperator,
+	"/api/v1/operators/{id}/checklist":   lsOperator,
+	"/api/v1/monitoring/settings":        lsRegion,
+	"/api/v1/credit/rules":               lsPublic,
+	"/api/v1/public/draws":               lsPublic,
 }
 
 // ownerSees lists the routes that only the resource's own operator may list
@@ -66,7 +77,7 @@ var ownerSees = map[string]bool{"/api/v1/operators/{id}/staff": true}
 
 func apiServer(a *app.App) *api.Server {
 	return api.Register(http.NewServeMux(), api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar,
-		Operators: a.Operators, Trace: a.Trace}, "test")
+		Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision}, "test")
 }
 
 // isList reports whether a route answers a list (a slice, or an object with
@@ -262,6 +273,7 @@ func newLSFixture(t *testing.T, a *app.App) *lsFixture {
 	}
 	mk(auth.RoleAnalyst, "370000")
 	mk(auth.RoleTownship, town)
+	lsSupervision(t, a, home2, far1)
 	home1C := anon.Login(u1, p1)
 	home1C.Do("POST", "/api/v1/batches", map[string]any{"product_code": "apple", "quantity": 5, "unit": "kg", "produced_at": today, "origin": "自家果园"}).Expect(t, 201)
 	f.clients[auth.RoleOperator], f.regions[auth.RoleOperator] = home1C, town
@@ -359,6 +371,9 @@ func TestListScope(t *testing.T) {
 					urls = []string{strings.Replace(p, "{id}", fmt.Sprint(f.farRoster), 1)}
 				case lsUser:
 					urls = []string{strings.Replace(p, "{id}", fmt.Sprint(f.farUser), 1)}
+				case lsRegion:
+					lsRegionView(t, c, role, p)
+					continue
 				case lsCode:
 					urls = []string{strings.Replace(p, "{code}", f.farCode, 1)}
 					if own {
@@ -419,4 +434,56 @@ func farSeen(raw string) bool {
 		}
 	}
 	return false
+}
+
+// lsSupervision records supervision data in both counties: an inspection,
+// a case and a draw (with its task) of a neighbour and of the far operator.
+func lsSupervision(t *testing.T, a *app.App, home2, far1 operator.Operator) {
+	t.Helper()
+	ctx, sys := context.Background(), auth.System()
+	actor := func(name string, role auth.Role, region string) *auth.Actor {
+		u, err := a.Auth.GetUserByName(ctx, name)
+		if err != nil {
+			if u, err = a.Auth.CreateUser(ctx, sys, auth.NewUser{Username: name, Password: lsPW, Name: name, Role: string(role), RegionCode: region}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return apptest.ActorOf(u)
+	}
+	for _, c := range []struct {
+		op                                      operator.Operator
+		region, inspector, enforcer, supervisor string
+	}{{home2, lsHome, "ls-inspector", "ls-enforcer", "ls-supervisor"}, {far1, lsFar, "yue-inspector", "yue-enforcer", "yue-supervisor"}} {
+		insp, enf := actor(c.inspector, auth.RoleInspector, c.region), actor(c.enforcer, auth.RoleEnforcer, c.region)
+		sup := actor(c.supervisor, auth.RoleSupervisor, c.region)
+		if _, err := a.Supervision.RecordInspection(ctx, insp, supervision.InspectionInput{OperatorCode: c.op.Code, Kind: "site", Result: "rectify", RectifyDays: 3}); err != nil {
+			t.Fatalf("inspection: %v", err)
+		}
+		if _, err := a.Supervision.FileCase(ctx, enf, supervision.CaseInput{Source: "manual", OperatorCodes: []string{c.op.Code}, Violation: "other", Summary: "台账不全"}); err != nil {
+			t.Fatalf("case: %v", err)
+		}
+		if _, err := a.Supervision.CreateDraw(ctx, sup, supervision.DrawInput{RegionCode: c.region, Size: 1, Inspectors: []string{c.inspector, c.enforcer},
+			Seed: "ls", Filter: supervision.DrawFilter{Kinds: []string{c.op.Kind}}}); err != nil {
+			t.Fatalf("draw: %v", err)
+		}
+	}
+}
+
+// lsRegionView: a per-region view answers the admin for the far county
+// and refuses everyone else there.
+func lsRegionView(t *testing.T, c *apptest.Client, role auth.Role, path string) {
+	t.Helper()
+	r := c.Do("GET", path+"?region="+lsFar, nil)
+	if role == auth.RoleAdmin {
+		if r.Status != http.StatusOK {
+			t.Errorf("admin GET %s?region=%s: %d %s", path, lsFar, r.Status, r.Body)
+		}
+		return
+	}
+	if r.Status == http.StatusOK {
+		t.Errorf("%s GET %s?region=%s: 200, want a refusal: %s", role, path, lsFar, r.Body)
+	}
+	if r.Status >= 500 {
+		t.Errorf("%s GET %s?region=%s: %d %s", role, path, lsFar, r.Status, r.Body)
+	}
 }

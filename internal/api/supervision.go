@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"agtrace/internal/auth"
@@ -22,6 +23,7 @@ func (s *Server) supervisionRoutes() {
 	s.drawRoutes()
 	s.caseRoutes()
 	s.monitorRoutes()
+	s.supervisionExports()
 }
 
 func (s *Server) inspectionRoutes() {
@@ -190,10 +192,11 @@ func (s *Server) drawRoutes() {
 			}
 			return sv.Draw(ctx, a, id)
 		})
-	route(s, Route{Method: "GET", Path: "/api/v1/tasks", Summary: "Your inspection tasks from draws", Tag: "supervision",
-		Query: []Param{{Name: "status", Description: "pending (default) | done"}}},
+	route(s, Route{Method: "GET", Path: "/api/v1/tasks", Summary: "Inspection tasks from draws in your jurisdiction (mine=true: those you are assigned to)", Tag: "supervision",
+		Query: []Param{{Name: "status", Description: "pending (default) | done | all"}, {Name: "mine", Description: "true: only your tasks"}, {Name: "region"}}},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[supervision.Task], error) {
-			return itemsOf(sv.MyTasks(ctx, a, r.URL.Query().Get("status")))
+			q := r.URL.Query()
+			return itemsOf(sv.Tasks(ctx, a, supervision.TaskFilter{Mine: q.Get("mine") == "true", Status: q.Get("status"), Region: q.Get("region")}))
 		})
 	route(s, Route{Method: "GET", Path: "/api/v1/public/draws", Summary: "Closed draws, published (一公开): what was checked and the outcome", Tag: "public", Public: true, CORS: true,
 		Query: []Param{{Name: "region"}, {Name: "limit", Description: "1–100 (default 20)"}}},
@@ -278,5 +281,59 @@ func (s *Server) monitorRoutes() {
 	route(s, Route{Method: "POST", Path: "/api/v1/monitoring/settings", Summary: "Set a rule's threshold in a region (000000 = national default)", Tag: "supervision"},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, in supervision.SettingInput) (supervision.Setting, error) {
 			return sv.SetThreshold(ctx, a, in)
+		})
+}
+
+// supervisionExports registers the CSV exports of inspections, cases and
+// draw tasks (the lists' filters; streamed page by page).
+func (s *Server) supervisionExports() {
+	sv := s.svc.Supervision
+	raw(s, Route{Method: "GET", Path: "/api/v1/inspections/export.csv", Summary: "The inspections list (same filters) as CSV, streamed", Tag: "supervision", Produces: csvType,
+		Query: []Param{{Name: "region"}, {Name: "result"}, {Name: "kind"}}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			q, a := r.URL.Query(), httpx.Actor(r)
+			return streamCSV(w, r, "inspections.csv", []string{"编号 number", "日期 date", "类型 kind", "结论 result", "整改期限 rectify_due", "主体码 operator_code",
+				"主体 operator", "地区 region_code", "检查人员 inspector", "批次 batches", "照片 photos", "不符合项 failed_items", "检查情况 notes"},
+				func(ctx context.Context, offset, limit int) ([][]string, int, error) {
+					list, err := sv.Inspections(ctx, a, supervision.InspectionFilter{Region: q.Get("region"), Result: q.Get("result"), Kind: q.Get("kind"),
+						Limit: limit, Offset: offset})
+					out := make([][]string, len(list))
+					for i, x := range list {
+						var failed []string
+						for _, c := range x.Checklist {
+							if !c.OK {
+								failed = append(failed, supervision.ItemName(c.Item, "zh")+"："+c.Note)
+							}
+						}
+						out[i] = []string{x.Number, x.Date, x.Kind, x.Result, x.RectifyDue, x.OperatorCode, x.OperatorName, x.RegionCode, x.InspectorName,
+							strconv.Itoa(len(x.Batches)), strconv.Itoa(len(x.Photos)), strings.Join(failed, "；"), x.Notes}
+					}
+					return out, len(list), err
+				})
+		})
+	raw(s, Route{Method: "GET", Path: "/api/v1/cases/export.csv", Summary: "The cases list (same filters) as CSV, streamed", Tag: "supervision", Produces: csvType,
+		Query: []Param{{Name: "region"}, {Name: "status"}, {Name: "overdue"}}},
+		func(w http.ResponseWriter, r *http.Request) error {
+			q, a := r.URL.Query(), httpx.Actor(r)
+			return streamCSV(w, r, "cases.csv", []string{"编号 number", "立案日期 filed_on", "来源 source", "违法类型 violation", "主体码 operator_codes", "主体 operators",
+				"状态 status", "期限 due_on", "超期 overdue", "决定 decision", "罚款 penalty_yuan", "法律依据 legal_basis", "违法事实 summary"},
+				func(ctx context.Context, offset, limit int) ([][]string, int, error) {
+					list, err := sv.Cases(ctx, a, supervision.CaseFilter{Region: q.Get("region"), Status: q.Get("status"), Overdue: q.Get("overdue") == "true",
+						Limit: limit, Offset: offset})
+					out := make([][]string, len(list))
+					for i, c := range list {
+						var codes, names []string
+						for _, o := range c.Operators {
+							codes, names = append(codes, o.Code), append(names, o.Name)
+						}
+						penalty := ""
+						if c.PenaltyAmount > 0 {
+							penalty = strconv.FormatFloat(c.PenaltyAmount, 'f', 2, 64)
+						}
+						out[i] = []string{c.Number, c.FiledOn, c.Source, c.Violation, strings.Join(codes, " "), strings.Join(names, "、"), c.Status, c.DueOn,
+							strconv.FormatBool(c.Overdue), c.Decision, penalty, c.LegalBasis, c.Summary}
+					}
+					return out, len(list), err
+				})
 		})
 }

@@ -119,13 +119,45 @@ func (s *Service) tasks(ctx context.Context, cond string, args ...any) ([]Task, 
 
 // MyTasks lists the actor's draw tasks (pending first, then done).
 func (s *Service) MyTasks(ctx context.Context, actor *auth.Actor, status string) ([]Task, error) {
-	if err := auth.Authorize(actor, auth.ActDrawRead, auth.Resource{}); err != nil {
+	return s.Tasks(ctx, actor, TaskFilter{Mine: true, Status: status})
+}
+
+// TaskFilter narrows Tasks.
+type TaskFilter struct {
+	Mine   bool   // only tasks the actor is assigned to
+	Status string // pending (default) | done | all
+	Region string
+}
+
+// Tasks lists draw tasks in the actor's jurisdiction, soonest due first.
+func (s *Service) Tasks(ctx context.Context, actor *auth.Actor, f TaskFilter) ([]Task, error) {
+	sc := auth.ListScope(actor, auth.ActDrawRead)
+	if err := sc.Err(actor, auth.ActDrawRead); err != nil {
 		return nil, err
 	}
-	if status == "" {
-		status = TaskPending
+	if err := auth.Authorize(actor, auth.ActDrawRead, auth.Resource{Region: f.Region}); err != nil {
+		return nil, err
 	}
-	return s.tasks(ctx, `t.inspectors LIKE $1 AND t.status = $2`, `%"`+actor.Username+`"%`, status)
+	if f.Status == "" {
+		f.Status = TaskPending
+	}
+	var v platform.Validator
+	if v.OneOf("status", f.Status, TaskPending, TaskDone, "all"); v.Err() != nil {
+		return nil, v.Err()
+	}
+	w := auth.NewWhere()
+	w.Add("1 = 1")
+	w.Scope(sc, auth.Columns{Region: []string{"t.region_code"}})
+	if auth.RegionPrefix(f.Region) != "" {
+		w.Add(w.RegionCond(f.Region, "t.region_code"))
+	}
+	if f.Mine {
+		w.Add("t.inspectors LIKE " + w.Arg(`%"`+actor.Username+`"%`))
+	}
+	if f.Status != "all" {
+		w.Add("t.status = " + w.Arg(f.Status))
+	}
+	return s.tasks(ctx, w.Conds(), w.Args()...)
 }
 
 // PendingTasks are the actor's open tasks at one operator (the inspection form offers them).

@@ -121,6 +121,9 @@ func (t thresholds) For(rule, region string) Setting {
 // ancestors lists a region code and those above it, nearest first, ending
 // with the national code.
 func ancestors(code string) []string {
+	if len(code) < 6 {
+		return []string{NationalRegion}
+	}
 	var out []string
 	if len(code) > 6 {
 		out = append(out, code)
@@ -139,6 +142,9 @@ func ancestors(code string) []string {
 
 // parentRegion is the level above a county (its city) or a city (its province).
 func parentRegion(code string) string {
+	if len(code) < 6 {
+		return NationalRegion
+	}
 	code = code[:6]
 	if code[4:] != "00" {
 		return code[:4] + "00"
@@ -148,11 +154,16 @@ func parentRegion(code string) string {
 
 // Settings lists every rule's setting as it applies in a region.
 func (s *Service) Settings(ctx context.Context, actor *auth.Actor, region string) ([]Setting, error) {
-	if region == "" {
+	if region == "" && actor != nil {
 		region = actor.Region
 	}
 	if err := auth.Authorize(actor, auth.ActMonitorSettings, auth.Resource{Region: region}); err != nil {
 		return nil, err
+	}
+	if region != NationalRegion {
+		if _, err := s.regions.Get(ctx, region); err != nil {
+			return nil, platform.Invalid(platform.FieldError{Field: "region", Code: "unknown", ZH: "行政区划代码不存在", EN: "no such region"})
+		}
 	}
 	t, err := s.loadThresholds(ctx, s.db)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
@@ -269,6 +270,8 @@ type trBatchData struct {
 	Schemes     []string
 	PublicURL   string
 	Token       string // verification token of the code (the public link)
+	// Inspections that looked at this batch (officials with jurisdiction, the operator)
+	Inspections []supervision.Inspection
 }
 
 // trTimelineItem is one step of a chain drawn as a timeline.
@@ -318,6 +321,11 @@ func (s batchPages) batchPage(r *http.Request, code string) (*Page, error) {
 	}
 	if d.Own {
 		d.Prints, _ = s.svc.Trace.PrintLog(r.Context(), a, code)
+	}
+	if s.svc.Supervision != nil && auth.Authorize(a, auth.ActInspectionRead, own) == nil {
+		if d.Inspections, err = s.svc.Supervision.Inspections(r.Context(), a, supervision.InspectionFilter{BatchCode: code, Limit: 20}); err != nil {
+			return nil, err
+		}
 	}
 	return s.page(r, "tr.batch", d), nil
 }
