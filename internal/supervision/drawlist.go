@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"agtrace/internal/auth"
@@ -157,7 +158,24 @@ func (s *Service) Tasks(ctx context.Context, actor *auth.Actor, f TaskFilter) ([
 	if f.Status != "all" {
 		w.Add("t.status = " + w.Arg(f.Status))
 	}
-	return s.tasks(ctx, w.Conds(), w.Args()...)
+	list, err := s.tasks(ctx, w.Conds(), w.Args()...)
+	if f.Mine {
+		list = assignedTo(list, actor.Username)
+	}
+	return list, err
+}
+
+// assignedTo keeps the tasks whose inspectors name username exactly: the
+// LIKE that narrows the query takes '_' and '%' in a username as
+// wildcards (and ignores case on SQLite).
+func assignedTo(list []Task, username string) []Task {
+	out := []Task{}
+	for _, t := range list {
+		if slices.Contains(t.Inspectors, username) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // PendingTasks are the actor's open tasks at one operator (the inspection form offers them).
@@ -165,7 +183,8 @@ func (s *Service) PendingTasks(ctx context.Context, actor *auth.Actor, operatorI
 	if !actor.Can(auth.ActInspect) {
 		return []Task{}, nil
 	}
-	return s.tasks(ctx, `t.inspectors LIKE $1 AND t.status = 'pending' AND t.operator_id = $2`, `%"`+actor.Username+`"%`, operatorID)
+	list, err := s.tasks(ctx, `t.inspectors LIKE $1 AND t.status = 'pending' AND t.operator_id = $2`, `%"`+actor.Username+`"%`, operatorID)
+	return assignedTo(list, actor.Username), err
 }
 
 // DrawFilterList narrows Draws.

@@ -335,8 +335,11 @@ func (s *Service) runDraw(ctx context.Context, in DrawInput, ops []candidate, po
 			ZH: fmt.Sprintf("抽取数量 %d 超过符合条件的主体数 %d", size, len(ops)), EN: fmt.Sprintf("the draw of %d exceeds its population of %d", size, len(ops))})
 	}
 	recused := map[[2]string]bool{}
+	recusals := []Recusal{} // as applied (bare codes), so that the published spec re-runs
 	for _, r := range in.Recusals {
-		recused[[2]string{strings.TrimSpace(r.Inspector), operatorCodeOf(strings.TrimSpace(r.OperatorCode))}] = true
+		r.Inspector, r.OperatorCode = strings.TrimSpace(r.Inspector), operatorCodeOf(strings.TrimSpace(r.OperatorCode))
+		recused[[2]string{r.Inspector, r.OperatorCode}] = true
+		recusals = append(recusals, r)
 	}
 	var ineligible []Recusal
 	inspectors := make([]string, 0, len(pool))
@@ -366,10 +369,6 @@ func (s *Service) runDraw(ctx context.Context, in DrawInput, ops []candidate, po
 	}
 	for i := range sel {
 		sel[i].OperatorName = p.ops[sel[i].OperatorCode].name
-	}
-	recusals := in.Recusals
-	if recusals == nil {
-		recusals = []Recusal{}
 	}
 	slices.Sort(codes)
 	p.selections = sel

@@ -267,3 +267,105 @@ func fieldCode(r *apptest.Response, field string) string {
 	}
 	return ""
 }
+
+// TestDrawTasksToPublic: each assigned inspector sees the draw's tasks in
+// GET /api/v1/tasks?mine=true (the county's enforcer sees them without
+// mine, another county's inspector not at all; inspectors whose usernames
+// LIKE confuses with an assigned one's are not offered them); an inspection by someone not assigned, or
+// naming another operator's task, is 422 task_id with nothing written; an
+// inspection with task_id marks the task done; the draw is published (一公开,
+// no login) only once its last task is done, with each operator's outcome.
+func TestDrawTasksToPublic(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		w := newWorld(t, a)
+		anon := apptest.NewClient(t, w.srv)
+		// same county, usernames LIKE confuses with qixia-inspector ('_' is any character; SQLite ignores case)
+		lookalikes := []*apptest.Client{w.official(t, "qixia_inspector", auth.RoleInspector, "370686"),
+			w.official(t, "QIXIA-INSPECTOR", auth.RoleInspector, "370686")}
+		d := decodeAs[supervision.Draw](t, w.supervisor.Do("POST", "/api/v1/draws", drawBody("tasks", 2, pair, nil)).Expect(t, 201))
+		t1, t2 := d.Tasks[0], d.Tasks[1]
+		for _, c := range []*apptest.Client{w.inspector, w.inspector2} {
+			mine := decodeAs[struct{ Items []supervision.Task }](t, c.Do("GET", "/api/v1/tasks?mine=true", nil).Expect(t, 200)).Items
+			if len(mine) != 2 || mine[0].ID != t1.ID || mine[1].ID != t2.ID || mine[0].DrawNumber != d.Number || mine[0].OperatorCode != t1.OperatorCode {
+				t.Fatalf("an assigned inspector's tasks: %+v", mine)
+			}
+		}
+		for _, c := range append(lookalikes, w.enforcer) {
+			if r := c.Do("GET", "/api/v1/tasks?mine=true", nil).Expect(t, 200); r.Get("items.0") != nil {
+				t.Fatalf("tasks of someone not assigned: %s", r.Body)
+			}
+		}
+		for _, u := range []string{"qixia_inspector", "QIXIA-INSPECTOR"} {
+			if offered, err := w.service(t, platform.SystemClock{}).PendingTasks(context.Background(), w.actors[u], t1.OperatorID); err != nil || len(offered) != 0 {
+				t.Fatalf("the inspection form offers %s the tasks of qixia-inspector: %v %+v", u, err, offered)
+			}
+		}
+		if r := w.enforcer.Do("GET", "/api/v1/tasks", nil).Expect(t, 200); r.Get("items.1") == nil { // the county's tasks
+			t.Fatalf("the county's tasks: %s", r.Body)
+		}
+		if r := w.farInsp.Do("GET", "/api/v1/tasks", nil).Expect(t, 200); r.Get("items.0") != nil {
+			t.Fatalf("another county's tasks: %s", r.Body)
+		}
+		if r := anon.Do("GET", "/api/v1/public/draws", nil).Expect(t, 200); r.Get("items.0") != nil {
+			t.Fatalf("an open draw is published: %s", r.Body)
+		}
+
+		inspect := func(c *apptest.Client, code string, task int64, result string) *apptest.Response {
+			body := map[string]any{"operator_code": code, "kind": "site", "result": result, "task_id": task}
+			if result == "rectify" {
+				body["rectify_days"] = 5
+				body["checklist"] = []map[string]any{{"item": "records", "ok": false, "note": "记录不全"}}
+			}
+			return c.Do("POST", "/api/v1/inspections", body)
+		}
+		before := counts(t, a)
+		if r := inspect(w.enforcer, t1.OperatorCode, t1.ID, "pass").Expect(t, 422); fieldCode(r, "task_id") != "not_assigned" {
+			t.Fatalf("an inspector not assigned: %s", r.Body)
+		}
+		if r := inspect(w.inspector, t2.OperatorCode, t1.ID, "pass").Expect(t, 422); fieldCode(r, "task_id") != "unknown" {
+			t.Fatalf("a task of another operator: %s", r.Body)
+		}
+		sameCounts(t, before, counts(t, a))
+
+		if r := inspect(w.inspector, t1.OperatorCode, t1.ID, "pass").Expect(t, 201); r.Str("task_id") != fmt.Sprint(t1.ID) {
+			t.Fatalf("inspection for the task: %s", r.Body)
+		}
+		half := decodeAs[supervision.Draw](t, w.supervisor.Do("GET", fmt.Sprintf("/api/v1/draws/%d", d.ID), nil).Expect(t, 200))
+		if half.Status != "open" || half.Done != 1 || half.Tasks[0].Status != "done" || half.Tasks[0].Result != "pass" || half.Tasks[0].InspectionID == 0 {
+			t.Fatalf("after the first task: %+v", half)
+		}
+		before = counts(t, a)
+		inspect(w.inspector2, t1.OperatorCode, t1.ID, "pass").Expect(t, 409) // done already: the inspection is not recorded either
+		sameCounts(t, before, counts(t, a))
+		if r := anon.Do("GET", "/api/v1/public/draws", nil).Expect(t, 200); r.Get("items.0") != nil {
+			t.Fatalf("a half-done draw is published: %s", r.Body)
+		}
+
+		inspect(w.inspector2, t2.OperatorCode, t2.ID, "rectify").Expect(t, 201)
+		closed := decodeAs[supervision.Draw](t, w.supervisor.Do("GET", fmt.Sprintf("/api/v1/draws/%d", d.ID), nil).Expect(t, 200))
+		if closed.Status != "closed" || closed.ClosedAt == nil || closed.Done != 2 {
+			t.Fatalf("after the last task: %+v", closed)
+		}
+		for _, c := range []*apptest.Client{w.inspector, w.inspector2} {
+			if r := c.Do("GET", "/api/v1/tasks?mine=true", nil).Expect(t, 200); r.Get("items.0") != nil {
+				t.Fatalf("pending tasks after the draw closed: %s", r.Body)
+			}
+		}
+		if r := w.inspector2.Do("GET", "/api/v1/tasks?mine=true&status=done", nil).Expect(t, 200); r.Get("items.1") == nil {
+			t.Fatalf("done tasks: %s", r.Body)
+		}
+		pub := decodeAs[struct{ Items []supervision.PublicDraw }](t, anon.Do("GET", "/api/v1/public/draws?region=370686", nil).Expect(t, 200)).Items
+		if len(pub) != 1 || pub[0].Number != d.Number || pub[0].Seed != "tasks" || pub[0].PopulationSHA256 != d.PopulationSHA256 || len(pub[0].Tasks) != 2 {
+			t.Fatalf("published: %+v", pub)
+		}
+		want := map[string]string{t1.OperatorCode: "pass", t2.OperatorCode: "rectify"}
+		for _, pt := range pub[0].Tasks {
+			if want[pt.OperatorCode] != pt.Result || pt.Date == "" || pt.OperatorName == "" {
+				t.Fatalf("published outcome %+v, want %v", pt, want)
+			}
+		}
+		if r := anon.Do("GET", "/api/v1/public/draws?region=371082", nil).Expect(t, 200); r.Get("items.0") != nil {
+			t.Fatalf("another county's public list: %s", r.Body)
+		}
+	})
+}

@@ -27,9 +27,11 @@ type trFindingsData struct {
 	Statuses  []string
 	Status    string // the status filter shown ("active" by default)
 	CanHandle bool
-	Back      string // the list's query, for the forms to come back to
-	Export    string // the list as CSV, with the filters shown
-	Today     string
+	// CanFileCase: an enforcer turns a finding into a case in one step
+	CanFileCase bool
+	Back        string // the list's query, for the forms to come back to
+	Export      string // the list as CSV, with the filters shown
+	Today       string
 }
 
 func (s findingPages) list(w http.ResponseWriter, r *http.Request) {
@@ -66,7 +68,7 @@ func (s findingPages) list(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d := trFindingsData{Items: list, Kinds: trace.FindingKinds, Statuses: append([]string{"active"}, append(trace.FindingStatuses, "all")...),
-		Status: status, CanHandle: a.Can(auth.ActFindingHandle), Back: back.Encode(), Today: s.svc.Trace.Today(),
+		Status: status, CanHandle: a.Can(auth.ActFindingHandle), CanFileCase: a.Can(auth.ActCaseWrite), Back: back.Encode(), Today: s.svc.Trace.Today(),
 		Export: "/api/v1/findings/export.csv?" + url.Values{"kind": {q.Get("kind")}, "region": {q.Get("region")}, "status": {filter}}.Encode()}
 	p := s.page(r, "tr.findings", d)
 	p.Pager = pg
@@ -103,4 +105,27 @@ func trimRecorded(list []trace.Finding, n int) []trace.Finding {
 		}
 	}
 	return out
+}
+
+// FindingLink is where a finding's code leads: the batch for the trace
+// core's kinds, the record for a rectification, the operator for the
+// monitoring rules about operators ("" when nothing to open).
+func (p *Page) FindingLink(f trace.Finding) string {
+	switch f.Kind {
+	case trace.FindingRectifyOverdue:
+		if f.Detail["record"] == "case" {
+			return "/cases?status=all"
+		}
+		return "/inspections"
+	case trace.FindingReviewOverdue, trace.FindingReviewEscalated:
+		return "/operators/" + url.PathEscape(f.Code)
+	case trace.FindingNoRecentBatch, trace.FindingRepeatedOverShip, trace.FindingNeverInspected, trace.FindingKeyNoAgreement:
+		return "/o/" + url.PathEscape(f.OperatorCode)
+	}
+	return "/batches/" + url.PathEscape(f.Code)
+}
+
+// FindingIsBatch reports whether a finding's code is a trace code.
+func (p *Page) FindingIsBatch(f trace.Finding) bool {
+	return strings.HasPrefix(p.FindingLink(f), "/batches/")
 }

@@ -53,6 +53,18 @@ var manuals = []manual{
 		{"help.supervisor.1", "supervisor-findings"},
 		{"help.supervisor.2", ""},
 		{"help.supervisor.3", "supervisor-markets"},
+		{"help.supervisor.4", "supervisor-draw"},
+		{"help.supervisor.5", "supervisor-monitoring"},
+	}},
+	{auth.RoleInspector, []manualStep{
+		{"help.inspector.1", "inspector-tasks"},
+		{"help.inspector.2", "inspector-form"},
+		{"help.inspector.3", ""},
+	}},
+	{auth.RoleEnforcer, []manualStep{
+		{"help.enforcer.1", "enforcer-cases"},
+		{"help.enforcer.2", "enforcer-case"},
+		{"help.enforcer.3", ""},
 	}},
 	{auth.RoleMarket, []manualStep{
 		{"help.market.1", "market-check"},

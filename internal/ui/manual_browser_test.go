@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,7 +12,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"agtrace/internal/apptest"
+	"agtrace/internal/auth"
 	"agtrace/internal/demo"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
@@ -74,6 +77,24 @@ func TestManualScreenshots(t *testing.T) {
 	login(t, sup, base, "qixia-supervisor", pw)
 	visit(sup, "/findings", "supervisor-findings")
 	visit(sup, "/markets", "supervisor-markets")
+	visit(sup, "/draws/1", "supervisor-draw")
+	visit(sup, "/admin/monitoring", "supervisor-monitoring")
+
+	insp := apptest.Browser(t, 390, 844)
+	login(t, insp, base, "rongcheng-inspector", pw)
+	visit(insp, "/inspections", "inspector-tasks")
+	insp2 := apptest.Browser(t, 390, 844)
+	login(t, insp2, base, "qixia-inspector", pw)
+	visit(insp2, fmt.Sprintf("/operators/%d/inspect", orchard.OperatorID), "inspector-form")
+
+	overdue, err := a.Supervision.Cases(context.Background(), auth.System(), supervision.CaseFilter{Overdue: true, Region: "370686"})
+	if err != nil || len(overdue) == 0 {
+		t.Fatalf("the demo has no overdue case: %v", err)
+	}
+	enf := apptest.Browser(t, 390, 844)
+	login(t, enf, base, "qixia-enforcer", pw)
+	visit(enf, "/cases", "enforcer-cases")
+	visit(enf, fmt.Sprintf("/cases/%d", overdue[0].ID), "enforcer-case")
 
 	mk := apptest.Browser(t, 390, 844)
 	login(t, mk, base, "qixia-market", pw)
@@ -83,7 +104,7 @@ func TestManualScreenshots(t *testing.T) {
 	img := regexp.MustCompile(`src="(/static/manual/[a-z-]+\.png)"`)
 	client := &http.Client{}
 	shots := 0
-	for _, role := range []string{"operator", "staff", "reviewer", "supervisor", "market"} {
+	for _, role := range []string{"operator", "staff", "reviewer", "supervisor", "inspector", "enforcer", "market"} {
 		for _, lang := range []string{"zh", "en"} {
 			req, _ := http.NewRequest("GET", base+"/help/"+role, nil)
 			req.AddCookie(&http.Cookie{Name: "lang", Value: lang})
@@ -117,7 +138,7 @@ func TestManualScreenshots(t *testing.T) {
 			}
 		}
 	}
-	if shots < 20 {
+	if shots < 30 {
 		t.Errorf("the manuals show only %d screenshots", shots)
 	}
 }
