@@ -209,3 +209,10 @@ func RiskOf(level string) string {
 	}
 	return RiskLow
 }
+
+// PublicLevel is the part of the credit record the public sees: the level
+// in force today (no reasons, no cases).
+func (s *Service) PublicLevel(ctx context.Context, operatorID int64) (string, error) {
+	c, err := s.credit(ctx, operatorID)
+	return c.Level, err
+}

@@ -295,3 +295,115 @@ func TestMonitorRepeatedOverShipment(t *testing.T) {
 		}
 	})
 }
+
+// setting posts a rule's threshold in a region as c.
+func setting(c *apptest.Client, region, rule string, threshold float64, enabled bool) *apptest.Response {
+	return c.Do("POST", "/api/v1/monitoring/settings", map[string]any{"region_code": region, "rule": rule, "threshold": threshold, "enabled": enabled})
+}
+
+// TestMonitorSettings: an admin sets never_inspected nationally to 30 days
+// and 栖霞 to 60: 45 days on it fires in 荣成 (national value) but not in
+// 栖霞 (its own overrides it), 61 days on in 栖霞 too; the settings list
+// says which value applies and whether it is inherited; no_recent_batch
+// disabled in 栖霞 raises nothing there until re-enabled; bad settings and
+// settings out of reach are refused with nothing written.
+func TestMonitorSettings(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		w := newWorld(t, a)
+		admin := w.official(t, "national-admin", auth.RoleAdmin, "000000")
+		before := count(t, a, "monitor_settings")
+		for _, c := range []struct {
+			by     *apptest.Client
+			region string
+			rule   string
+			thr    float64
+			status int
+			field  string
+		}{
+			{w.supervisor, "000000", "never_inspected", 30, 403, ""},
+			{w.supervisor, "371082", "never_inspected", 30, 403, ""},
+			{w.inspector, "370686", "never_inspected", 30, 403, ""},
+			{admin, "370686", "never_checked", 30, 422, "rule"},
+			{admin, "370686", "never_inspected", -1, 422, "threshold"},
+			{admin, "370686", "never_inspected", 2.5, 422, "threshold"},
+			{admin, "370686", "mismatch_tolerance", 150, 422, "threshold"},
+			{admin, "379999", "never_inspected", 30, 422, "region_code"},
+		} {
+			if r := setting(c.by, c.region, c.rule, c.thr, true).Expect(t, c.status); c.field != "" && !hasField(r, c.field) {
+				t.Errorf("%s %s %g: refusal does not name %s: %s", c.region, c.rule, c.thr, c.field, r.Body)
+			}
+		}
+		if n := count(t, a, "monitor_settings"); n != before {
+			t.Fatalf("refused settings wrote %d rows", n-before)
+		}
+		setting(admin, "000000", "never_inspected", 30, true).Expect(t, 200)
+		setting(admin, "370686", "never_inspected", 60, true).Expect(t, 200)
+		applies := func(c *apptest.Client, region string) supervision.Setting {
+			for _, s := range decodeAs[struct{ Items []supervision.Setting }](t, c.Do("GET", "/api/v1/monitoring/settings?region="+region, nil).Expect(t, 200)).Items {
+				if s.Key == "never_inspected" {
+					return s
+				}
+			}
+			t.Fatalf("no never_inspected setting in %s", region)
+			return supervision.Setting{}
+		}
+		if s := applies(w.supervisor, "370686"); s.Threshold != 60 || s.Inherited || s.Region != "370686" || !s.Enabled {
+			t.Errorf("栖霞's setting: %+v", s)
+		}
+		if s := applies(admin, "371082"); s.Threshold != 30 || !s.Inherited || s.Region != "000000" {
+			t.Errorf("荣成's setting: %+v", s)
+		}
+		w.evaluate(t, daysOn(45))
+		fires(t, w.farInsp, "never_inspected", []string{w.far.Code})
+		fires(t, w.supervisor, "never_inspected", nil, w.farm.Code, w.pigs.Code, w.trader.Code)
+		w.evaluate(t, daysOn(61))
+		fires(t, w.supervisor, "never_inspected", []string{w.farm.Code, w.pigs.Code, w.trader.Code})
+
+		setting(w.supervisor, "370686", "no_recent_batch", 90, false).Expect(t, 200) // a supervisor in the county
+		if raised := w.evaluate(t, daysOn(100)); raised["no_recent_batch"] != 0 {
+			t.Fatalf("a disabled rule raised %v", raised)
+		}
+		setting(w.supervisor, "370686", "no_recent_batch", 90, true).Expect(t, 200)
+		w.evaluate(t, daysOn(100))
+		fires(t, w.supervisor, "no_recent_batch", []string{w.farm.Code, w.pigs.Code}, w.trader.Code)
+	})
+}
+
+// TestMismatchTolerance: 100 kg shipped and 99 kg confirmed (1 %, within
+// the 2 % default) records no quantity_mismatch; 95 kg records one; once
+// 栖霞 (the seller's county) lowers its tolerance to 0.5 %, 99 kg does too.
+func TestMismatchTolerance(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		w := newWorld(t, a)
+		var buyer string
+		if err := a.DB.QueryRow(context.Background(), `SELECT username FROM users WHERE operator_id = $1`, w.trader.ID).Scan(&buyer); err != nil {
+			t.Fatal(err)
+		}
+		buyerC := apptest.NewClient(t, w.srv).Login(buyer, apptest.OperatorPassword)
+		stock := w.batch(t, 500)
+		ship := func(received float64) string {
+			code := w.farmC.Do("POST", "/api/v1/transfers", map[string]any{"from_code": stock, "quantity": 100, "buyer_operator_code": w.trader.Code}).Expect(t, 201).Str("trace_code")
+			buyerC.Do("POST", "/api/v1/transfers/"+code+"/confirm", map[string]any{"received_quantity": received}).Expect(t, 200)
+			return code
+		}
+		mismatch := func(code string) int {
+			n := 0
+			for _, f := range findings(t, w.supervisor, "quantity_mismatch") {
+				if f.Code == code {
+					n++
+				}
+			}
+			return n
+		}
+		if c := ship(99); mismatch(c) != 0 {
+			t.Errorf("1 %% short (within 2 %%) is a finding")
+		}
+		if c := ship(95); mismatch(c) != 1 {
+			t.Errorf("5 %% short is not a finding: %+v", findings(t, w.supervisor, "quantity_mismatch"))
+		}
+		setting(w.supervisor, "370686", "mismatch_tolerance", 0.5, true).Expect(t, 200)
+		if c := ship(99); mismatch(c) != 1 {
+			t.Errorf("1 %% short with a 0.5 %% tolerance is not a finding")
+		}
+	})
+}

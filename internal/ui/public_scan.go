@@ -27,6 +27,7 @@ type opPublicData struct {
 	Op      operator.Public
 	Code    string
 	Invalid bool
+	Credit  string // the credit level in force ("" when not known)
 }
 
 func (s operatorPublicPages) operator(w http.ResponseWriter, r *http.Request) {
@@ -66,7 +67,14 @@ func (s operatorPublicPages) operator(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, "op_public", s.page(r, "op.public.title", opPublicData{Op: pub, Code: pub.Code}))
+	d := opPublicData{Op: pub, Code: pub.Code}
+	if s.svc.Supervision != nil {
+		if d.Credit, err = s.svc.Supervision.PublicLevel(ctx, o.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, "op_public", s.page(r, "op.public.title", d))
 }
 
 // tracePublicPages: the public page a scanned trace code opens.
