@@ -218,7 +218,7 @@ func (s *supervisionDemo) monitoring() {
 	}
 	s.l.App.DB.SetClock(s.l.App.Clock)
 	sv := s.l.App.Supervision
-	if _, err := sv.SetThreshold(s.ctx, s.actor("admin"), supervision.SettingInput{Region: "371082", Rule: supervision.RuleNoRecentBatch, Threshold: 7, Enabled: true}); err != nil {
+	if _, err := sv.SetThreshold(s.ctx, s.actor("admin"), supervision.SettingInput{Region: "371082", Rule: supervision.RuleNoRecentBatch, Threshold: 7}); err != nil {
 		s.err = err
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,11 +35,12 @@ func uniform(seed, label string, i, bound uint64) uint64 {
 	if bound <= 1 {
 		return 0
 	}
-	limit := (^uint64(0) / bound) * bound
+	q, _ := bits.Div64(1, 0, bound) // ⌊2⁶⁴/bound⌋
+	limit := q * bound              // 0 when bound divides 2⁶⁴: every x is accepted
 	for k := uint64(0); ; k++ {
 		h := sha256.Sum256([]byte(seed + ":" + label + ":" + strconv.FormatUint(i, 10) + ":" + strconv.FormatUint(k, 10)))
 		x := binary.BigEndian.Uint64(h[:8])
-		if x < limit {
+		if limit == 0 || x < limit {
 			return x % bound
 		}
 	}

@@ -181,7 +181,7 @@ type SettingInput struct {
 	Region    string  `json:"region_code" validate:"required"`
 	Rule      string  `json:"rule" validate:"required"`
 	Threshold float64 `json:"threshold"`
-	Enabled   bool    `json:"enabled"`
+	Enabled   *bool   `json:"enabled,omitempty" doc:"default true"`
 }
 
 // SetThreshold stores a region's threshold for a rule (admins everywhere,
@@ -210,19 +210,20 @@ func (s *Service) SetThreshold(ctx context.Context, actor *auth.Actor, in Settin
 	if err := v.Err(); err != nil {
 		return Setting{}, err
 	}
+	enabled := in.Enabled == nil || *in.Enabled
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO monitor_settings (region_code, rule, threshold, enabled, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (region_code, rule) DO UPDATE SET threshold = $3, enabled = $4, updated_by = $5, updated_at = $6`,
-			in.Region, in.Rule, in.Threshold, in.Enabled, actor.Username, tx.Now()); err != nil {
+			in.Region, in.Rule, in.Threshold, enabled, actor.Username, tx.Now()); err != nil {
 			return err
 		}
 		return tx.Emit(ctx, platform.Event{Action: "monitor.setting", ResourceType: "region", ResourceID: in.Region,
-			Data: map[string]any{"rule": in.Rule, "threshold": in.Threshold, "enabled": in.Enabled}})
+			Data: map[string]any{"rule": in.Rule, "threshold": in.Threshold, "enabled": enabled}})
 	})
 	if err != nil {
 		return Setting{}, err
 	}
-	return Setting{MonitorRule: r, Region: in.Region, Threshold: in.Threshold, Enabled: in.Enabled}, nil
+	return Setting{MonitorRule: r, Region: in.Region, Threshold: in.Threshold, Enabled: enabled}, nil
 }
 
 // MismatchTolerance is the percentage by which a received quantity may

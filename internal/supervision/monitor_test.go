@@ -363,7 +363,13 @@ func TestMonitorSettings(t *testing.T) {
 		if raised := w.evaluate(t, daysOn(100)); raised["no_recent_batch"] != 0 {
 			t.Fatalf("a disabled rule raised %v", raised)
 		}
-		setting(w.supervisor, "370686", "no_recent_batch", 90, true).Expect(t, 200)
+		// a threshold posted without "enabled" keeps the rule on
+		w.supervisor.Do("POST", "/api/v1/monitoring/settings", map[string]any{"region_code": "370686", "rule": "no_recent_batch", "threshold": 90}).Expect(t, 200)
+		for _, st := range decodeAs[struct{ Items []supervision.Setting }](t, admin.Do("GET", "/api/v1/monitoring/settings?region=370686", nil).Expect(t, 200)).Items {
+			if st.Key == "no_recent_batch" && !st.Enabled {
+				t.Fatalf("a threshold without enabled disabled the rule: %+v", st)
+			}
+		}
 		w.evaluate(t, daysOn(100))
 		fires(t, w.supervisor, "no_recent_batch", []string{w.farm.Code, w.pigs.Code}, w.trader.Code)
 	})

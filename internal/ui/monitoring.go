@@ -42,7 +42,8 @@ func (s monitorPages) show(w http.ResponseWriter, r *http.Request) {
 func (s monitorPages) set(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	f := r.PostForm
-	in := supervision.SettingInput{Region: f.Get("region_code"), Rule: f.Get("rule"), Enabled: f.Get("enabled") == "on"}
+	on := f.Get("enabled") == "on"
+	in := supervision.SettingInput{Region: f.Get("region_code"), Rule: f.Get("rule"), Enabled: &on}
 	v, err := strconv.ParseFloat(strings.TrimSpace(f.Get("threshold")), 64)
 	if err != nil {
 		s.refuse(w, r, platform.Invalid(platform.FieldError{Field: "threshold", Code: "number", ZH: "请填写数字", EN: "enter a number"}),
