@@ -289,7 +289,7 @@ func (a *App) monitorLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		rep, err := a.Supervision.RunMonitor(ctx, holder)
+		rep, err := a.Supervision.RunMonitor(ctx, holder, every)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.Log.Error("monitoring run failed", "err", err)

@@ -43,10 +43,27 @@ const (
 var Statuses = []string{StatusDraft, StatusPending, StatusApproved, StatusRejected, StatusSuspended, StatusCancelled, StatusTemporary}
 
 // Kinds of operators (主体类型).
-var Kinds = []string{"enterprise", "cooperative", "family_farm", "slaughterhouse", "individual"}
+const (
+	KindEnterprise     = "enterprise"
+	KindCooperative    = "cooperative"
+	KindFamilyFarm     = "family_farm"
+	KindSlaughterhouse = "slaughterhouse"
+	KindIndividual     = "individual"
+)
+
+// Kinds lists them in display order.
+var Kinds = []string{KindEnterprise, KindCooperative, KindFamilyFarm, KindSlaughterhouse, KindIndividual}
 
 // Categories an operator registers under (the code's first digit); "temporary" is issued, not chosen.
-var Categories = []string{"producer", "trader", "producer_trader", "input_supplier"}
+const (
+	CategoryProducer       = "producer"
+	CategoryTrader         = "trader"
+	CategoryProducerTrader = "producer_trader"
+	CategoryInputSupplier  = "input_supplier"
+)
+
+// Categories lists them in display order.
+var Categories = []string{CategoryProducer, CategoryTrader, CategoryProducerTrader, CategoryInputSupplier}
 
 // LeadingLevels of 农业产业化重点龙头企业.
 var LeadingLevels = []string{"national", "provincial", "municipal"}

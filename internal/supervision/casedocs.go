@@ -58,7 +58,7 @@ func (s *Service) CaseDocumentPDF(ctx context.Context, actor *auth.Actor, id int
 	d := printing.CaseDoc{Kind: printing.CaseDocKind(kind), Number: c.Number, Agency: s.caseAgency(ctx, c),
 		Source: sourceZH[c.Source] + " " + c.SourceID, Violation: violationZH[c.Violation], Summary: c.Summary,
 		FiledOn: c.FiledOn, FiledBy: c.FiledByName, DecidedOn: c.DecidedOn, Decision: decisionZH[c.Decision],
-		LegalBasis: c.LegalBasis, Officer: actor.Name, VerifyURL: fmt.Sprintf("%s/cases/%d", strings.TrimRight(s.publicURL, "/"), c.ID)}
+		LegalBasis: c.LegalBasis, Officer: caseOfficer(c, kind), VerifyURL: fmt.Sprintf("%s/cases/%d", strings.TrimRight(s.publicURL, "/"), c.ID)}
 	for _, p := range c.Operators {
 		o, err := s.ops.ByID(ctx, p.ID)
 		if err != nil {
@@ -94,10 +94,24 @@ func (s *Service) CaseDocumentPDF(ctx context.Context, actor *auth.Actor, id int
 	return buf.Bytes(), fmt.Sprintf("%s-%s.pdf", c.Number, kind), nil
 }
 
+// caseOfficer is the official a document names: whoever took the decision
+// (rectification order, penalty), or filed the case — never whoever happens
+// to download it.
+func caseOfficer(c Case, kind string) string {
+	if kind != DocFiling {
+		for i := len(c.Steps) - 1; i >= 0; i-- {
+			if c.Steps[i].Step == StepDecision {
+				return c.Steps[i].ActorName
+			}
+		}
+	}
+	return c.FiledByName
+}
+
 var evidenceZH = map[string]string{"batch": "批次", "inspection": "检查记录", "sample": "抽样", "finding": "监测线索", "document": "材料", "note": "说明"}
 
 func stepWordZH(step string) string {
-	if step == "filed" {
+	if step == StepFiled {
 		return "立案"
 	}
 	return stepZH[step]

@@ -34,6 +34,7 @@ const (
 	CaseFollowUp     = "follow_up"
 	CaseClosed       = "closed"
 
+	StepFiled        = "filed" // recorded when the case is filed (not a step one takes)
 	StepInvestigated = "investigated"
 	StepDecision     = "decision"
 	StepFollowUp     = "follow_up"
@@ -194,7 +195,7 @@ func (s *Service) prepareCase(ctx context.Context, actor *auth.Actor, in CaseInp
 		v.Require("source_id", in.SourceID)
 	}
 	v.MaxLen("source_id", in.SourceID, 100)
-	if len(in.OperatorCodes) == 0 {
+	if !hasCode(in.OperatorCodes) {
 		v.Add("operator_codes", "required", "请填写涉案主体代码", "give the operators concerned")
 	}
 	if len(in.OperatorCodes) > MaxCaseOperators {
@@ -202,6 +203,9 @@ func (s *Service) prepareCase(ctx context.Context, actor *auth.Actor, in CaseInp
 	}
 	seen := map[int64]bool{}
 	for i, c := range in.OperatorCodes {
+		if strings.TrimSpace(c) == "" {
+			continue // an empty box of the form (its index stays the box's)
+		}
 		o, err := s.operatorInReach(ctx, actor, auth.ActCaseWrite, operatorCodeOf(strings.TrimSpace(c)))
 		if err != nil {
 			if k := platform.KindOf(err); k == platform.KindNotFound || k == platform.KindInvalid {
@@ -348,7 +352,7 @@ func (s *Service) fileCaseTx(ctx context.Context, tx *platform.Tx, actor *auth.A
 			return 0, err
 		}
 	}
-	if err := insertStep(ctx, tx, actor, id, "filed", "", CaseFiled, nil, "", due, today); err != nil {
+	if err := insertStep(ctx, tx, actor, id, StepFiled, "", CaseFiled, nil, "", due, today); err != nil {
 		return 0, err
 	}
 	if p.findingID != 0 {
@@ -393,6 +397,9 @@ func checkStep(in *StepInput) error {
 	if in.Step != StepDecision {
 		v.Check(in.Decision == "" && in.RectifyDays == 0 && in.PenaltyAmount == 0 && in.LegalBasis == "", "decision", "not_allowed",
 			"处理决定只能在“作出决定”一步填写", "a decision goes with step decision only")
+	}
+	if in.Step != StepFollowUp {
+		v.Check(in.Rectified == nil, "rectified", "not_allowed", "整改情况只在“跟踪检查”一步填写", "rectified goes with step follow_up only")
 	}
 	return v.Err()
 }
@@ -447,3 +454,12 @@ func stepNamesZH(steps []string) []string {
 }
 
 func allowedFrom(step, status string) bool { return slices.Contains(caseMoves[step], status) }
+
+func hasCode(list []string) bool {
+	for _, c := range list {
+		if strings.TrimSpace(c) != "" {
+			return true
+		}
+	}
+	return false
+}

@@ -111,6 +111,50 @@ func TestCaseLifecycle(t *testing.T) {
 	})
 }
 
+// TestCaseDecidedAgain: a rectification the follow-up finds not done sends
+// the case back for a new decision; the penalty that follows replaces the
+// rectification order on the credit record (no longer rectifying) and is
+// not a "repeat" penalty of the same case (penalised, not blacklisted).
+func TestCaseDecidedAgain(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		w := newWorld(t, a)
+		ctx := context.Background()
+		sv := w.service(t, &platform.FixedClock{T: day("2026-06-01")})
+		enf := w.actors["qixia-enforcer"]
+		c, err := sv.FileCase(ctx, enf, supervision.CaseInput{Source: "manual", OperatorCodes: []string{w.pigs.Code}, Violation: "false_records", Summary: "用药记录不全"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		no := false
+		for _, in := range []supervision.StepInput{{Step: "investigated"},
+			{Step: "decision", Decision: "rectify_and_penalty", RectifyDays: 5, PenaltyAmount: 2000, LegalBasis: "第七十三条"},
+			{Step: "follow_up", Rectified: &no, Note: "复查仍未整改"}} {
+			if c, err = sv.TakeStep(ctx, enf, c.ID, in); err != nil {
+				t.Fatalf("%s: %v", in.Step, err)
+			}
+		}
+		if c.Status != "investigated" {
+			t.Fatalf("a failed follow-up should send the case back: %s", c.Status)
+		}
+		if c, err = sv.TakeStep(ctx, enf, c.ID, supervision.StepInput{Step: "decision", Decision: "penalty", PenaltyAmount: 10000, LegalBasis: "第七十三条"}); err != nil {
+			t.Fatal(err)
+		}
+		cr := credit(t, sv, w, w.pigs.ID)
+		if cr.Level != "penalised" {
+			t.Fatalf("credit after deciding again: %+v", cr)
+		}
+		for _, e := range cr.Entries {
+			if e.Level == "rectifying" && e.InForce {
+				t.Fatalf("the replaced rectification order is still in force: %+v", e)
+			}
+		}
+		yes := true
+		if _, err := sv.TakeStep(ctx, enf, c.ID, supervision.StepInput{Step: "investigated", Rectified: &yes}); platform.KindOf(err) != platform.KindInvalid {
+			t.Fatalf("rectified on another step: %v", err)
+		}
+	})
+}
+
 func credit(t *testing.T, sv *supervision.Service, w *world, id int64) supervision.Credit {
 	t.Helper()
 	c, err := sv.Credit(context.Background(), w.actors["qixia-supervisor"], id)

@@ -97,8 +97,8 @@ func (s *Service) stepTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor
 		if in.Rectified != nil {
 			detail["rectified"] = *in.Rectified
 		}
-		res, err = tx.Exec(ctx, `UPDATE cases SET status = $1, due_on = $2, updated_at = $3 WHERE id = $4 AND status = $5`,
-			to, platform.NullString(due), now, c.ID, c.Status)
+		res, err = tx.Exec(ctx, `UPDATE cases SET status = $1, due_on = $2, updated_at = $3 WHERE id = $4 AND status = $5 AND decision = $6`,
+			to, platform.NullString(due), now, c.ID, c.Status, c.Decision)
 	}
 	if err != nil {
 		return err
@@ -127,6 +127,11 @@ func caseCreditTx(ctx context.Context, tx *platform.Tx, c Case, in StepInput, to
 	case in.Step != StepDecision:
 		return nil
 	}
+	// a new decision (after a follow-up found the rectification not done)
+	// replaces the case's earlier rectification order
+	if err := liftTx(ctx, tx, "case_id = $2", today, c.ID); err != nil {
+		return err
+	}
 	for _, o := range c.Operators {
 		if hasRectify(in.Decision) {
 			if err := addCreditTx(ctx, tx, o.ID, RuleCaseRectify, "案件 "+c.Number+" 责令整改", today, c.ID, 0); err != nil {
@@ -139,7 +144,7 @@ func caseCreditTx(ctx context.Context, tx *platform.Tx, c Case, in StepInput, to
 		rule := RuleCasePenalty
 		if c.Violation == ViolationForgedCodes {
 			rule = RuleForgery
-		} else if repeat, err := penalisedWithin(ctx, tx, o.ID, today); err != nil {
+		} else if repeat, err := penalisedWithin(ctx, tx, o.ID, c.ID, today); err != nil {
 			return err
 		} else if repeat {
 			rule = RuleRepeatPenalty
@@ -152,16 +157,17 @@ func caseCreditTx(ctx context.Context, tx *platform.Tx, c Case, in StepInput, to
 }
 
 // penalisedWithin reports whether the operator was penalised within the
-// repeat window before today.
-func penalisedWithin(ctx context.Context, tx *platform.Tx, operatorID int64, today string) (bool, error) {
+// repeat window before today, in another case (a case decided again after
+// a failed follow-up is not a repeat offence).
+func penalisedWithin(ctx context.Context, tx *platform.Tx, operatorID, caseID int64, today string) (bool, error) {
 	t, err := parseDate(today)
 	if err != nil {
 		return false, err
 	}
 	since := t.AddDate(0, 0, -RepeatWindowDays).Format("2006-01-02")
 	var n int
-	err = tx.QueryRow(ctx, `SELECT COUNT(*) FROM credit_entries WHERE operator_id = $1 AND level IN ('penalised', 'blacklisted') AND from_on >= $2`,
-		operatorID, since).Scan(&n)
+	err = tx.QueryRow(ctx, `SELECT COUNT(*) FROM credit_entries WHERE operator_id = $1 AND level IN ($2, $3) AND from_on >= $4
+		AND (case_id IS NULL OR case_id <> $5)`, operatorID, CreditPenalised, CreditBlacklisted, since, caseID).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -54,16 +54,16 @@ func ItemName(key, lang string) string {
 // of its registered products (ear tags for livestock, ponds for fishery).
 func (s *Service) Checklist(ctx context.Context, o operator.Operator) []CheckItem {
 	sectors := s.sectors(ctx, o.Products)
-	trader := o.Category == "trader"
+	trader := o.Category == operator.CategoryTrader
 	out := []CheckItem{itemRecords, itemLabels}
 	if !trader {
 		out = append(out, itemInputs, itemBanned, itemIntervals)
 	}
 	out = append(out, itemStock)
-	if trader || o.Category == "producer_trader" {
+	if trader || o.Category == operator.CategoryProducerTrader {
 		out = append(out, itemLedger)
 	}
-	if o.Kind == "slaughterhouse" {
+	if o.Kind == operator.KindSlaughterhouse {
 		out = append(out, itemQuarantine, itemBetaAgonist)
 	} else if sectors["livestock"] && !trader {
 		out = append(out, itemEarTags)

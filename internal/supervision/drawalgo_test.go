@@ -362,3 +362,15 @@ func ReplayDraw(seed string, spec DrawSpec) ([]Selection, error) {
 	return drawRun{Seed: seed, Population: spec.PopulationCodes, Size: spec.Size, Pool: spec.Inspectors, PerTask: spec.PerTask,
 		Eligible: func(u, code string) bool { return !out[[2]string{u, code}] }}.run()
 }
+
+func TestPercentOf(t *testing.T) {
+	for _, c := range []struct {
+		pct  float64
+		n    int
+		want int
+	}{{7, 100, 7}, {10, 33, 4}, {0.01, 10000, 1}, {100, 5, 5}, {12.5, 8, 1}, {12.51, 8, 2}, {33.33, 3, 1}} {
+		if got := percentOf(c.pct, c.n); got != c.want {
+			t.Errorf("percentOf(%v, %d) = %d, want %d", c.pct, c.n, got, c.want)
+		}
+	}
+}

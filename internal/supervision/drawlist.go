@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 	"agtrace/internal/secure"
 )
@@ -42,20 +44,30 @@ func (s *Service) Draw(ctx context.Context, actor *auth.Actor, id int64) (Draw, 
 	if err != nil {
 		return Draw{}, err
 	}
-	// a county inspector reads a city's draw that holds tasks in the county
-	if auth.Authorize(actor, auth.ActDrawRead, auth.Resource{Region: d.RegionCode}) != nil && !tasksInReach(actor, d.Tasks) {
-		return Draw{}, errDrawNotFound
+	if auth.Authorize(actor, auth.ActDrawRead, auth.Resource{Region: d.RegionCode}) == nil {
+		return d, nil
 	}
-	return d, nil
-}
-
-func tasksInReach(actor *auth.Actor, tasks []Task) bool {
-	for _, t := range tasks {
+	// a county inspector reads a city's draw only for the tasks in the
+	// county: the other counties' targets are not announced to it
+	var mine []Task
+	for _, t := range d.Tasks {
 		if auth.Authorize(actor, auth.ActDrawRead, auth.Resource{Region: t.RegionCode}) == nil {
-			return true
+			mine = append(mine, t)
 		}
 	}
-	return false
+	if len(mine) == 0 {
+		return Draw{}, errDrawNotFound
+	}
+	d.Tasks, d.TaskCount, d.Done = mine, len(mine), 0
+	d.Selections = d.Selections[:0]
+	for _, t := range mine {
+		d.Selections = append(d.Selections, Selection{OperatorCode: t.OperatorCode, OperatorName: t.OperatorName, Inspectors: t.Inspectors})
+		if t.Status == TaskDone {
+			d.Done++
+		}
+	}
+	d.Spec.PopulationCodes, d.Spec.Ineligible = nil, nil
+	return d, nil
 }
 
 func (s *Service) draw(ctx context.Context, id int64) (Draw, error) {
@@ -261,6 +273,7 @@ type PublicDraw struct {
 	Title            string       `json:"title"`
 	RegionCode       string       `json:"region_code"`
 	Seed             string       `json:"seed"`
+	SeedSource       string       `json:"seed_source" doc:"platform (random) | user (chosen by whoever ran the draw)"`
 	Algorithm        string       `json:"algorithm"`
 	Population       int          `json:"population"`
 	PopulationSHA256 string       `json:"population_sha256"`
@@ -280,7 +293,7 @@ func (s *Service) PublicDraws(ctx context.Context, region string, limit int) ([]
 	if auth.RegionPrefix(region) != "" {
 		w.Add(w.RegionCond(region, "d.region_code"))
 	}
-	rows, err := s.db.Query(ctx, `SELECT d.id, d.number, d.title, d.region_code, d.seed, d.algorithm, d.population, d.population_sha256,
+	rows, err := s.db.Query(ctx, `SELECT d.id, d.number, d.title, d.region_code, d.seed, d.spec, d.algorithm, d.population, d.population_sha256,
 		d.created_at, d.closed_at FROM draws d`+w.SQL()+` ORDER BY d.closed_at DESC, d.id DESC LIMIT `+w.Arg(limit), w.Args()...)
 	type row struct {
 		id int64
@@ -290,7 +303,11 @@ func (s *Service) PublicDraws(ctx context.Context, region string, limit int) ([]
 		var x row
 		var created time.Time
 		var closed sql.NullTime
-		err := r.Scan(&x.id, &x.d.Number, &x.d.Title, &x.d.RegionCode, &x.d.Seed, &x.d.Algorithm, &x.d.Population, &x.d.PopulationSHA256, &created, &closed)
+		var spec string
+		err := r.Scan(&x.id, &x.d.Number, &x.d.Title, &x.d.RegionCode, &x.d.Seed, &spec, &x.d.Algorithm, &x.d.Population, &x.d.PopulationSHA256, &created, &closed)
+		var sp DrawSpec
+		_ = json.Unmarshal([]byte(spec), &sp)
+		x.d.SeedSource = sp.SeedSource
 		x.d.DrawnOn = platform.Today(created)
 		if closed.Valid {
 			x.d.ClosedOn = platform.Today(closed.Time)
@@ -308,8 +325,9 @@ func (s *Service) PublicDraws(ctx context.Context, region string, limit int) ([]
 			var t PublicTask
 			var kind string
 			err := r.Scan(&t.OperatorCode, &t.OperatorName, &kind, &t.Result, &t.Date)
-			if kind == "individual" {
-				t.OperatorName = secure.MaskName(t.OperatorName)
+			if kind == operator.KindIndividual {
+				// a person: neither the name nor the code that leads to it
+				t.OperatorName, t.OperatorCode = secure.MaskName(t.OperatorName), maskCode(t.OperatorCode)
 			}
 			return t, err
 		})
@@ -319,4 +337,12 @@ func (s *Service) PublicDraws(ctx context.Context, region string, limit int) ([]
 		out = append(out, x.d)
 	}
 	return out, nil
+}
+
+// maskCode keeps a code's region digits (the first six) and hides the rest.
+func maskCode(code string) string {
+	if len(code) <= 6 {
+		return code
+	}
+	return code[:6] + strings.Repeat("*", len(code)-6)
 }

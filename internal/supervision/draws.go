@@ -114,6 +114,10 @@ type DrawSpec struct {
 	Inspectors      []string   `json:"inspectors"`
 	Recusals        []Recusal  `json:"recusals"`
 	PopulationCodes []string   `json:"population_codes"`
+	// SeedSource says who chose the seed: "platform" (32 random bytes, the
+	// default) or "user" (given in the request — published as such, since
+	// whoever knows the population could try seeds until one suits them).
+	SeedSource string `json:"seed_source"`
 	// Ineligible lists inspector→operator pairs out of the inspector's
 	// jurisdiction (with the recusals, what Eligible said no to).
 	Ineligible []Recusal `json:"ineligible,omitempty"`
@@ -175,17 +179,26 @@ func (s *Service) prepareDraw(ctx context.Context, actor *auth.Actor, in DrawInp
 	if err := v.Err(); err != nil {
 		return drawPlan{}, err
 	}
+	seedSource := SeedByUser
 	if in.Seed == "" {
 		b := make([]byte, 32)
 		_, _ = rand.Read(b)
-		in.Seed = hex.EncodeToString(b)
+		in.Seed, seedSource = hex.EncodeToString(b), SeedByPlatform
 	}
 	ops, err := s.population(ctx, in.RegionCode, in.Filter)
 	if err != nil {
 		return drawPlan{}, err
 	}
-	return s.runDraw(ctx, in, ops, pool, names)
+	p, err := s.runDraw(ctx, in, ops, pool, names)
+	p.spec.SeedSource = seedSource
+	return p, err
 }
+
+// Who chose a draw's seed.
+const (
+	SeedByPlatform = "platform"
+	SeedByUser     = "user"
+)
 
 func checkDrawNumbers(v *platform.Validator, in DrawInput) {
 	switch {
@@ -328,7 +341,7 @@ func (s *Service) runDraw(ctx context.Context, in DrawInput, ops []candidate, po
 	}
 	size := in.Size
 	if size == 0 {
-		size = int(math.Ceil(in.Percent / 100 * float64(len(ops))))
+		size = percentOf(in.Percent, len(ops))
 	}
 	if size > len(ops) || size == 0 {
 		return drawPlan{}, platform.Invalid(platform.FieldError{Field: "size", Code: "exceeds_population",
@@ -436,6 +449,13 @@ func (s *Service) createDrawTx(ctx context.Context, tx *platform.Tx, actor *auth
 func completeTaskTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, taskID, operatorID, inspectionID int64, result string) error {
 	var status, inspectors string
 	var opID, drawID int64
+	// the draw's row first: two inspections finishing its last two tasks at
+	// once must not both see the other's task pending (PostgreSQL, READ
+	// COMMITTED) and leave the draw open forever
+	var drawStatus string
+	if err := tx.QueryRow(ctx, `SELECT status FROM draws WHERE id = (SELECT draw_id FROM draw_tasks WHERE id = $1) FOR UPDATE`, taskID).Scan(&drawStatus); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
 	err := tx.QueryRow(ctx, `SELECT status, operator_id, draw_id, inspectors FROM draw_tasks WHERE id = $1`, taskID).Scan(&status, &opID, &drawID, &inspectors)
 	var assigned []string
 	_ = json.Unmarshal([]byte(inspectors), &assigned)
@@ -453,7 +473,9 @@ func completeTaskTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, tas
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return platform.Conflict("该抽查任务已完成", "the task is already done")
+		// the other inspector of the pair recorded it first: say so on the field
+		return platform.Invalid(platform.FieldError{Field: "task_id", Code: "done", ZH: "该抽查任务已由同组检查人员完成，请不选任务后提交",
+			EN: "the task was already completed by the other inspector of the pair; submit without the task"})
 	}
 	var pending int
 	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM draw_tasks WHERE draw_id = $1 AND status = 'pending'`, drawID).Scan(&pending); err != nil {
@@ -476,17 +498,22 @@ type PoolMember struct {
 	Region   string `json:"region_code"`
 }
 
-// Pool lists the active inspectors and enforcers whose jurisdiction
-// overlaps region (those below it, and those above it), for the draw form.
+// Pool lists the active inspectors and enforcers a draw in region may
+// assign: those at or below the region, and those above it that are still
+// inside the actor's own jurisdiction (a city supervisor may send a city
+// inspector to a county; a county supervisor sees only its county's).
 func (s *Service) Pool(ctx context.Context, actor *auth.Actor, region string) ([]PoolMember, error) {
+	if err := auth.Authorize(actor, auth.ActDrawManage, auth.Resource{}); err != nil {
+		return nil, err
+	}
 	if region == "" {
 		region = actor.Region
 	}
 	if err := auth.Authorize(actor, auth.ActDrawManage, auth.Resource{Region: region}); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT username, name, role, region_code FROM users WHERE role IN ('inspector', 'enforcer') AND status = 'active'
-		ORDER BY region_code, username`)
+	rows, err := s.db.Query(ctx, `SELECT username, name, role, region_code FROM users WHERE role IN ($1, $2) AND status = 'active'
+		ORDER BY region_code, username`, string(auth.RoleInspector), string(auth.RoleEnforcer))
 	all, err := platform.Collect(rows, err, func(r *sql.Rows) (PoolMember, error) {
 		var m PoolMember
 		return m, r.Scan(&m.Username, &m.Name, &m.Role, &m.Region)
@@ -494,11 +521,18 @@ func (s *Service) Pool(ctx context.Context, actor *auth.Actor, region string) ([
 	if err != nil {
 		return nil, err
 	}
-	var out []PoolMember
+	out := []PoolMember{}
 	for _, m := range all {
-		if auth.Within(m.Region, region) || auth.Within(region, m.Region) {
+		if auth.Within(m.Region, region) || (auth.Within(region, m.Region) && auth.Within(m.Region, actor.Region)) {
 			out = append(out, m)
 		}
 	}
 	return out, nil
+}
+
+// percentOf is percent % of n rounded up, in integers (hundredths of a
+// percent): 7 % of 100 is 7, not ⌈7.000000000000001⌉ = 8.
+func percentOf(percent float64, n int) int {
+	hp := int64(math.Round(percent * 100))
+	return int((hp*int64(n) + 9999) / 10000)
 }

@@ -449,6 +449,18 @@ func (s *Service) AddPhotos(ctx context.Context, actor *auth.Actor, id int64, ph
 		return Inspection{}, err
 	}
 	err = s.db.InTxRetry(ctx, func(tx *platform.Tx) error {
+		// count again under the inspection's lock: two uploads at once must not pass the limit together
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT id FROM inspections WHERE id = $1 FOR UPDATE`, id).Scan(&n); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM inspection_photos WHERE inspection_id = $1`, id).Scan(&n); err != nil {
+			return err
+		}
+		if n+len(blobs) > MaxPhotos {
+			return platform.Invalid(platform.FieldError{Field: "photos", Code: "too_many",
+				ZH: fmt.Sprintf("每次检查最多 %d 张照片", MaxPhotos), EN: fmt.Sprintf("at most %d photos per inspection", MaxPhotos)})
+		}
 		if err := s.addPhotosTx(ctx, tx, actor, id, x.Number, blobs); err != nil {
 			return err
 		}

@@ -228,15 +228,18 @@ func (s *Service) SetThreshold(ctx context.Context, actor *auth.Actor, in Settin
 
 // MismatchTolerance is the percentage by which a received quantity may
 // differ from the shipped one before it is a finding, in the seller's
-// region (the trace core asks it inside the confirming transaction).
-func (s *Service) MismatchTolerance(ctx context.Context, tx *platform.Tx, region, product string) (float64, error) {
+// region (the trace core asks it inside the confirming transaction). The
+// rule switched off raises no quantity-mismatch findings (an infinite
+// tolerance). One value per region for every product: a product-specific
+// tolerance would be one more setting key, not a new mechanism.
+func (s *Service) MismatchTolerance(ctx context.Context, tx *platform.Tx, region, _ string) (float64, error) {
 	t, err := s.loadThresholds(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
 	st := t.For(RuleMismatchTolerance, region)
 	if !st.Enabled {
-		return 0, nil
+		return math.Inf(1), nil
 	}
 	return st.Threshold, nil
 }

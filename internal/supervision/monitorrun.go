@@ -27,13 +27,15 @@ type MonitorReport struct {
 
 // acquire takes the job's lease for d unless another holder has it: a
 // guarded upsert, so two replicas racing on one database get one winner.
+// The lease runs for 90 % of the period, so the holder's next tick (which
+// may wake a little early or late) finds it expired and runs again.
 func (s *Service) acquire(ctx context.Context, name, holder string, d time.Duration) (bool, error) {
 	now := s.clock.Now()
 	var won bool
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
 		res, err := tx.Exec(ctx, `INSERT INTO job_leases (name, holder, until_at, last_run, runs) VALUES ($1, $2, $3, $4, 1)
 			ON CONFLICT (name) DO UPDATE SET holder = $2, until_at = $3, last_run = $4, runs = job_leases.runs + 1
-			WHERE job_leases.until_at <= $4`, name, holder, now.Add(d), now)
+			WHERE job_leases.until_at <= $4`, name, holder, now.Add(d-d/10), now)
 		if err != nil {
 			return err
 		}
@@ -45,10 +47,14 @@ func (s *Service) acquire(ctx context.Context, name, holder string, d time.Durat
 }
 
 // RunMonitor runs the monitoring rules once if this instance wins the
-// period's lease (one runner across replicas), recording the run.
-func (s *Service) RunMonitor(ctx context.Context, holder string) (MonitorReport, error) {
+// period's lease (one runner across replicas), recording the run. every
+// is the period the replicas tick at (0: MonitorPeriod).
+func (s *Service) RunMonitor(ctx context.Context, holder string, every time.Duration) (MonitorReport, error) {
+	if every <= 0 {
+		every = MonitorPeriod
+	}
 	rep := MonitorReport{Holder: holder}
-	won, err := s.acquire(ctx, MonitorJob, holder, MonitorPeriod)
+	won, err := s.acquire(ctx, MonitorJob, holder, every)
 	if err != nil || !won {
 		return rep, err
 	}
@@ -110,7 +116,7 @@ func (s *Service) Evaluate(ctx context.Context) (map[string]int, error) {
 		var fire []trace.RuleFinding
 		for _, c := range cands {
 			st := t.For(r.key, c.Region)
-			if st.Enabled && r.over(c.value, st.Threshold) && len(fire) < maxRaisedPerRun {
+			if st.Enabled && r.over(c.value, st.Threshold) {
 				f := c.RuleFinding
 				f.Kind = r.key
 				f.Detail["threshold"] = st.Threshold
@@ -133,7 +139,9 @@ func (s *Service) Evaluate(ctx context.Context) (map[string]int, error) {
 func atLeast(v, t float64) bool { return v >= t }
 func above(v, t float64) bool   { return v > t }
 
-// raise records a rule's findings in one transaction.
+// raise records a rule's findings in one transaction, at most
+// maxRaisedPerRun new ones (those already recorded do not count, so the
+// next run goes on where this one stopped).
 func (s *Service) raise(ctx context.Context, today string, fs []trace.RuleFinding) (int, error) {
 	if len(fs) == 0 {
 		return 0, nil
@@ -142,6 +150,9 @@ func (s *Service) raise(ctx context.Context, today string, fs []trace.RuleFindin
 	err := s.db.InTxRetry(ctx, func(tx *platform.Tx) error {
 		n = 0
 		for _, f := range fs {
+			if n >= maxRaisedPerRun {
+				return nil
+			}
 			ok, err := trace.RaiseTx(ctx, tx, today, f)
 			if err != nil {
 				return err
@@ -246,7 +257,7 @@ func (s *Service) findRepeatedOverShip(ctx context.Context, today string) ([]can
 	t, _ := time.Parse(time.DateOnly, today)
 	since := t.AddDate(0, 0, -30).Format(time.DateOnly)
 	rows, err := s.db.Query(ctx, `SELECT o.id, o.code, o.name, o.region_code, COUNT(*), MAX(f.id) FROM findings f JOIN operators o ON o.id = f.operator_id
-		WHERE f.kind = 'over_shipment' AND f.on_date >= $1 GROUP BY o.id, o.code, o.name, o.region_code`, since)
+		WHERE f.kind = $2 AND f.on_date >= $1 GROUP BY o.id, o.code, o.name, o.region_code`, since, trace.FindingOverShipment)
 	return platform.Collect(rows, err, func(r *sql.Rows) (candidateFinding, error) {
 		var o operatorRow
 		var n, last int64
@@ -266,7 +277,7 @@ func (s *Service) findRectifyOverdue(ctx context.Context, today string) ([]candi
 		WHERE i.result = 'rectify' AND i.rectify_due < $1
 		AND NOT EXISTS (SELECT 1 FROM inspections j WHERE j.operator_id = i.operator_id AND j.id > i.id AND j.result = 'pass')
 		UNION ALL
-		SELECT 'case', c.id, c.number, o.id, o.code, o.name, c.region_code, c.due_on
+		SELECT 'case', c.id, c.number, o.id, o.code, o.name, o.region_code, c.due_on
 		FROM cases c JOIN case_operators co ON co.case_id = c.id JOIN operators o ON o.id = co.operator_id
 		WHERE c.status = 'decided' AND c.decision IN ('rectify', 'rectify_and_penalty') AND c.due_on < $1`, today)
 	return platform.Collect(rows, err, func(r *sql.Rows) (candidateFinding, error) {

@@ -31,7 +31,7 @@ func race(t *testing.T, inst ...instance) []string {
 		go func() {
 			defer wg.Done()
 			<-start
-			reps[i], errs[i] = in.sv.RunMonitor(context.Background(), in.holder)
+			reps[i], errs[i] = in.sv.RunMonitor(context.Background(), in.holder, supervision.MonitorPeriod)
 		}()
 	}
 	close(start)

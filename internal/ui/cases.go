@@ -85,11 +85,7 @@ func (s casePages) newForm(w http.ResponseWriter, r *http.Request) {
 func caseInput(r *http.Request) supervision.CaseInput {
 	f := r.PostForm
 	in := supervision.CaseInput{Source: f.Get("source"), SourceID: f.Get("source_id"), Violation: f.Get("violation"), Summary: f.Get("summary")}
-	for _, c := range f["operator_code"] {
-		if c = strings.TrimSpace(c); c != "" {
-			in.OperatorCodes = append(in.OperatorCodes, c)
-		}
-	}
+	in.OperatorCodes = f["operator_code"] // blanks kept: a refusal names the box by its index
 	for _, line := range strings.Split(f.Get("evidence_batches"), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			in.Evidence = append(in.Evidence, supervision.Evidence{Kind: "batch", Ref: line})

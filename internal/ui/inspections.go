@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -122,11 +123,7 @@ func (s inspectionPages) inspectionInput(r *http.Request, o operator.Operator) s
 		in.RectifyDays = -1 // "很多" is not a number: refused on the field
 	}
 	in.TaskID, _ = strconv.ParseInt(f.Get("task_id"), 10, 64)
-	for _, c := range f["batch_code"] {
-		if c = strings.TrimSpace(c); c != "" {
-			in.BatchCodes = append(in.BatchCodes, c)
-		}
-	}
+	in.BatchCodes = f["batch_code"] // blanks kept: a refusal names the box by its index (the service skips them)
 	for _, key := range answeredItems(f, s.svc.Supervision.Checklist(r.Context(), o)) {
 		in.Checklist = append(in.Checklist, supervision.CheckResult{Item: key, OK: f.Get("check."+key) == "ok", Note: f.Get("note." + key)})
 	}
@@ -168,7 +165,8 @@ func (s inspectionPages) record(w http.ResponseWriter, r *http.Request) {
 func formPhotos(r *http.Request) ([]supervision.PhotoUpload, func(), error) {
 	none := func() {}
 	if err := r.ParseMultipartForm(2 << 20); err != nil {
-		if strings.Contains(err.Error(), "too large") {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
 			return nil, none, platform.TooLarge("照片总大小超出限制：每张不超过 10 MB，每次最多 5 张", "photos too large: at most 10 MB each, 5 at a time")
 		}
 		if err := r.ParseForm(); err != nil {

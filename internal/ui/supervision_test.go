@@ -103,4 +103,3 @@ func getPage(t *testing.T, u, token string) string {
 	}
 	return string(b)
 }
-

@@ -31,3 +31,24 @@
     update();
   });
 })();
+// Photos are checked before the form leaves the phone: more than the form
+// takes at once, or one over 10 MB, would be refused by the server after a
+// long upload, and a refusal of an oversized body cannot give back what was
+// typed. The server checks again (type by content, size).
+(function () {
+  'use strict';
+  document.querySelectorAll('input[type=file][data-max-files]').forEach(function (input) {
+    var form = input.closest('form');
+    var max = parseInt(input.dataset.maxFiles, 10), maxBytes = parseInt(input.dataset.maxBytes, 10);
+    form.addEventListener('submit', function (e) {
+      var files = input.files || [], msg = '';
+      if (files.length > max) { msg = input.dataset.tooMany; }
+      for (var i = 0; i < files.length && !msg; i++) {
+        if (files[i].size > maxBytes) { msg = input.dataset.tooLarge + ' (' + files[i].name + ')'; }
+      }
+      input.setCustomValidity(msg);
+      if (msg) { e.preventDefault(); input.reportValidity(); }
+    });
+    input.addEventListener('change', function () { input.setCustomValidity(''); });
+  });
+})();
