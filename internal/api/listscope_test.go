@@ -69,6 +69,9 @@ var listRoutes = map[string]string{
 	"/api/v1/monitoring/settings":        lsRegion,
 	"/api/v1/credit/rules":               lsPublic,
 	"/api/v1/public/draws":               lsPublic,
+	"/api/v1/limits":                     lsPublic,
+	"/api/v1/limits/{id}/history":        lsPublic,
+	"/api/v1/substances":                 lsPublic,
 }
 
 // ownerSees lists the routes that only the resource's own operator may list
@@ -77,7 +80,7 @@ var ownerSees = map[string]bool{"/api/v1/operators/{id}/staff": true}
 
 func apiServer(a *app.App) *api.Server {
 	return api.Register(http.NewServeMux(), api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar,
-		Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision}, "test")
+		Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring}, "test")
 }
 
 // isList reports whether a route answers a list (a slice, or an object with

@@ -9,6 +9,7 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 	"agtrace/internal/region"
@@ -25,7 +26,9 @@ type Services struct {
 	Trace     *trace.Service
 	// Supervision: inspections, draws, cases, credit, monitoring (nil: not served)
 	Supervision *supervision.Service
-	DB          *platform.DB // Idempotency-Key records (nil: the header is ignored)
+	// Monitoring: residue limits (nil: not served)
+	Monitoring *monitoring.Service
+	DB         *platform.DB // Idempotency-Key records (nil: the header is ignored)
 }
 
 // Server registers the API routes on a mux.
@@ -51,6 +54,9 @@ func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	}
 	if svc.Supervision != nil {
 		s.supervisionRoutes()
+	}
+	if svc.Monitoring != nil {
+		s.limitRoutes()
 	}
 	s.exportRoutes()
 	route(s, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true, CORS: true},

@@ -14,6 +14,7 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 	"agtrace/internal/region"
@@ -67,6 +68,8 @@ type App struct {
 	// Supervision records inspections, draws, cases and credit, and runs
 	// the online-monitoring rules.
 	Supervision *supervision.Service
+	// Monitoring keeps the residue limits (sampling tests and recalls next).
+	Monitoring *monitoring.Service
 }
 
 // Open opens (creating and migrating if needed) the database and builds the services.
@@ -147,6 +150,10 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	}
 	a.Trace = trace.NewService(db, clock, a.Operators, a.Regions, a.Calendar, cfg.PublicURL)
 	a.Trace.SetVerifyKey(key)
+	if _, err := monitoring.SeedLimits(ctx, db); err != nil {
+		return nil, err
+	}
+	a.Monitoring = monitoring.NewService(db, clock)
 	a.Supervision = supervision.NewService(db, clock, a.Operators, a.Trace, a.Regions, a.Calendar, signer, docs, cfg.PublicURL)
 	a.Trace.SetMismatchTolerance(a.Supervision.MismatchTolerance)
 	// load the product catalogue before the first request: writers read it

@@ -99,6 +99,8 @@ const (
 	ActCaseRead        Action = "case.read"
 	ActCreditRead      Action = "credit.read"
 	ActMonitorSettings Action = "monitor.settings" // online-monitoring thresholds per region
+	// monitoring
+	ActLimitManage Action = "limits.manage" // edit and import residue limits
 )
 
 // Staff permissions an operator grants to its sub-accounts.
@@ -137,7 +139,7 @@ var policy = map[Role]map[Action]grant{
 		ActTraceRead: {scope: scopeAll}, ActFindingsRead: {scope: scopeAll}, ActFindingHandle: {scope: scopeAll},
 		ActMarketManage:   {scope: scopeAll},
 		ActInspectionRead: {scope: scopeAll}, ActDrawRead: {scope: scopeAll}, ActDrawManage: {scope: scopeAll}, ActCaseRead: {scope: scopeAll},
-		ActCreditRead: {scope: scopeAll}, ActMonitorSettings: {scope: scopeAll},
+		ActCreditRead: {scope: scopeAll}, ActMonitorSettings: {scope: scopeAll}, ActLimitManage: {scope: scopeAll},
 	},
 	RoleReviewer: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},

@@ -14,7 +14,7 @@ var allActions = []Action{
 	ActDocumentRead, ActRosterWrite, ActRosterRead, ActAgreementIssue, ActAgreementSign, ActAgreementRead,
 	ActBatchWrite, ActBatchRead, ActLabelPrint, ActTransferSell, ActTransferConfirm, ActMarketAccept,
 	ActTempOperator, ActTraceRead, ActFindingsRead, ActFindingHandle, ActMarketManage,
-	ActInspect, ActInspectionRead, ActDrawManage, ActDrawRead, ActCaseWrite, ActCaseRead, ActCreditRead, ActMonitorSettings,
+	ActInspect, ActInspectionRead, ActDrawManage, ActDrawRead, ActCaseWrite, ActCaseRead, ActCreditRead, ActMonitorSettings, ActLimitManage,
 }
 
 // expect says, per role, where each action is allowed: "all" = inside and
@@ -24,7 +24,7 @@ var expect = map[Role]map[Action]string{
 	RoleAdmin: {ActUserManage: "all", ActAgencyManage: "all", ActCalendarEdit: "all", ActAuditRead: "all", ActTokenManage: "all",
 		ActRegionRead: "all", ActOwnAccount: "in", ActOperatorRead: "all", ActOperatorReview: "all", ActOperatorSuspend: "all",
 		ActOperatorExport: "all", ActDocumentRead: "all", ActRosterRead: "all", ActAgreementRead: "all", ActBatchRead: "all",
-		ActTraceRead: "all", ActFindingsRead: "all", ActFindingHandle: "all", ActMarketManage: "all", ActInspectionRead: "all", ActDrawRead: "all", ActDrawManage: "all", ActCaseRead: "all", ActCreditRead: "all", ActMonitorSettings: "all"},
+		ActTraceRead: "all", ActFindingsRead: "all", ActFindingHandle: "all", ActMarketManage: "all", ActInspectionRead: "all", ActDrawRead: "all", ActDrawManage: "all", ActCaseRead: "all", ActCreditRead: "all", ActMonitorSettings: "all", ActLimitManage: "all"},
 	RoleReviewer: {ActRegionRead: "all", ActOwnAccount: "in", ActOperatorRead: "in", ActOperatorReview: "in", ActOperatorSuspend: "in",
 		ActOperatorExport: "in", ActDocumentRead: "in", ActRosterRead: "in", ActAgreementIssue: "in", ActAgreementRead: "in",
 		ActBatchRead: "in", ActTraceRead: "in", ActFindingsRead: "in", ActMarketManage: "in", ActInspectionRead: "in", ActCaseRead: "in", ActCreditRead: "in"},

@@ -1,0 +1,58 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/monitoring"
+)
+
+// limitRoutes registers the residue limits (monitoring, issue 11 part 1).
+func (s *Server) limitRoutes() {
+	m := s.svc.Monitoring
+	route(s, Route{Method: "GET", Path: "/api/v1/limits", Summary: "Residue limits; with food and date: those that apply to the food that day (its own, else its nearest category's, in the edition then in force)",
+		Tag: "monitoring", Public: true, CORS: true, Query: []Param{{Name: "food", Description: "a product or category code"},
+			{Name: "substance", Description: "a substance code, or text in its names"}, {Name: "date", Description: "YYYY-MM-DD"}, {Name: "limit"}, {Name: "offset"}}},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[monitoring.Limit], error) {
+			q := r.URL.Query()
+			limit, err := queryInt(r, "limit")
+			if err != nil {
+				return Items[monitoring.Limit]{}, err
+			}
+			offset, err := queryInt(r, "offset")
+			if err != nil {
+				return Items[monitoring.Limit]{}, err
+			}
+			return itemsOf(m.Limits(ctx, a, monitoring.LimitFilter{Food: strings.TrimSpace(q.Get("food")), Substance: strings.TrimSpace(q.Get("substance")),
+				Date: strings.TrimSpace(q.Get("date")), Limit: limit, Offset: offset}))
+		})
+	route(s, Route{Method: "GET", Path: "/api/v1/limits/{id}/history", Summary: "A limit's earlier versions", Tag: "monitoring", Public: true, CORS: true},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[monitoring.LimitHistory], error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return Items[monitoring.LimitHistory]{}, err
+			}
+			return itemsOf(m.History(ctx, a, id))
+		})
+	route(s, Route{Method: "GET", Path: "/api/v1/substances", Summary: "Substances tested for, by code, name, CAS number or synonym", Tag: "monitoring", Public: true, CORS: true,
+		Query: []Param{{Name: "q"}}},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[monitoring.Substance], error) {
+			return itemsOf(m.Substances(ctx, a, r.URL.Query().Get("q")))
+		})
+	route(s, Route{Method: "POST", Path: "/api/v1/limits", Summary: "Add a limit or change it (same substance, food, standard and edition); the previous version is kept", Tag: "monitoring"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in monitoring.LimitInput) (monitoring.Limit, error) {
+			return m.SaveLimit(ctx, a, in)
+		})
+	route(s, Route{Method: "POST", Path: "/api/v1/limits/import", Summary: "Import limits from CSV (multipart, field file; header " + strings.Join(monitoring.ImportColumns, ",") + "); a file with any bad row is refused whole, each error naming its row",
+		Tag: "monitoring", Form: []Param{{Name: "file", Description: "UTF-8 CSV"}}},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ Multipart) (monitoring.ImportReport, error) {
+			f, _, err := multipartFile(r)
+			if err != nil {
+				return monitoring.ImportReport{}, err
+			}
+			defer f.Close()
+			return m.ImportLimits(ctx, a, f)
+		})
+}
