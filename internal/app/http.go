@@ -30,7 +30,7 @@ import (
 func (a *App) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
 	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB}, Version)
-	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision}, ui.Options{
+	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring}, ui.Options{
 		Version: Version, PublicURL: a.Config.PublicURL, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 	}); err != nil {
 		return nil, err

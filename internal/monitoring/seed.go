@@ -117,7 +117,7 @@ func seedLimits() []SeedLimit {
 	add("melamine", "raw_milk", 2.5, "mg/kg", JudgeMax, "卫生部等五部门公告2011年第10号", "2011", "2011-04-20", "",
 		"\"其他食品中三聚氰胺的限量值为2.5mg/kg\", http://www.zbchuanghe.com/2011/04/wap_179051.html — secondary source")
 	add("aflatoxin_m1", "raw_milk", 0.5, "μg/kg", JudgeMax, "GB 2761", "2017", "2017-09-17", "",
-		"500 ng/L stated as China's limit in https://www.chinajan.com/fileup/1006-267X/HTML/20181249.htm; the GB 2761-2017 row and its in-force date not yet read (partly confirmed)")
+		"500 ng/L stated as China's limit in https://www.chinajan.com/fileup/1006-267X/HTML/20181249.htm; the GB 2761-2017 row and its in-force date not yet read (only partly checked)")
 	add("protein", "raw_milk", 2.8, "g/100g", JudgeMin, "GB 19301", "2010", "2010-12-01", "",
 		"\"蛋白质含量从原来的2.95%下调至2.8%\", http://m.ganenjy.cn/news/shipinyanjiu/130536.html — the GB 19301-2010 table and its in-force date not yet read")
 	return out

@@ -39,6 +39,7 @@ var funcs = template.FuncMap{
 		return false
 	},
 	"add":     func(a, b int) int { return a + b },
+	"list":    func(s ...string) []string { return s },
 	"grouped": grouped,
 	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", f*100) },
 	"dict": func(kv ...any) map[string]any {

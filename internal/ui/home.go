@@ -74,19 +74,20 @@ var (
 	tileDraws       = tile{Key: "task.draws", Href: "/draws", Action: auth.ActDrawRead}
 	tileMonitoring  = tile{Key: "task.monitoring", Href: "/admin/monitoring", Action: auth.ActMonitorSettings}
 	tileSampling    = tile{Key: "task.sampling"}
+	tileLimits      = tile{Key: "task.limits", Href: "/limits"}
 	tileCases       = tile{Key: "task.cases", Href: "/cases", Action: auth.ActCaseRead, Queue: queueCases}
 	tileDashboard   = tile{Key: "task.dashboard"}
 )
 
 // homeTiles is the home page of each role, in display order.
 var homeTiles = map[auth.Role][]tile{
-	auth.RoleAdmin: {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileDraws, tileCases, tileMonitoring, tileMarkets,
+	auth.RoleAdmin: {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileDraws, tileCases, tileMonitoring, tileLimits, tileMarkets,
 		tileUsers, tileAgencies, tileCalendar, tileAudit, tileAPI},
 	auth.RoleReviewer:    {tileReview, tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileMarkets},
 	auth.RoleSupervisor:  {tileDraws, tileInspection, tileCases, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring, tileDashboard},
 	auth.RoleTownship:    {tileRoster, tileCoverage, tileTrace},
 	auth.RoleInspector:   {tileInspection, tileFindings, tileTrace, tileDraws, tileCases},
-	auth.RoleTester:      {tileTrace, tileSampling},
+	auth.RoleTester:      {tileTrace, tileSampling, tileLimits},
 	auth.RoleEnforcer:    {tileCases, tileFindings, tileInspection, tileTrace, tileDraws},
 	auth.RoleAnalyst:     {tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileCases, tileDashboard},
 	auth.RoleOperator:    {tileMyOperator, tileNewBatch, tileBatches, tileSell, tileIncoming, tileStaff, tileSign},

@@ -20,6 +20,7 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
 	"agtrace/internal/region"
 	"agtrace/internal/supervision"
@@ -41,6 +42,8 @@ type Services struct {
 	Trace     *trace.Service
 	// Supervision: inspections, draws, cases, credit, monitoring (nil: pages not served)
 	Supervision *supervision.Service
+	// Monitoring: residue limits (nil: pages not served)
+	Monitoring *monitoring.Service
 }
 
 // Options configure the pages.
@@ -111,6 +114,9 @@ func (s *Server) groups() []pageGroup {
 	}
 	if s.svc.Supervision != nil {
 		gs = append(gs, inspectionPages{s}, drawPages{s}, casePages{s}, monitorPages{s})
+	}
+	if s.svc.Monitoring != nil {
+		gs = append(gs, limitPages{s})
 	}
 	return gs
 }
