@@ -56,3 +56,54 @@ func (s *Server) limitRoutes() {
 			return m.ImportLimits(ctx, a, f)
 		})
 }
+
+// sampleRoutes registers sampling tests and recalls (monitoring, issue 11 part 2).
+func (s *Server) sampleRoutes() {
+	m := s.svc.Monitoring
+	route(s, Route{Method: "POST", Path: "/api/v1/samples", Summary: "Record a sampling test; judged by the limits in force on the sampling date; a failed test holds the batch and everything downstream under a recall, in the same transaction",
+		Tag: "monitoring", Status: http.StatusCreated},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in monitoring.SampleInput) (monitoring.Sample, error) {
+			return m.RecordSample(ctx, a, in)
+		})
+	route(s, Route{Method: "GET", Path: "/api/v1/samples/{id}", Summary: "A sampling test with its verdict per item (and its recall)", Tag: "monitoring"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (monitoring.Sample, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return monitoring.Sample{}, err
+			}
+			return m.Sample(ctx, a, id)
+		})
+	route(s, Route{Method: "GET", Path: "/api/v1/recalls/{id}", Summary: "A recall: its scope (every held batch with holder, region, quantity, stock, disposition), suspects upstream, progress", Tag: "monitoring"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (monitoring.Recall, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return monitoring.Recall{}, err
+			}
+			return m.Recall(ctx, a, id)
+		})
+	route(s, Route{Method: "POST", Path: "/api/v1/recalls/{id}/confirm", Summary: "Confirm a recall (supervisors of a county in its scope)", Tag: "monitoring"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (monitoring.Recall, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return monitoring.Recall{}, err
+			}
+			return m.Confirm(ctx, a, id)
+		})
+	route(s, Route{Method: "POST", Path: "/api/v1/recalls/{id}/release", Summary: "Release a recall's holds, with a reason (422 without)", Tag: "monitoring"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in releaseInput) (monitoring.Recall, error) {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return monitoring.Recall{}, err
+			}
+			return m.Release(ctx, a, id, in.Reason)
+		})
+	route(s, Route{Method: "POST", Path: "/api/v1/batches/{code}/disposition", Summary: "The holder records what it did with a held batch (destroyed | returned | retested); the recall closes when every batch is accounted for",
+		Tag: "monitoring"},
+		func(ctx context.Context, a *auth.Actor, r *http.Request, in monitoring.DispositionInput) (monitoring.Recall, error) {
+			return m.Dispose(ctx, a, r.PathValue("code"), in)
+		})
+}
+
+type releaseInput struct {
+	Reason string `json:"reason" doc:"why the hold is released (required)"`
+}

@@ -57,6 +57,7 @@ func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	}
 	if svc.Monitoring != nil {
 		s.limitRoutes()
+		s.sampleRoutes()
 	}
 	s.exportRoutes()
 	route(s, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true, CORS: true},

@@ -100,7 +100,11 @@ const (
 	ActCreditRead      Action = "credit.read"
 	ActMonitorSettings Action = "monitor.settings" // online-monitoring thresholds per region
 	// monitoring
-	ActLimitManage Action = "limits.manage" // edit and import residue limits
+	ActLimitManage  Action = "limits.manage" // edit and import residue limits
+	ActSampleRecord Action = "sample.record" // record a sampling test
+	ActSampleRead   Action = "sample.read"
+	ActRecallManage Action = "recall.manage" // confirm or release a recall
+	ActRecallRead   Action = "recall.read"
 )
 
 // Staff permissions an operator grants to its sub-accounts.
@@ -140,6 +144,7 @@ var policy = map[Role]map[Action]grant{
 		ActMarketManage:   {scope: scopeAll},
 		ActInspectionRead: {scope: scopeAll}, ActDrawRead: {scope: scopeAll}, ActDrawManage: {scope: scopeAll}, ActCaseRead: {scope: scopeAll},
 		ActCreditRead: {scope: scopeAll}, ActMonitorSettings: {scope: scopeAll}, ActLimitManage: {scope: scopeAll},
+		ActSampleRead: {scope: scopeAll}, ActRecallManage: {scope: scopeAll}, ActRecallRead: {scope: scopeAll},
 	},
 	RoleReviewer: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -157,6 +162,7 @@ var policy = map[Role]map[Action]grant{
 		ActFindingsRead: {scope: scopeRegion}, ActFindingHandle: {scope: scopeRegion}, ActMarketManage: {scope: scopeRegion},
 		ActInspect: {scope: scopeRegion}, ActInspectionRead: {scope: scopeRegion}, ActDrawManage: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion},
 		ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion}, ActMonitorSettings: {scope: scopeRegion},
+		ActSampleRead: {scope: scopeRegion}, ActRecallManage: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
 	},
 	RoleTownship: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -169,11 +175,13 @@ var policy = map[Role]map[Action]grant{
 		ActFindingsRead: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion}, ActFindingHandle: {scope: scopeRegion},
 		ActInspect: {scope: scopeRegion}, ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion},
 		ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
+		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
 	},
 	RoleTester: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActInspectionRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
+		ActSampleRecord: {scope: scopeRegion}, ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
 	},
 	RoleEnforcer: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -182,6 +190,7 @@ var policy = map[Role]map[Action]grant{
 		ActFindingHandle: {scope: scopeRegion},
 		ActInspect:       {scope: scopeRegion}, ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion},
 		ActCaseWrite: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
+		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
 	},
 	RoleAnalyst: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -189,6 +198,7 @@ var policy = map[Role]map[Action]grant{
 		ActAgreementRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActFindingsRead:   {scope: scopeRegion},
 		ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
+		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
 	},
 	RoleOperator: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -200,6 +210,7 @@ var policy = map[Role]map[Action]grant{
 		ActTransferConfirm: {scope: scopeOwnOperator}, ActTraceRead: {scope: scopeOwnOperator},
 		ActTempOperator:   {scope: scopeRegion},
 		ActInspectionRead: {scope: scopeOwnOperator}, ActCaseRead: {scope: scopeOwnOperator}, ActCreditRead: {scope: scopeOwnOperator},
+		ActSampleRead: {scope: scopeOwnOperator}, ActRecallRead: {scope: scopeOwnOperator},
 	},
 	RoleStaff: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -235,7 +246,7 @@ func init() {
 var readActions = map[Action]bool{
 	ActOperatorRead: true, ActDocumentRead: true, ActRosterRead: true, ActAgreementRead: true,
 	ActBatchRead: true, ActTraceRead: true, ActFindingsRead: true, ActAuditRead: true, ActRegionRead: true,
-	ActInspectionRead: true, ActDrawRead: true, ActCaseRead: true, ActCreditRead: true,
+	ActInspectionRead: true, ActDrawRead: true, ActCaseRead: true, ActCreditRead: true, ActSampleRead: true, ActRecallRead: true,
 }
 
 // IsRead reports whether a is a read-only action.

@@ -10,18 +10,23 @@ import (
 	"time"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/operator"
 	"agtrace/internal/platform"
+	"agtrace/internal/trace"
 )
 
-// Service keeps the residue limits (and, later, samples and recalls).
+// Service keeps the residue limits, records sampling tests and runs the
+// recalls a failed test starts.
 type Service struct {
 	db    *platform.DB
 	clock platform.Clock
+	ops   *operator.Service
+	tr    *trace.Service
 }
 
 // NewService builds the service.
-func NewService(db *platform.DB, clock platform.Clock) *Service {
-	return &Service{db: db, clock: clock}
+func NewService(db *platform.DB, clock platform.Clock, ops *operator.Service, tr *trace.Service) *Service {
+	return &Service{db: db, clock: clock, ops: ops, tr: tr}
 }
 
 // Substance kinds.

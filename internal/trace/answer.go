@@ -251,6 +251,11 @@ func (s *Service) acceptTx(ctx context.Context, tx *platform.Tx, actor *auth.Act
 	if t.Status != "issued" {
 		return alreadyAnswered(t)
 	}
+	if held, err := heldRecall(ctx, tx, code); err != nil {
+		return err
+	} else if held != 0 {
+		return ErrHeld(held) // goods under recall do not enter a market
+	}
 	q, _ := toMilliExact(t.Quantity)
 	if err := answerTransfer(ctx, tx, t, "issued", "accepted", answer{received: q, on: answerDay(today, t.ShippedAt), by: actor.UserID}); err != nil {
 		return err

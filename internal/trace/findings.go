@@ -29,12 +29,15 @@ const (
 	FindingReviewEscalated  = "review_escalated"       // … and N working days more: escalated to the level above
 	FindingNeverInspected   = "never_inspected"        // not inspected within N days
 	FindingKeyNoAgreement   = "key_no_agreement"       // a key operator without a signed agreement
+	// raised by sampling tests (internal/monitoring)
+	FindingRecallHold    = "recall_hold"    // a failed sample holds batches in the jurisdiction: confirm or release the recall
+	FindingQuickPositive = "quick_positive" // a quick test was positive: a confirmatory lab test is needed
 )
 
 // FindingKinds lists the kinds in display order.
 var FindingKinds = []string{FindingUnconfirmed, FindingOverShipment, FindingQuantityMismatch, FindingSafetyInterval, FindingTimeline,
 	FindingRaisedDownstream, FindingYield, FindingUnrelatedOutput, FindingNoRecentBatch, FindingRepeatedOverShip, FindingRectifyOverdue,
-	FindingReviewOverdue, FindingReviewEscalated, FindingNeverInspected, FindingKeyNoAgreement}
+	FindingReviewOverdue, FindingReviewEscalated, FindingNeverInspected, FindingKeyNoAgreement, FindingRecallHold, FindingQuickPositive}
 
 // ConfirmWorkdays is how long a buyer has to confirm a transfer.
 const ConfirmWorkdays = 3

@@ -29,6 +29,7 @@ type codeRow struct {
 	Override    string
 	Version     int
 	CreatedAt   time.Time
+	HeldRecall  int64 // the recall holding the batch (0: free)
 }
 
 // latestCorrection joins the newest correction of t (alias c), if any: the
@@ -41,12 +42,13 @@ const latestCorrection = `LEFT JOIN batch_corrections c ON c.code = t.code
 
 const codeColumns = `t.code, t.type, t.operator_id, t.region_code, t.product_code, t.unit,
 	COALESCE(c.quantity_milli, t.quantity_milli), COALESCE(c.produced_on, t.produced_on), COALESCE(c.origin, t.origin),
-	COALESCE(c.attributes, t.attributes), t.source, COALESCE(t.parent_code, ''), t.override_reason, COALESCE(c.version, 1), t.created_at`
+	COALESCE(c.attributes, t.attributes), t.source, COALESCE(t.parent_code, ''), t.override_reason, COALESCE(c.version, 1), t.created_at,
+	COALESCE(t.held_recall, 0)`
 
 func scanCode(row interface{ Scan(...any) error }) (codeRow, error) {
 	var r codeRow
 	err := row.Scan(&r.Code, &r.Type, &r.OperatorID, &r.RegionCode, &r.ProductCode, &r.Unit, &r.Quantity, &r.ProducedOn,
-		&r.Origin, &r.Attributes, &r.Source, &r.ParentCode, &r.Override, &r.Version, &r.CreatedAt)
+		&r.Origin, &r.Attributes, &r.Source, &r.ParentCode, &r.Override, &r.Version, &r.CreatedAt, &r.HeldRecall)
 	return r, err
 }
 
@@ -68,7 +70,20 @@ func loadCode(ctx context.Context, q platform.Querier, code string, lock bool) (
 	if errors.Is(err, sql.ErrNoRows) {
 		return codeRow{}, errCodeNotFound
 	}
+	if err == nil && lock && r.HeldRecall != 0 {
+		// every write that takes goods out of a batch or vouches for it locks
+		// it here: a held batch cannot be sold, split, merged, transformed,
+		// corrected or certified
+		return codeRow{}, ErrHeld(r.HeldRecall)
+	}
 	return r, err
+}
+
+// ErrHeld is the 409 for a write on a batch a recall holds.
+func ErrHeld(recallID int64) error {
+	return platform.Conflict(fmt.Sprintf("该批次因召回（编号 %d）被暂扣，不能销售、拆分、合并、加工、更正、开具合格证或入市", recallID),
+		fmt.Sprintf("the batch is held by recall %d: it cannot be sold, split, merged, transformed, corrected, certified or enter a market", recallID)).
+		With("recall_id", recallID)
 }
 
 // stockOf sums a code's ledger and returns the first day it held stock

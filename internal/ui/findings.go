@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -117,6 +118,8 @@ func (p *Page) FindingLink(f trace.Finding) string {
 			return "/cases?status=all"
 		}
 		return "/inspections"
+	case trace.FindingRecallHold:
+		return fmt.Sprintf("/api/v1/recalls/%v", f.Detail["recall_id"])
 	case trace.FindingReviewOverdue, trace.FindingReviewEscalated:
 		return "/operators/" + url.PathEscape(f.Code)
 	case trace.FindingNoRecentBatch, trace.FindingRepeatedOverShip, trace.FindingNeverInspected, trace.FindingKeyNoAgreement:

@@ -1,0 +1,191 @@
+package monitoring_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"agtrace/internal/app"
+	"agtrace/internal/apptest"
+	"agtrace/internal/auth"
+	"agtrace/internal/operator"
+	"agtrace/internal/platform"
+)
+
+const pw = "monitor-pass-2026"
+
+type mworld struct {
+	a    *app.App
+	anon *apptest.Client
+	c    map[string]*apptest.Client
+	op   map[string]operator.Operator
+}
+
+// newMWorld: a pig farm in 高州 (440981), a slaughterhouse in 英德
+// (441881), a trader in 蒲江 (510131, another province), an apple farm
+// and a tea factory in 栖霞 (370686); a tester and a supervisor per county.
+func newMWorld(t *testing.T, a *app.App) *mworld {
+	t.Helper()
+	w := &mworld{a: a, anon: apptest.NewClient(t, apptest.Server(t, a)), c: map[string]*apptest.Client{}, op: map[string]operator.Operator{}}
+	for _, o := range []struct{ key, name, kind, cat, region, product string }{
+		{"pigfarm", "高州良种生猪养殖场", "enterprise", "producer", "440981", "live_pig"},
+		{"slaughter", "英德生猪定点屠宰厂", "slaughterhouse", "producer_trader", "441881", "pork_cuts"},
+		{"trader", "蒲江肉品商贸有限公司", "enterprise", "trader", "510131", "pork_cuts"},
+		{"apples", "栖霞苹果合作社", "cooperative", "producer", "370686", "apple"},
+		{"tea", "栖霞茶叶加工厂", "enterprise", "producer", "370686", "green_tea"},
+	} {
+		op, u, p := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: o.name, Kind: o.kind, Category: o.cat, RegionCode: o.region, Products: []string{o.product}})
+		w.op[o.key], w.c[o.key] = op, w.anon.Login(u, p)
+	}
+	for _, u := range []struct{ name, role, region string }{{"gz-tester", "tester", "440981"}, {"gz-sup", "supervisor", "440981"}, {"yd-sup", "supervisor", "441881"},
+		{"pj-sup", "supervisor", "510131"}, {"qx-tester", "tester", "370686"}, {"yd-tester", "tester", "441881"}} {
+		if _, err := a.Auth.CreateUser(context.Background(), auth.System(), auth.NewUser{Username: u.name, Password: pw, Name: u.name, Role: u.role, RegionCode: u.region}); err != nil {
+			t.Fatal(err)
+		}
+		w.c[u.name] = w.anon.Login(u.name, pw)
+	}
+	return w
+}
+
+func day(n int) string { return time.Now().In(platform.ChinaTZ).AddDate(0, 0, n).Format(time.DateOnly) }
+
+func (w *mworld) batch(t *testing.T, who, product string, qty float64, unit string) string {
+	t.Helper()
+	return w.c[who].Do("POST", "/api/v1/batches", map[string]any{"product_code": product, "quantity": qty, "unit": unit, "produced_at": day(-2),
+		"origin": "基地"}).Expect(t, 201).Str("trace_code")
+}
+
+// sell sells qty of from to buyer, who confirms; it returns the buyer's code.
+func (w *mworld) sell(t *testing.T, seller, buyer, from string, qty float64) string {
+	t.Helper()
+	code := w.c[seller].Do("POST", "/api/v1/transfers", map[string]any{"from_code": from, "quantity": qty, "buyer_operator_code": w.op[buyer].Code}).Expect(t, 201).Str("trace_code")
+	w.c[buyer].Do("POST", "/api/v1/transfers/"+code+"/confirm", map[string]any{"received_quantity": qty}).Expect(t, 200)
+	return code
+}
+
+// TestClenbuterolRecall: a clenbuterol-positive pig sample fails; in the
+// same transaction the farm's batch and everything downstream — the
+// slaughterhouse's (another county) and the trader's (another province) —
+// is held under a recall; a further sale is refused with the recall's id;
+// the downstream county's supervisor sees the alert; the recall closes only
+// when every held batch has a disposition.
+func TestClenbuterolRecall(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		w := newMWorld(t, a)
+		pigs := w.batch(t, "pigfarm", "live_pig", 20, "head")
+		atSlaughter := w.sell(t, "pigfarm", "slaughter", pigs, 10)
+		parts := w.c["slaughter"].Do("POST", "/api/v1/batches/"+atSlaughter+"/split", map[string]any{"parts": []float64{6, 4}}).Expect(t, 201)
+		part := parts.Str("codes.0")
+		atTrader := w.sell(t, "slaughter", "trader", part, 2)
+
+		w.c["yd-tester"].Do("POST", "/api/v1/samples", map[string]any{"operator_code": w.op["pigfarm"].Code, "batch_code": pigs, "sample_no": "X-1",
+			"sampled_at": day(0), "kind": "lab", "items": []map[string]any{{"substance": "clenbuterol", "value": 2, "unit": "μg/kg"}}}).Expect(t, 404)
+		r := w.c["gz-tester"].Do("POST", "/api/v1/samples", map[string]any{"operator_code": w.op["pigfarm"].Code, "batch_code": pigs, "sample_no": "GZ-2026-001",
+			"sampled_at": day(0), "place": "养殖场", "agency": "高州市农产品质量安全检测中心", "method": "GB/T 22286", "kind": "lab",
+			"items": []map[string]any{{"substance": "克仑特罗", "value": 2.3, "unit": "μg/kg", "lod": 0.5}, {"substance": "ractopamine", "value": 0.1, "unit": "μg/kg", "lod": 0.5}}}).Expect(t, 201)
+		if r.Str("verdict") != "fail" || r.Str("items.0.verdict") != "fail" || r.Str("items.0.judgement") != "not_detected" || r.Str("items.1.verdict") != "pass" {
+			t.Fatalf("the clenbuterol sample: %s", r.Body)
+		}
+		scope := r.Get("recall.batches").([]any)
+		held := map[string]bool{}
+		for _, b := range scope {
+			held[b.(map[string]any)["code"].(string)] = true
+		}
+		for _, c := range []string{pigs, atSlaughter, part, atTrader} {
+			if !held[c] {
+				t.Errorf("%s not in the recall's scope: %s", c, r.Body)
+			}
+		}
+		if regions := fmt.Sprint(r.Get("recall.regions")); regions != "[440981 441881 510131]" {
+			t.Errorf("recall regions: %s", regions)
+		}
+		recall := r.Str("recall.id")
+
+		// held: no sale, split or certificate
+		if x := w.c["slaughter"].Do("POST", "/api/v1/transfers", map[string]any{"from_code": part, "quantity": 1, "buyer_operator_code": w.op["trader"].Code}).Expect(t, 409); x.Str("recall_id") != recall {
+			t.Fatalf("sale of a held batch: %s", x.Body)
+		}
+		w.c["slaughter"].Do("POST", "/api/v1/batches/"+atSlaughter+"/split", map[string]any{"parts": []float64{1}}).Expect(t, 409)
+		w.c["pigfarm"].Do("POST", "/api/v1/transfers", map[string]any{"from_code": pigs, "quantity": 1, "buyer_operator_code": w.op["slaughter"].Code}).Expect(t, 409)
+
+		// the downstream counties' supervisors see the alert
+		for _, sup := range []string{"yd-sup", "pj-sup"} {
+			f := w.c[sup].Do("GET", "/api/v1/findings?kind=recall_hold", nil).Expect(t, 200)
+			if len(f.Get("items").([]any)) != 1 {
+				t.Fatalf("%s sees no recall alert: %s", sup, f.Body)
+			}
+		}
+		w.c["yd-sup"].Do("POST", "/api/v1/recalls/"+recall+"/release", map[string]any{"reason": ""}).Expect(t, 422)
+		w.c["yd-sup"].Do("POST", "/api/v1/recalls/"+recall+"/confirm", nil).Expect(t, 200)
+
+		// dispositions: the recall closes with the last one
+		owner := map[string]string{pigs: "pigfarm", atSlaughter: "slaughter", part: "slaughter", atTrader: "trader"}
+		w.c["trader"].Do("POST", "/api/v1/batches/"+part+"/disposition", map[string]any{"action": "destroyed"}).Expect(t, 403)
+		codes := []string{}
+		for c := range held {
+			codes = append(codes, c)
+		}
+		for i, c := range codes {
+			who := owner[c]
+			if who == "" {
+				who = "slaughter" // the split's second part
+			}
+			rr := w.c[who].Do("POST", "/api/v1/batches/"+c+"/disposition", map[string]any{"action": "destroyed", "note": "无害化处理"}).Expect(t, 200)
+			want := "confirmed"
+			if i == len(codes)-1 {
+				want = "closed"
+			}
+			if rr.Str("status") != want {
+				t.Fatalf("after %d of %d dispositions the recall is %s: %s", i+1, len(codes), rr.Str("status"), rr.Body)
+			}
+		}
+		if st := w.c["gz-sup"].Do("GET", "/api/v1/recalls/"+recall, nil).Expect(t, 200).Str("status"); st != "closed" {
+			t.Fatalf("recall after every disposition: %s", st)
+		}
+	})
+}
+
+// TestSampleJudgements: an apple sample under every limit passes; an
+// unknown substance and one without a limit are not judged (never
+// passed); units convert; the tea limit in force on the sampling date
+// applies (the same value passes under GB 2763-2016, fails under
+// GB 2763-2026); a batch of another operator is refused; a quick test is
+// screening only.
+func TestSampleJudgements(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		w := newMWorld(t, a)
+		apples := w.batch(t, "apples", "apple", 500, "kg")
+		tester := w.c["qx-tester"]
+		sample := func(no, code, date, kind string, items ...map[string]any) *apptest.Response {
+			return tester.Do("POST", "/api/v1/samples", map[string]any{"operator_code": w.op["apples"].Code, "batch_code": code, "sample_no": no,
+				"sampled_at": date, "kind": kind, "items": items})
+		}
+		r := sample("QX-1", apples, day(0), "lab", map[string]any{"substance": "chlorpyrifos", "value": 0.2, "unit": "mg/kg"},
+			map[string]any{"substance": "吡虫啉", "value": 500, "unit": "μg/kg"}, map[string]any{"substance": "foo-cide", "value": 1, "unit": "mg/kg"},
+			map[string]any{"substance": "protein", "value": 1, "unit": "g/100g"}, map[string]any{"substance": "methomyl", "value": 0.1, "unit": "mg/L"}).Expect(t, 201)
+		if r.Str("verdict") != "pass" || r.Str("items.1.verdict") != "pass" || r.Str("items.1.in_limit_unit") != "0.5" ||
+			r.Str("items.2.reason") != "unknown_substance" || r.Str("items.3.reason") != "no_limit" || r.Str("items.4.reason") != "unit" || r.Get("recall") != nil {
+			t.Fatalf("apple sample: %s", r.Body)
+		}
+		teaC := w.c["tea"]
+		tea := teaC.Do("POST", "/api/v1/batches", map[string]any{"product_code": "green_tea", "quantity": 100, "unit": "kg", "produced_at": day(-2), "origin": "茶园"}).Expect(t, 201).Str("trace_code")
+		for date, want := range map[string]string{"2020-05-01": "pass", "2026-03-02": "fail"} {
+			r := tester.Do("POST", "/api/v1/samples", map[string]any{"operator_code": w.op["tea"].Code, "batch_code": tea, "sample_no": "TEA-" + date,
+				"sampled_at": date, "kind": "lab", "items": []map[string]any{{"substance": "carbofuran", "value": 0.03, "unit": "mg/kg"}}}).Expect(t, 201)
+			if r.Str("verdict") != want {
+				t.Errorf("tea carbofuran 0.03 mg/kg sampled %s: %s (limit %s %s-%s)", date, r.Str("verdict"), r.Str("items.0.limit"), r.Str("items.0.standard"), r.Str("items.0.edition"))
+			}
+		}
+		if r := sample("QX-2", tea, day(0), "lab", map[string]any{"substance": "chlorpyrifos", "value": 0.2, "unit": "mg/kg"}).Expect(t, 422); r.Str("errors.0.field") != "batch_code" {
+			t.Fatalf("another operator's batch: %s", r.Body)
+		}
+		sample("QX-1", apples, day(0), "lab", map[string]any{"substance": "chlorpyrifos", "value": 0.2, "unit": "mg/kg"}).Expect(t, 422)
+		q := sample("QX-Q1", apples, day(0), "quick", map[string]any{"substance": "chlorpyrifos", "result": "positive"}).Expect(t, 201)
+		if q.Str("verdict") != "positive" || q.Get("recall") != nil {
+			t.Fatalf("quick test: %s", q.Body)
+		}
+		// apples are still sellable after a pass and a positive screening
+		w.c["apples"].Do("POST", "/api/v1/transfers", map[string]any{"from_code": apples, "quantity": 10, "buyer_operator_code": w.op["tea"].Code}).Expect(t, 201)
+	})
+}
