@@ -58,6 +58,7 @@ func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	if svc.Monitoring != nil {
 		s.limitRoutes()
 		s.sampleRoutes()
+		s.recallSheetRoute()
 	}
 	s.exportRoutes()
 	route(s, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true, CORS: true},

@@ -1,10 +1,14 @@
 package monitoring_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"agtrace/internal/app"
 	"agtrace/internal/apptest"
@@ -118,6 +122,26 @@ func TestClenbuterolRecall(t *testing.T) {
 		}
 		w.c["yd-sup"].Do("POST", "/api/v1/recalls/"+recall+"/release", map[string]any{"reason": ""}).Expect(t, 422)
 		w.c["yd-sup"].Do("POST", "/api/v1/recalls/"+recall+"/confirm", nil).Expect(t, 200)
+
+		// the 24-hour spreadsheet of the chain, from the slaughterhouse's county
+		csv := w.c["yd-sup"].Do("GET", "/api/v1/recall-sheet?code="+atSlaughter+"&format=csv", nil).Expect(t, 200)
+		for _, want := range []string{"event type", "生产/采收 production," + pigs, "发货 shipping," + atSlaughter, "收货 receiving," + atSlaughter,
+			"加工/分装 transformation," + part, "发货 shipping," + atTrader, "收货 receiving," + atTrader} {
+			if !strings.Contains(string(csv.Body), want) {
+				t.Errorf("the recall sheet lacks %q:\n%s", want, csv.Body)
+			}
+		}
+		x := w.c["yd-sup"].Do("GET", "/api/v1/recall-sheet?code="+atSlaughter, nil).Expect(t, 200)
+		book, err := excelize.OpenReader(bytes.NewReader(x.Body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheetRows, _ := book.GetRows(book.GetSheetName(0))
+		if len(sheetRows) != 2+7 || sheetRows[1][1] != "traceability lot code" { // 2 headers; the pigs, 2 split parts, 2 transfers × (shipping, receiving)
+			t.Errorf("xlsx rows: %d %v", len(sheetRows), sheetRows)
+		}
+		w.c["pj-sup"].Do("GET", "/api/v1/recall-sheet?code="+atSlaughter, nil).Expect(t, 404)
+		w.c["slaughter"].Do("GET", "/api/v1/recall-sheet?code="+atSlaughter, nil).Expect(t, 403)
 
 		// dispositions: the recall closes with the last one
 		owner := map[string]string{pigs: "pigfarm", atSlaughter: "slaughter", part: "slaughter", atTrader: "trader"}
