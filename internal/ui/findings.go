@@ -119,7 +119,7 @@ func (p *Page) FindingLink(f trace.Finding) string {
 		}
 		return "/inspections"
 	case trace.FindingRecallHold:
-		return fmt.Sprintf("/api/v1/recalls/%v", f.Detail["recall_id"])
+		return fmt.Sprintf("/recalls/%v", f.Detail["recall_id"])
 	case trace.FindingReviewOverdue, trace.FindingReviewEscalated:
 		return "/operators/" + url.PathEscape(f.Code)
 	case trace.FindingNoRecentBatch, trace.FindingRepeatedOverShip, trace.FindingNeverInspected, trace.FindingKeyNoAgreement:

@@ -6,6 +6,7 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 	"agtrace/internal/supervision"
@@ -34,6 +35,7 @@ const (
 	queueFindings   queue = "findings"   // findings open or in progress in the jurisdiction (and how many past due)
 	queueTasks      queue = "tasks"      // the inspector's pending draw tasks (and how many past due)
 	queueCases      queue = "cases"      // open enforcement cases in the jurisdiction (and how many past their step's deadline)
+	queueRecalls    queue = "recalls"    // recalls holding batches in the jurisdiction, not yet closed or released
 )
 
 // queueCap is where a count stops ("99+"): the lists behind it page.
@@ -73,8 +75,9 @@ var (
 	tileInspection  = tile{Key: "task.inspection", Href: "/inspections", Action: auth.ActInspectionRead, Queue: queueTasks}
 	tileDraws       = tile{Key: "task.draws", Href: "/draws", Action: auth.ActDrawRead}
 	tileMonitoring  = tile{Key: "task.monitoring", Href: "/admin/monitoring", Action: auth.ActMonitorSettings}
-	tileSampling    = tile{Key: "task.sampling"}
+	tileSampling    = tile{Key: "task.sampling", Href: "/samples", Action: auth.ActSampleRead, Queue: queueRecalls}
 	tileLimits      = tile{Key: "task.limits", Href: "/limits"}
+	tileRecalls     = tile{Key: "task.recalls", Href: "/samples", Action: auth.ActRecallRead, Queue: queueRecalls}
 	tileCases       = tile{Key: "task.cases", Href: "/cases", Action: auth.ActCaseRead, Queue: queueCases}
 	tileDashboard   = tile{Key: "task.dashboard"}
 )
@@ -84,13 +87,13 @@ var homeTiles = map[auth.Role][]tile{
 	auth.RoleAdmin: {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileDraws, tileCases, tileMonitoring, tileLimits, tileMarkets,
 		tileUsers, tileAgencies, tileCalendar, tileAudit, tileAPI},
 	auth.RoleReviewer:    {tileReview, tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileMarkets},
-	auth.RoleSupervisor:  {tileDraws, tileInspection, tileCases, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring, tileDashboard},
+	auth.RoleSupervisor:  {tileDraws, tileInspection, tileCases, tileSampling, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring, tileDashboard},
 	auth.RoleTownship:    {tileRoster, tileCoverage, tileTrace},
 	auth.RoleInspector:   {tileInspection, tileFindings, tileTrace, tileDraws, tileCases},
 	auth.RoleTester:      {tileTrace, tileSampling, tileLimits},
 	auth.RoleEnforcer:    {tileCases, tileFindings, tileInspection, tileTrace, tileDraws},
 	auth.RoleAnalyst:     {tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileCases, tileDashboard},
-	auth.RoleOperator:    {tileMyOperator, tileNewBatch, tileBatches, tileSell, tileIncoming, tileStaff, tileSign},
+	auth.RoleOperator:    {tileMyOperator, tileNewBatch, tileBatches, tileSell, tileIncoming, tileStaff, tileSign, tileRecalls},
 	auth.RoleStaff:       {tileNewBatch, tileBatches, tileSell, tileIncoming},
 	auth.RoleMarket:      {tileMarketCheck, tileMarkets, tileTrace},
 	auth.RoleIntegration: {tileAPI},
@@ -200,6 +203,8 @@ func (s homePages) count(r *http.Request, a *auth.Actor, q queue) (waiting, over
 		return len(list), overdue
 	case queueTasks, queueCases:
 		return s.supervisionCount(r, a, q)
+	case queueRecalls:
+		return s.recallCount(r, a)
 	case queueAgreements:
 		if a.OperatorID == 0 {
 			return 0, 0
@@ -261,4 +266,21 @@ func (s homePages) supervisionCount(r *http.Request, a *auth.Actor, q queue) (wa
 		}
 	}
 	return len(list), overdue
+}
+
+// recallCount counts the recalls holding batches in the actor's reach.
+func (s homePages) recallCount(r *http.Request, a *auth.Actor) (waiting, overdue int) {
+	if s.svc.Monitoring == nil {
+		return 0, 0
+	}
+	list, err := s.svc.Monitoring.Recalls(r.Context(), a)
+	if err != nil {
+		return 0, 0
+	}
+	for _, x := range list {
+		if x.Status == monitoring.RecallOpen || x.Status == monitoring.RecallConfirmed {
+			waiting++
+		}
+	}
+	return waiting, 0
 }

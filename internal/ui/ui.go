@@ -116,7 +116,7 @@ func (s *Server) groups() []pageGroup {
 		gs = append(gs, inspectionPages{s}, drawPages{s}, casePages{s}, monitorPages{s})
 	}
 	if s.svc.Monitoring != nil {
-		gs = append(gs, limitPages{s})
+		gs = append(gs, limitPages{s}, samplePages{s})
 	}
 	return gs
 }

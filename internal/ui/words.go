@@ -25,6 +25,7 @@ var valuePrefixes = map[string][]string{
 	"status":        {"tr.status.", "op.status.", "status.", "sv.case.status.", "sv.draw.status."},
 	"kind":          {"tr.finding.", "tr.input.", "op.doc.", "op.kind.", "tr.market.", "sv.kind."},
 	"result":        {"sv.result."},
+	"verdict":       {"mn.verdict."},
 	"level":         {"sv.credit."},
 	"rule":          {"sv.rule."},
 	"violation":     {"sv.violation."},

@@ -1,0 +1,177 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"agtrace/internal/auth"
+	"agtrace/internal/httpx"
+	"agtrace/internal/monitoring"
+)
+
+// samplePages: sampling tests (the tester's phone form), their verdicts,
+// and the recalls a failed test starts (scope, confirm or release, what
+// each holder did with its held batches).
+type samplePages struct{ *Server }
+
+func (s samplePages) routes() []route {
+	return []route{
+		{"GET /samples", loggedIn, s.list},
+		{"GET /samples/new", loggedIn, s.form},
+		{"POST /samples", loggedIn, s.record},
+		{"GET /samples/{id}", loggedIn, s.view},
+		{"GET /recalls/{id}", loggedIn, s.recall},
+		{"POST /recalls/{id}/decide", loggedIn, s.decide},
+		{"POST /recalls/{id}/dispose", loggedIn, s.dispose},
+	}
+}
+
+type mnSamplesData struct {
+	Samples   []monitoring.SampleSummary
+	Recalls   []monitoring.RecallSummary
+	CanRecord bool
+}
+
+func (s samplePages) list(w http.ResponseWriter, r *http.Request) {
+	a := httpx.Actor(r)
+	d := mnSamplesData{CanRecord: a.Can(auth.ActSampleRecord)}
+	var err error
+	if a.Can(auth.ActSampleRead) {
+		if d.Samples, err = s.svc.Monitoring.Samples(r.Context(), a, 100, 0); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if d.Recalls, err = s.svc.Monitoring.Recalls(r.Context(), a); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "mn_samples", s.page(r, "mn.samples", d))
+}
+
+type mnSampleFormData struct {
+	Units []string
+	Rows  []int
+}
+
+func (s samplePages) form(w http.ResponseWriter, r *http.Request) {
+	if err := auth.Authorize(httpx.Actor(r), auth.ActSampleRecord, auth.Resource{}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "mn.sample.new", mnSampleFormData{Units: monitoring.Units, Rows: seq(5)})
+	if p.Form == nil {
+		p.Form = r.URL.Query()
+	}
+	s.render(w, r, "mn_sample_new", p)
+}
+
+// sampleInput reads the form (item rows without a substance are skipped,
+// so a refusal's index stays the row's).
+func sampleInput(r *http.Request) monitoring.SampleInput {
+	f := r.PostForm
+	in := monitoring.SampleInput{OperatorCode: f.Get("operator_code"), BatchCode: f.Get("batch_code"), SampleNo: f.Get("sample_no"),
+		SampledAt: f.Get("sampled_at"), Place: f.Get("place"), Agency: f.Get("agency"), Method: f.Get("method"), Kind: f.Get("kind")}
+	for i := range 5 {
+		sub := strings.TrimSpace(f.Get(fmt.Sprintf("substance_%d", i)))
+		if sub == "" {
+			continue
+		}
+		it := monitoring.SampleItemInput{Substance: sub, Unit: f.Get(fmt.Sprintf("unit_%d", i)), Result: f.Get(fmt.Sprintf("result_%d", i))}
+		if v := strings.TrimSpace(f.Get(fmt.Sprintf("value_%d", i))); v != "" {
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				x = -1
+			}
+			it.Value = &x
+		}
+		if v := strings.TrimSpace(f.Get(fmt.Sprintf("lod_%d", i))); v != "" {
+			if x, err := strconv.ParseFloat(v, 64); err == nil {
+				it.LOD = &x
+			}
+		}
+		in.Items = append(in.Items, it)
+	}
+	return in
+}
+
+func (s samplePages) record(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	x, err := s.svc.Monitoring.RecordSample(r.Context(), httpx.Actor(r), sampleInput(r))
+	if err != nil {
+		s.refuse(w, r, err, s.form, "/samples/new")
+		return
+	}
+	redirect(w, r, fmt.Sprintf("/samples/%d", x.ID), "mn.sample.recorded")
+}
+
+func (s samplePages) view(w http.ResponseWriter, r *http.Request) {
+	x, err := s.svc.Monitoring.Sample(r.Context(), httpx.Actor(r), pathInt(r, "id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "mn_sample", s.page(r, "mn.sample", x))
+}
+
+type mnRecallData struct {
+	R         monitoring.Recall
+	CanDecide bool
+	Mine      map[string]bool // batches the actor's operator holds (to record what it did)
+	Actions   []string
+}
+
+func (s samplePages) recall(w http.ResponseWriter, r *http.Request) {
+	a := httpx.Actor(r)
+	rc, err := s.svc.Monitoring.Recall(r.Context(), a, pathInt(r, "id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := mnRecallData{R: rc, Mine: map[string]bool{}, Actions: monitoring.Dispositions,
+		CanDecide: a.Can(auth.ActRecallManage) && (rc.Status == monitoring.RecallOpen || rc.Status == monitoring.RecallConfirmed)}
+	for _, b := range rc.Batches {
+		if a.OperatorID != 0 && b.OperatorID == a.OperatorID && b.Disposition == "" && a.Can(auth.ActBatchWrite) {
+			d.Mine[b.Code] = true
+		}
+	}
+	s.render(w, r, "mn_recall", s.page(r, "mn.recall", d))
+}
+
+func (s samplePages) decide(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	id, a := pathInt(r, "id"), httpx.Actor(r)
+	var err error
+	if r.PostForm.Get("decision") == "release" {
+		_, err = s.svc.Monitoring.Release(r.Context(), a, id, r.PostForm.Get("reason"))
+	} else {
+		_, err = s.svc.Monitoring.Confirm(r.Context(), a, id)
+	}
+	to := fmt.Sprintf("/recalls/%d", id)
+	if err != nil {
+		s.refuse(w, r, err, s.recall, to)
+		return
+	}
+	redirect(w, r, to, "mn.recall.decided")
+}
+
+func (s samplePages) dispose(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	f := r.PostForm
+	in := monitoring.DispositionInput{Action: f.Get("action"), Note: f.Get("note")}
+	if v := strings.TrimSpace(f.Get("quantity")); v != "" {
+		q, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			q = -1
+		}
+		in.Quantity = q
+	}
+	to := fmt.Sprintf("/recalls/%d", pathInt(r, "id"))
+	if _, err := s.svc.Monitoring.Dispose(r.Context(), httpx.Actor(r), f.Get("code"), in); err != nil {
+		s.refuse(w, r, err, s.recall, to)
+		return
+	}
+	redirect(w, r, to, "mn.disposition.recorded")
+}
