@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/httpx"
 	"agtrace/internal/monitoring"
 )
 
@@ -72,6 +74,21 @@ func (s *Server) sampleRoutes() {
 				return monitoring.Sample{}, err
 			}
 			return m.Sample(ctx, a, id)
+		})
+	raw(s, Route{Method: "GET", Path: "/api/v1/samples/{id}/report.pdf", Summary: "The test report: verdict per item, the standard and edition applied, SM2 fingerprint, QR", Tag: "monitoring", Produces: "application/pdf"},
+		func(w http.ResponseWriter, r *http.Request) error {
+			id, err := pathID(r, "id")
+			if err != nil {
+				return err
+			}
+			b, name, err := m.SampleReportPDF(r.Context(), httpx.Actor(r), id)
+			if err != nil {
+				return err
+			}
+			w.Header().Set("Content-Type", "application/pdf")
+			w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", name))
+			_, err = w.Write(b)
+			return err
 		})
 	route(s, Route{Method: "GET", Path: "/api/v1/recalls/{id}", Summary: "A recall: its scope (every held batch with holder, region, quantity, stock, disposition), suspects upstream, progress", Tag: "monitoring"},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (monitoring.Recall, error) {

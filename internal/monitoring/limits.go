@@ -12,21 +12,25 @@ import (
 	"agtrace/internal/auth"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
+	"agtrace/internal/secure"
 	"agtrace/internal/trace"
 )
 
 // Service keeps the residue limits, records sampling tests and runs the
 // recalls a failed test starts.
 type Service struct {
-	db    *platform.DB
-	clock platform.Clock
-	ops   *operator.Service
-	tr    *trace.Service
+	db        *platform.DB
+	clock     platform.Clock
+	ops       *operator.Service
+	tr        *trace.Service
+	signer    secure.Signer
+	publicURL string
 }
 
-// NewService builds the service.
-func NewService(db *platform.DB, clock platform.Clock, ops *operator.Service, tr *trace.Service) *Service {
-	return &Service{db: db, clock: clock, ops: ops, tr: tr}
+// NewService builds the service; reports are signed with signer and point
+// their QR at publicURL.
+func NewService(db *platform.DB, clock platform.Clock, ops *operator.Service, tr *trace.Service, signer secure.Signer, publicURL string) *Service {
+	return &Service{db: db, clock: clock, ops: ops, tr: tr, signer: signer, publicURL: publicURL}
 }
 
 // Substance kinds.

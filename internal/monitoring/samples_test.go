@@ -105,6 +105,11 @@ func TestClenbuterolRecall(t *testing.T) {
 			t.Errorf("recall regions: %s", regions)
 		}
 		recall := r.Str("recall.id")
+		pdf := w.c["gz-sup"].Do("GET", "/api/v1/samples/"+r.Str("id")+"/report.pdf", nil).Expect(t, 200)
+		if !bytes.HasPrefix(pdf.Body, []byte("%PDF-")) {
+			t.Fatalf("the test report is not a PDF: %.40q", pdf.Body)
+		}
+		w.c["pj-sup"].Do("GET", "/api/v1/samples/"+r.Str("id")+"/report.pdf", nil).Expect(t, 404)
 
 		// held: no sale, split or certificate
 		if x := w.c["slaughter"].Do("POST", "/api/v1/transfers", map[string]any{"from_code": part, "quantity": 1, "buyer_operator_code": w.op["trader"].Code}).Expect(t, 409); x.Str("recall_id") != recall {

@@ -22,6 +22,7 @@ func (s samplePages) routes() []route {
 		{"GET /samples/new", loggedIn, s.form},
 		{"POST /samples", loggedIn, s.record},
 		{"GET /samples/{id}", loggedIn, s.view},
+		{"GET /samples/{id}/report.pdf", loggedIn, s.report},
 		{"GET /recalls/{id}", loggedIn, s.recall},
 		{"POST /recalls/{id}/decide", loggedIn, s.decide},
 		{"POST /recalls/{id}/dispose", loggedIn, s.dispose},
@@ -174,4 +175,15 @@ func (s samplePages) dispose(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, to, "mn.disposition.recorded")
+}
+
+func (s samplePages) report(w http.ResponseWriter, r *http.Request) {
+	b, name, err := s.svc.Monitoring.SampleReportPDF(r.Context(), httpx.Actor(r), pathInt(r, "id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", name))
+	_, _ = w.Write(b)
 }
