@@ -108,6 +108,9 @@ type Recall struct {
 	FirstMs  float64 `json:"first_ms"`
 	MedianMs float64 `json:"median_ms"`
 	Runs     int     `json:"runs"`
+	// the recall spreadsheet of the same root (every event up and down)
+	SheetRows int     `json:"sheet_rows"`
+	SheetMs   float64 `json:"sheet_ms"`
 }
 
 // Reopen is opening the database again and answering one trace query.
@@ -426,6 +429,12 @@ func recall(ctx context.Context, svc *trace.Service, actor *auth.Actor, root str
 	}
 	slices.Sort(ds)
 	r.MedianMs = ms(ds[len(ds)/2])
+	t0 := time.Now()
+	rows, err := svc.RecallSheet(ctx, actor, root)
+	if err != nil {
+		return r, fmt.Errorf("recall sheet %s: %w", root, err)
+	}
+	r.SheetRows, r.SheetMs = len(rows), ms(time.Since(t0))
 	return r, nil
 }
 

@@ -90,6 +90,7 @@ func WriteTable(out io.Writer, r Result) error {
 	if r.Recall.Root != "" {
 		rowf("recall (down, full depth)", "%d nodes, %d edges: first %.1f ms, median of %d %.1f ms%s", r.Recall.Nodes, r.Recall.Edges,
 			r.Recall.FirstMs, r.Recall.Runs-1, r.Recall.MedianMs, check(r.Recall.MedianMs <= TargetRecallMs))
+		rowf("recall spreadsheet (up and down)", "%d events in %.1f ms", r.Recall.SheetRows, r.Recall.SheetMs)
 	}
 	rowf("database size", "%.1f MiB (%.0f bytes per trace code)", float64(r.DBBytes)/(1<<20), float64(r.DBBytes)/float64(max(1, r.TotalCodes)))
 	rowf("peak memory", "RSS %.0f MiB, Go heap %.0f MiB", float64(r.PeakRSS)/(1<<20), float64(r.PeakHeap)/(1<<20))
