@@ -155,7 +155,13 @@ func (s *Service) openRecallTx(ctx context.Context, tx *platform.Tx, sampleID in
 		return err
 	}
 	for _, c := range sortedKeys(counties) {
-		if _, err := trace.RaiseTx(ctx, tx, today, trace.RuleFinding{Kind: trace.FindingRecallHold, Key: number + ":" + c, Code: number, Region: c,
+		// the sampled operator's county names it, so an enforcer turns the
+		// alert into a case in one step (立案 on the findings page)
+		var opID int64
+		if c == countyOf(p.op.RegionCode) {
+			opID = p.op.ID
+		}
+		if _, err := trace.RaiseTx(ctx, tx, today, trace.RuleFinding{Kind: trace.FindingRecallHold, Key: number + ":" + c, Code: number, Region: c, OperatorID: opID,
 			Detail: map[string]any{"number": number, "recall_id": id, "batches": counties[c], "sample_no": p.in.SampleNo, "reason": reason}}); err != nil {
 			return err
 		}

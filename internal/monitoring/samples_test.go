@@ -125,6 +125,9 @@ func TestClenbuterolRecall(t *testing.T) {
 				t.Fatalf("%s sees no recall alert: %s", sup, f.Body)
 			}
 		}
+		if f := w.c["gz-sup"].Do("GET", "/api/v1/findings?kind=recall_hold", nil).Expect(t, 200); f.Str("items.0.operator_code") != w.op["pigfarm"].Code {
+			t.Fatalf("the sampled county's alert does not name the farm (to file a case from it): %s", f.Body)
+		}
 		w.c["yd-sup"].Do("POST", "/api/v1/recalls/"+recall+"/release", map[string]any{"reason": ""}).Expect(t, 422)
 		w.c["yd-sup"].Do("POST", "/api/v1/recalls/"+recall+"/confirm", nil).Expect(t, 200)
 
