@@ -668,11 +668,17 @@ func (c *caseFlow) fingerprint() string {
 	return s
 }
 
-// footers writes every page's footer, now that the page count is known: the
-// QR code of VerifyURL at the bottom right, the URL and the signature
-// fingerprint beside it, and the page number.
+// footers writes every page's footer, now that the page count is known.
 func (c *caseFlow) footers(q *goqr.QrCode) {
-	p, x, cw := c.p, c.x, c.cw
+	verifyFooters(c.p, c.x, c.cw, q, "本文书", c.d.VerifyURL, c.fingerprint(), c.info.title+" "+c.docNumber())
+}
+
+// verifyFooters writes the footer every signed document shares, on every
+// page: the QR code of verifyURL at the bottom right, the URL and the
+// signature fingerprint beside it, the document's name at the bottom left
+// and the page number ("第 1 页 / 共 N 页"). what names the document in
+// the invitation to verify it (本文书, 本报告).
+func verifyFooters(p *pdf, x, cw float64, q *goqr.QrCode, what, verifyURL, fingerprint, name string) {
 	n := p.gp.GetNumberOfPages()
 	qx := x + cw - caseQRSide + 2.5 // the quiet zone may reach into the margin
 	qy := caseH - 14 - caseQRSide
@@ -684,10 +690,10 @@ func (c *caseFlow) footers(q *goqr.QrCode) {
 		y := qy + 2.5
 		p.font(7.5)
 		p.textColor(grey)
-		p.text(x, y, "扫描右侧二维码或访问以下地址核验本文书 Scan or visit to verify:")
+		p.text(x, y, "扫描右侧二维码或访问以下地址核验"+what+" Scan or visit to verify:")
 		y += p.em() * 1.5
 		p.textColor(ink)
-		for _, ln := range p.fitBlock(c.d.VerifyURL, tw, 3, 7.5, 6) {
+		for _, ln := range p.fitBlock(verifyURL, tw, 3, 7.5, 6) {
 			p.text(x, y, ln)
 			y += p.em() * 1.35
 		}
@@ -697,10 +703,10 @@ func (c *caseFlow) footers(q *goqr.QrCode) {
 		lab := "签名指纹 Signature fingerprint："
 		p.text(x, y, lab)
 		p.textColor(ink)
-		p.text(x+p.width(lab), y, c.fingerprint())
+		p.text(x+p.width(lab), y, fingerprint)
 		p.font(8)
 		p.textColor(light)
-		p.text(x, caseH-11, p.truncate(c.info.title+" "+c.docNumber(), cw/2-18))
+		p.text(x, caseH-11, p.truncate(name, cw/2-18))
 		p.textIn(x, caseH-11, cw, fmt.Sprintf("第 %d 页 / 共 %d 页", i, n), alignCenter)
 	}
 }

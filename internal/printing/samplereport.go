@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-
-	goqr "github.com/piglig/go-qr"
 )
 
 // ReportItem is one tested substance of a sampling test report.
@@ -130,7 +128,7 @@ func SampleReportPDF(w io.Writer, r SampleReport) error {
 	f.conclusion()
 	f.heading("判定依据", "Basis of judgement", 2*f.bodyLine())
 	f.para(r.Basis, true)
-	f.reportFooters(q)
+	verifyFooters(f.p, f.x, f.cw, q, "本报告", f.r.VerifyURL, f.fingerprint(), reportTitle+" "+f.r.SampleNo)
 	return p.finish(w)
 }
 
@@ -304,41 +302,4 @@ func (f *reportFlow) conclusion() {
 		f.y += lh * 0.25
 	}
 	p.textColor(black)
-}
-
-// reportFooters writes every page's footer as on the case documents: the
-// QR code of VerifyURL at the bottom right, the URL and the signature
-// fingerprint beside it, and the page number.
-func (f *reportFlow) reportFooters(q *goqr.QrCode) {
-	p, x, cw := f.p, f.x, f.cw
-	n := p.gp.GetNumberOfPages()
-	qx := x + cw - caseQRSide + 2.5 // the quiet zone may reach into the margin
-	qy := caseH - 14 - caseQRSide
-	tw := qx - x - 3
-	for i := 1; i <= n; i++ {
-		p.setErr(p.gp.SetPage(i))
-		p.line(x, caseFootTop, x+cw, caseFootTop, 0.1, rule)
-		p.qr(qx, qy, caseQRSide, q)
-		y := qy + 2.5
-		p.font(7.5)
-		p.textColor(grey)
-		p.text(x, y, "扫描右侧二维码或访问以下地址核验本报告 Scan or visit to verify:")
-		y += p.em() * 1.5
-		p.textColor(ink)
-		for _, ln := range p.fitBlock(f.r.VerifyURL, tw, 3, 7.5, 6) {
-			p.text(x, y, ln)
-			y += p.em() * 1.35
-		}
-		p.font(7.5)
-		y += 0.8
-		p.textColor(grey)
-		lab := "签名指纹 Signature fingerprint："
-		p.text(x, y, lab)
-		p.textColor(ink)
-		p.text(x+p.width(lab), y, f.fingerprint())
-		p.font(8)
-		p.textColor(light)
-		p.text(x, caseH-11, p.truncate(reportTitle+" "+f.r.SampleNo, cw/2-18))
-		p.textIn(x, caseH-11, cw, fmt.Sprintf("第 %d 页 / 共 %d 页", i, n), alignCenter)
-	}
 }
