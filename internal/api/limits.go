@@ -19,11 +19,7 @@ func (s *Server) limitRoutes() {
 			{Name: "substance", Description: "a substance code, or text in its names"}, {Name: "date", Description: "YYYY-MM-DD"}, {Name: "limit"}, {Name: "offset"}}},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[monitoring.Limit], error) {
 			q := r.URL.Query()
-			limit, err := queryInt(r, "limit")
-			if err != nil {
-				return Items[monitoring.Limit]{}, err
-			}
-			offset, err := queryInt(r, "offset")
+			limit, offset, err := pageArgs(r)
 			if err != nil {
 				return Items[monitoring.Limit]{}, err
 			}

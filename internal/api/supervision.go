@@ -38,11 +38,7 @@ func (s *Server) inspectionRoutes() {
 			{Name: "inspector", Description: "username"}, {Name: "batch", Description: "inspections that looked at this trace code"}, {Name: "limit"}, {Name: "offset"}}},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[supervision.Inspection], error) {
 			q := r.URL.Query()
-			limit, err := queryInt(r, "limit")
-			if err != nil {
-				return Items[supervision.Inspection]{}, err
-			}
-			offset, err := queryInt(r, "offset")
+			limit, offset, err := pageArgs(r)
 			if err != nil {
 				return Items[supervision.Inspection]{}, err
 			}
@@ -173,11 +169,7 @@ func (s *Server) drawRoutes() {
 	route(s, Route{Method: "GET", Path: "/api/v1/draws", Summary: "Draws in your jurisdiction, newest first", Tag: "supervision",
 		Query: []Param{{Name: "region"}, {Name: "status", Description: "open | closed"}, {Name: "limit"}, {Name: "offset"}}},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[supervision.Draw], error) {
-			limit, err := queryInt(r, "limit")
-			if err != nil {
-				return Items[supervision.Draw]{}, err
-			}
-			offset, err := queryInt(r, "offset")
+			limit, offset, err := pageArgs(r)
 			if err != nil {
 				return Items[supervision.Draw]{}, err
 			}
@@ -221,11 +213,7 @@ func (s *Server) caseRoutes() {
 			{Name: "overdue", Description: "true: only cases past their open step's deadline"}, {Name: "violation"}, {Name: "operator_id"}, {Name: "limit"}, {Name: "offset"}}},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[supervision.Case], error) {
 			q := r.URL.Query()
-			limit, err := queryInt(r, "limit")
-			if err != nil {
-				return Items[supervision.Case]{}, err
-			}
-			offset, err := queryInt(r, "offset")
+			limit, offset, err := pageArgs(r)
 			if err != nil {
 				return Items[supervision.Case]{}, err
 			}

@@ -37,6 +37,15 @@ func writeDoc(w http.ResponseWriter, d trace.Document) {
 
 func pathCode(r *http.Request) (string, error) { return trace.ParsePathCode(r.PathValue("code")) }
 
+// pageArgs reads a list's ?limit= and ?offset= (400 when not numbers).
+func pageArgs(r *http.Request) (limit, offset int, err error) {
+	if limit, err = queryInt(r, "limit"); err != nil {
+		return 0, 0, err
+	}
+	offset, err = queryInt(r, "offset")
+	return limit, offset, err
+}
+
 func queryInt(r *http.Request, name string) (int, error) {
 	s := strings.TrimSpace(r.URL.Query().Get(name))
 	if s == "" {
@@ -82,11 +91,7 @@ func (s *Server) batchRoutes() {
 			{Name: "status", Description: "in_stock | depleted | pending"}, {Name: "region", Description: "officials: a sub-region"}, {Name: "limit"}, {Name: "offset"}}},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[trace.BatchSummary], error) {
 			q := r.URL.Query()
-			limit, err := queryInt(r, "limit")
-			if err != nil {
-				return Items[trace.BatchSummary]{}, err
-			}
-			offset, err := queryInt(r, "offset")
+			limit, offset, err := pageArgs(r)
 			if err != nil {
 				return Items[trace.BatchSummary]{}, err
 			}
