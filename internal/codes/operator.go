@@ -1,6 +1,9 @@
 package codes
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // OperatorCategory is the first digit of an operator code.
 type OperatorCategory int
@@ -126,4 +129,16 @@ func ParseOperatorCode(s string) (OperatorCode, error) {
 func ValidOperatorCode(s string) bool {
 	_, err := ParseOperatorCode(s)
 	return err == nil
+}
+
+// OperatorCodeFromScan takes the operator code out of what a scanner read:
+// the e-ID's URL (…/o/<code>[?…]) or the code itself (returned as given).
+func OperatorCodeFromScan(v string) string {
+	if i := strings.LastIndex(v, "/o/"); i >= 0 {
+		v = v[i+3:]
+		if j := strings.IndexAny(v, "?#/"); j >= 0 {
+			v = v[:j]
+		}
+	}
+	return v
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/codes"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 )
@@ -144,15 +145,7 @@ func (s *Service) prepareSample(ctx context.Context, actor *auth.Actor, in Sampl
 }
 
 // operatorCodeOf takes the code out of a scanned e-ID URL (…/o/{code}).
-func operatorCodeOf(s string) string {
-	if i := strings.LastIndex(s, "/o/"); i >= 0 {
-		s = s[i+3:]
-		if j := strings.IndexAny(s, "/?#"); j >= 0 {
-			s = s[:j]
-		}
-	}
-	return s
-}
+func operatorCodeOf(s string) string { return codes.OperatorCodeFromScan(s) }
 
 // sampledBatch resolves the batch code and checks it is the operator's.
 func (s *Service) sampledBatch(ctx context.Context, v *platform.Validator, p *samplePlan) error {

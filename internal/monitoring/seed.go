@@ -68,7 +68,7 @@ var tea = []string{"green_tea", "black_tea"}
 
 func seedLimits() []SeedLimit {
 	var out []SeedLimit
-	pd := func(table string) string { return sprintf(srcPD2026, table) }
+	pd := func(table string) string { return fmt.Sprintf(srcPD2026, table) }
 	add := func(sub, food string, v float64, unit, judge, std, ed, from, to, src string) {
 		out = append(out, SeedLimit{sub, food, v, unit, judge, std, ed, from, to, src})
 	}
@@ -122,5 +122,3 @@ func seedLimits() []SeedLimit {
 		"\"蛋白质含量从原来的2.95%下调至2.8%\", http://m.ganenjy.cn/news/shipinyanjiu/130536.html — the GB 19301-2010 table and its in-force date not yet read")
 	return out
 }
-
-func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }

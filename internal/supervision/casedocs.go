@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"agtrace/internal/auth"
@@ -52,7 +53,7 @@ func (s *Service) CaseDocumentPDF(ctx context.Context, actor *auth.Actor, id int
 	if err != nil {
 		return nil, "", err
 	}
-	if !contains(CaseDocuments(c), kind) {
+	if !slices.Contains(CaseDocuments(c), kind) {
 		return nil, "", platform.NotFound("该案件尚无此文书", "the case has no such document yet")
 	}
 	d := printing.CaseDoc{Kind: printing.CaseDocKind(kind), Number: c.Number, Agency: s.caseAgency(ctx, c),
@@ -144,13 +145,4 @@ func formatYuan(v float64) string {
 		b.WriteRune(r)
 	}
 	return b.String() + "." + frac
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

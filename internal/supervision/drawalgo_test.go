@@ -13,8 +13,8 @@ import (
 	"testing"
 )
 
-// codes returns n operator codes of county 370686 (as 18-character strings).
-func codes(n int) []string {
+// sampleCodes returns n operator codes of county 370686 (as 18-character strings).
+func sampleCodes(n int) []string {
 	out := make([]string, n)
 	for i := range out {
 		out[i] = fmt.Sprintf("370686%012d", 1000+i*7)
@@ -40,7 +40,7 @@ func TestDrawRunDeterministic(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			d := drawRun{Seed: "seed-" + c.name, Population: codes(c.pop), Size: c.size, Pool: c.pool, PerTask: c.perTask}
+			d := drawRun{Seed: "seed-" + c.name, Population: sampleCodes(c.pop), Size: c.size, Pool: c.pool, PerTask: c.perTask}
 			first, err := d.run()
 			if err != nil {
 				t.Fatal(err)
@@ -74,7 +74,7 @@ func TestDrawRunOtherSeedDiffers(t *testing.T) {
 	seen := map[string]string{}
 	for i := range 10 {
 		seed := "seed-" + strconv.Itoa(i)
-		sel, err := drawRun{Seed: seed, Population: codes(50), Size: 5, Pool: []string{"a", "b"}, PerTask: 2}.run()
+		sel, err := drawRun{Seed: seed, Population: sampleCodes(50), Size: 5, Pool: []string{"a", "b"}, PerTask: 2}.run()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestDrawRunOtherSeedDiffers(t *testing.T) {
 // TestDrawRunInputOrderIrrelevant: the population and the pool are sorted
 // (and de-duplicated) inside, so the order they arrive in does not matter.
 func TestDrawRunInputOrderIrrelevant(t *testing.T) {
-	pop := codes(30)
+	pop := sampleCodes(30)
 	pool := []string{"insp-a", "insp-b", "insp-c", "insp-d"}
 	want, err := drawRun{Seed: "order", Population: pop, Size: 8, Pool: pool, PerTask: 2}.run()
 	if err != nil {
@@ -178,7 +178,7 @@ func TestUniform(t *testing.T) {
 // that operator; an operator left with fewer eligible inspectors than
 // per_task makes the draw fail with errTaskUnstaffed naming it.
 func TestDrawRunRecusals(t *testing.T) {
-	pop := codes(10)
+	pop := sampleCodes(10)
 	pool := []string{"insp1", "insp2", "insp3"}
 	recused := map[[2]string]bool{{"insp1", pop[0]}: true, {"insp1", pop[1]}: true, {"insp2", pop[2]}: true, {"insp3", pop[3]}: true}
 	eligible := func(u, code string) bool { return !recused[[2]string{u, code}] }
@@ -221,7 +221,7 @@ func TestDrawRunRecusals(t *testing.T) {
 // inspector gets exactly 3 tasks, whatever the seed.
 func TestDrawRunLoadBalancing(t *testing.T) {
 	for i := range 20 {
-		sel, err := drawRun{Seed: "load-" + strconv.Itoa(i), Population: codes(6), Size: 6, Pool: []string{"w", "x", "y", "z"}, PerTask: 2}.run()
+		sel, err := drawRun{Seed: "load-" + strconv.Itoa(i), Population: sampleCodes(6), Size: 6, Pool: []string{"w", "x", "y", "z"}, PerTask: 2}.run()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +239,7 @@ func TestDrawRunLoadBalancing(t *testing.T) {
 
 // TestDrawRunSizeAbovePopulation: a draw larger than its population fails.
 func TestDrawRunSizeAbovePopulation(t *testing.T) {
-	if _, err := (drawRun{Seed: "x", Population: append(codes(3), codes(3)...), Size: 4, Pool: []string{"a", "b"}, PerTask: 2}).run(); err == nil {
+	if _, err := (drawRun{Seed: "x", Population: append(sampleCodes(3), sampleCodes(3)...), Size: 4, Pool: []string{"a", "b"}, PerTask: 2}).run(); err == nil {
 		t.Fatal("a draw of 4 from 3 distinct operators succeeded")
 	}
 }
@@ -276,7 +276,7 @@ func TestDrawRunKnownAnswer(t *testing.T) {
 	// and over many random shapes, with recusals
 	for i := range 40 {
 		seed := "cross-" + strconv.Itoa(i)
-		pop := codes(5 + i)
+		pop := sampleCodes(5 + i)
 		pool := []string{"a1", "b2", "c3", "d4", "e5"}[:2+i%4]
 		recused := map[[2]string]bool{{pool[0], pop[i%len(pop)]}: true}
 		size := 1 + i%len(pop)

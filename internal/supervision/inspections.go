@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/codes"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 )
@@ -203,15 +204,7 @@ func (s *Service) prepareInspection(ctx context.Context, actor *auth.Actor, in I
 }
 
 // operatorCodeOf takes the code out of a scanned e-ID URL (…/o/{code}).
-func operatorCodeOf(s string) string {
-	if i := strings.LastIndex(s, "/o/"); i >= 0 {
-		s = s[i+3:]
-		if j := strings.IndexAny(s, "/?#"); j >= 0 {
-			s = s[:j]
-		}
-	}
-	return s
-}
+func operatorCodeOf(s string) string { return codes.OperatorCodeFromScan(s) }
 
 // checkChecklist: known items of this operator's checklist, each once; a
 // failed item says what was wrong; a failed item cannot pass.

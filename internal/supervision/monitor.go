@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"sort"
-	"strings"
 	"time"
 
 	"agtrace/internal/auth"
@@ -250,16 +248,6 @@ type candidateFinding struct {
 	value float64 // compared with the region's threshold (days, count…)
 }
 
-// sortedRegions lists the keys of a set, sorted (stable evaluation order).
-func sortedRegions(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func daysBetween(from, to string) float64 {
 	a, err1 := time.Parse(time.DateOnly, from)
 	b, err2 := time.Parse(time.DateOnly, to)
@@ -270,5 +258,3 @@ func daysBetween(from, to string) float64 {
 }
 
 func dateOf(t time.Time) string { return platform.Today(t) }
-
-func lower(s string) string { return strings.ToLower(s) }

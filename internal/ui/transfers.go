@@ -196,15 +196,7 @@ func (s transferPages) commitSale(w http.ResponseWriter, r *http.Request) {
 }
 
 // trBuyerFromScan accepts a scanned e-ID URL (…/o/<code>) as well as the code.
-func trBuyerFromScan(v string) string {
-	if i := strings.Index(v, "/o/"); i >= 0 {
-		v = v[i+3:]
-		if j := strings.IndexAny(v, "?#/"); j >= 0 {
-			v = v[:j]
-		}
-	}
-	return v
-}
+func trBuyerFromScan(v string) string { return codes.OperatorCodeFromScan(v) }
 
 // ---- incoming and outgoing transfers
 
