@@ -430,7 +430,7 @@ func recall(ctx context.Context, svc *trace.Service, actor *auth.Actor, root str
 	slices.Sort(ds)
 	r.MedianMs = ms(ds[len(ds)/2])
 	t0 := time.Now()
-	rows, err := svc.RecallSheet(ctx, actor, root)
+	rows, err := svc.RecallSheet(ctx, actor, trace.SheetQuery{Code: root})
 	if err != nil {
 		return r, fmt.Errorf("recall sheet %s: %w", root, err)
 	}

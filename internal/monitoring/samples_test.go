@@ -151,6 +151,28 @@ func TestClenbuterolRecall(t *testing.T) {
 		w.c["pj-sup"].Do("GET", "/api/v1/recall-sheet?code="+atSlaughter, nil).Expect(t, 404)
 		w.c["slaughter"].Do("GET", "/api/v1/recall-sheet?code="+atSlaughter, nil).Expect(t, 403)
 
+		// selected by operator, by product in a region, by dates: the same
+		// chain; a range holding no lot gives the headers only
+		lines := func(who, query string) int {
+			body := string(w.c[who].Do("GET", "/api/v1/recall-sheet?format=csv&"+query, nil).Expect(t, 200).Body)
+			return strings.Count(strings.TrimSpace(body), "\n") + 1
+		}
+		for _, c := range []struct{ who, query string }{{"yd-sup", "operator=" + w.op["slaughter"].Code}, {"gz-sup", "product=live_pig&region=440981&from=" + day(-2) + "&to=" + day(0)}} {
+			if n := lines(c.who, c.query); n != 2+7 {
+				t.Errorf("recall sheet %s: %d lines, want 9", c.query, n)
+			}
+		}
+		if n := lines("gz-sup", "product=live_pig&from="+day(1)); n != 2 {
+			t.Errorf("a date range after every lot: %d lines, want the 2 headers", n)
+		}
+		for _, bad := range []struct{ query, field string }{{"", "code"}, {"code=" + pigs + "&operator=" + w.op["pigfarm"].Code, "code"},
+			{"product=live_pig&region=441881", "region"}, {"product=live_pig&from=2026-13-01", "from"}, {"product=live_pig&from=" + day(0) + "&to=" + day(-1), "to"}} {
+			if e := w.c["gz-sup"].Do("GET", "/api/v1/recall-sheet?"+bad.query, nil).Expect(t, 422); !strings.Contains(string(e.Body), `"`+bad.field+`"`) {
+				t.Errorf("recall sheet %q: want an error on %s: %s", bad.query, bad.field, e.Body)
+			}
+		}
+		w.c["gz-sup"].Do("GET", "/api/v1/recall-sheet?operator="+w.op["trader"].Code, nil).Expect(t, 200) // out of jurisdiction: no lot of it
+
 		// dispositions: the recall closes with the last one
 		owner := map[string]string{pigs: "pigfarm", atSlaughter: "slaughter", part: "slaughter", atTrader: "trader"}
 		w.c["trader"].Do("POST", "/api/v1/batches/"+part+"/disposition", map[string]any{"action": "destroyed"}).Expect(t, 403)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
 	"agtrace/internal/monitoring"
+	"agtrace/internal/platform"
+	"agtrace/internal/trace"
 )
 
 // samplePages: sampling tests (the tester's phone form), their verdicts,
@@ -26,6 +29,8 @@ func (s samplePages) routes() []route {
 		{"GET /recalls/{id}", loggedIn, s.recall},
 		{"POST /recalls/{id}/decide", loggedIn, s.decide},
 		{"POST /recalls/{id}/dispose", loggedIn, s.dispose},
+		{"GET /recall-sheet", loggedIn, s.sheetForm},
+		{"POST /recall-sheet", loggedIn, s.sheet},
 	}
 }
 
@@ -33,11 +38,15 @@ type mnSamplesData struct {
 	Samples   []monitoring.SampleSummary
 	Recalls   []monitoring.RecallSummary
 	CanRecord bool
+	CanSheet  bool
 }
+
+// canSheet: officials who read recalls may export the recall spreadsheet.
+func canSheet(a *auth.Actor) bool { return a.Can(auth.ActRecallRead) && a.OperatorID == 0 }
 
 func (s samplePages) list(w http.ResponseWriter, r *http.Request) {
 	a := httpx.Actor(r)
-	d := mnSamplesData{CanRecord: a.Can(auth.ActSampleRecord)}
+	d := mnSamplesData{CanRecord: a.Can(auth.ActSampleRecord), CanSheet: canSheet(a)}
 	var err error
 	if a.Can(auth.ActSampleRead) {
 		if d.Samples, err = s.svc.Monitoring.Samples(r.Context(), a, 100, 0); err != nil {
@@ -186,4 +195,39 @@ func (s samplePages) report(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", name))
 	_, _ = w.Write(b)
+}
+
+func (s samplePages) sheetForm(w http.ResponseWriter, r *http.Request) {
+	a := httpx.Actor(r)
+	if !canSheet(a) {
+		s.fail(w, r, platform.Forbidden("召回清单只向监管人员提供", "the recall spreadsheet is for officials"))
+		return
+	}
+	p := s.page(r, "mn.sheet", nil)
+	if p.Form == nil {
+		p.Form = r.URL.Query()
+	}
+	s.render(w, r, "mn_sheet", p)
+}
+
+// sheet streams the spreadsheet the form selects, or shows the form again
+// with what is wrong.
+func (s samplePages) sheet(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	f := r.PostForm
+	q := trace.SheetQuery{Code: f.Get("code"), Operator: f.Get("operator"), Product: f.Get("product"), Region: f.Get("region"), From: f.Get("from"), To: f.Get("to")}
+	format := trace.SheetXLSX
+	if f.Get("format") == trace.SheetCSV {
+		format = trace.SheetCSV
+	}
+	rows, err := s.svc.Trace.RecallSheet(r.Context(), httpx.Actor(r), q)
+	if err != nil {
+		s.refuse(w, r, err, s.sheetForm, "/recall-sheet")
+		return
+	}
+	w.Header().Set("Content-Type", trace.SheetContentType(format))
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", trace.SheetFileName(q, format)))
+	if err := trace.WriteSheet(w, rows, format); err != nil {
+		slog.Error("ui: recall sheet", "err", err)
+	}
 }
