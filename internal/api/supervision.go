@@ -232,7 +232,7 @@ func (s *Server) caseRoutes() {
 			}
 			return sv.Case(ctx, a, id)
 		})
-	route(s, Route{Method: "POST", Path: "/api/v1/cases/{id}/steps", Summary: "Take a case's next step: investigated → decision → follow_up → closed (422 out of order); deadlines in working days",
+	route(s, Route{Method: "POST", Path: "/api/v1/cases/{id}/steps", Summary: "Take a case's next step: (a draft: filed, or closed to decline it) investigated → decision → follow_up → closed (422 out of order); deadlines in working days",
 		Tag: "supervision"},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, in supervision.StepInput) (supervision.Case, error) {
 			id, err := pathID(r, "id")

@@ -153,8 +153,8 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	if _, err := monitoring.SeedLimits(ctx, db); err != nil {
 		return nil, err
 	}
-	a.Monitoring = monitoring.NewService(db, clock, a.Operators, a.Trace, signer, cfg.PublicURL)
 	a.Supervision = supervision.NewService(db, clock, a.Operators, a.Trace, a.Regions, a.Calendar, signer, docs, cfg.PublicURL)
+	a.Monitoring = monitoring.NewService(db, clock, a.Operators, a.Trace, a.Supervision, signer, cfg.PublicURL)
 	a.Trace.SetMismatchTolerance(a.Supervision.MismatchTolerance)
 	// load the product catalogue before the first request: writers read it
 	// inside their transactions and must never be the ones to load it

@@ -8,12 +8,14 @@ import (
 	"agtrace/internal/auth"
 	"agtrace/internal/monitoring"
 	"agtrace/internal/platform"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
 // monitoringStep records the monitoring demo: passing samples of the
 // pilot products, a clenbuterol failure at 高州's pig farm whose recall
-// holds the slaughterhouse's carcasses and cuts and the market's entry, a
+// holds the slaughterhouse's carcasses and cuts and the market entries in
+// 高州 and in 英德 (another county), with a draft case for 高州's enforcer; a
 // quick-test positive awaiting confirmation, and a hold released after a
 // re-test.
 func monitoringStep(ctx context.Context, l *Loader) error {
@@ -47,7 +49,27 @@ func monitoringStep(ctx context.Context, l *Loader) error {
 		_, m.err = l.App.Monitoring.Release(ctx, actorOf(m.user("gaozhou-supervisor")), released.Recall.ID,
 			"确证检测（GB/T 22286，样品 GZ-2026-0091-B）未检出沙丁胺醇，原速测/初检结果为假阳性")
 	}
+	// its draft case is declined; the clenbuterol one waits for 高州's enforcer
+	if m.err == nil && released.ID != 0 {
+		m.err = m.declineDraft(released.ID, "确证检测未检出沙丁胺醇，召回已解除，不予立案")
+	}
 	return m.err
+}
+
+// declineDraft closes the draft case a failed sample opened, with reason.
+func (m *monitoringDemo) declineDraft(sampleID int64, reason string) error {
+	enf := actorOf(m.user("gaozhou-enforcer"))
+	list, err := m.l.App.Supervision.Cases(m.ctx, enf, supervision.CaseFilter{Status: supervision.CaseDraft, Limit: 50})
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		if c.Source == supervision.SourceSample && c.SourceID == fmt.Sprint(sampleID) {
+			_, err := m.l.App.Supervision.TakeStep(m.ctx, enf, c.ID, supervision.StepInput{Step: supervision.StepClosed, Note: reason})
+			return err
+		}
+	}
+	return fmt.Errorf("demo monitoring: no draft case for sample %d", sampleID)
 }
 
 type monitoringDemo struct {

@@ -170,7 +170,7 @@ func traceStep(ctx context.Context, l *Loader) error {
 		name, first string
 		build       func(c *chainBuilder)
 	}{
-		{"生猪 高州: 养殖场 → 屠宰厂（屠宰、分割）→ 批发市场", "gaozhou-farm", pigChain},
+		{"生猪 高州: 养殖场 → 屠宰厂（屠宰、分割）→ 高州批发市场、英德农贸市场", "gaozhou-farm", pigChain},
 		{"生鲜乳 三台: 奶牛场 + 散户 → 收购站（混合）→ 乳品厂", "santai-dairyfarm", milkChain},
 		{"苹果 栖霞: 果园 → 合作社（拆分）→ 零售市场", "qixia-orchard", appleChain},
 		{"茶叶 英德: 茶园 → 加工厂（制茶、拼配）→ 批发市场", "yingde-garden", teaChain},
@@ -200,6 +200,7 @@ var demoMarketList = []struct{ name, kind, region, reviewer, address string }{
 	{"栖霞市城区农贸市场", "retail", "370686", "qixia-reviewer", "霞光路 8 号"},
 	{"荣成市石岛水产品批发市场", "wholesale", "371082", "rongcheng-reviewer", "石岛镇渔港路"},
 	{"英德市英红茶叶批发市场", "wholesale", "441881", "yingde-reviewer", "英红镇茶城大道"},
+	{"英德市城南农贸市场", "retail", "441881", "yingde-reviewer", "城南路 22 号"},
 	{"高州市农产品综合批发市场", "wholesale", "440981", "gaozhou-reviewer", ""},
 	{"蒲江县茶叶交易市场", "wholesale", "510131", "pujiang-reviewer", ""},
 }
@@ -305,6 +306,11 @@ func pigChain(c *chainBuilder) {
 	entry := c.sell(slaughter, trace.SaleInput{FromCode: cuts[0], Quantity: 820, ShippedAt: c.day(2),
 		Market: c.market("高州市农产品综合批发市场", "440981")})
 	c.accept(market, entry)
+	// the hind legs go to a market in another county (英德), so a recall of
+	// the lot crosses counties
+	away := c.sell(slaughter, trace.SaleInput{FromCode: cuts[1], Quantity: 900, ShippedAt: c.day(2),
+		Market: c.market("英德市城南农贸市场", "441881")})
+	c.accept(c.actor("yingde-market"), away)
 	// a second lot shipped a week ago and never confirmed: a broken chain
 	second := c.batch(farm, trace.NewBatch{ProductCode: "live_pig", Quantity: 25, Unit: "head", ProducedAt: c.day(9), Origin: "高州市分界镇养殖基地 3 号栏舍",
 		Attributes: map[string]any{"ear_tags": earTags("440981", 2001, 25), "quarantine_cert": "4409812026000355"}})

@@ -13,6 +13,7 @@ import (
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 	"agtrace/internal/secure"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
@@ -23,14 +24,15 @@ type Service struct {
 	clock     platform.Clock
 	ops       *operator.Service
 	tr        *trace.Service
+	cases     *supervision.Service
 	signer    secure.Signer
 	publicURL string
 }
 
 // NewService builds the service; reports are signed with signer and point
-// their QR at publicURL.
-func NewService(db *platform.DB, clock platform.Clock, ops *operator.Service, tr *trace.Service, signer secure.Signer, publicURL string) *Service {
-	return &Service{db: db, clock: clock, ops: ops, tr: tr, signer: signer, publicURL: publicURL}
+// their QR at publicURL; a failed sample opens a draft case in cases.
+func NewService(db *platform.DB, clock platform.Clock, ops *operator.Service, tr *trace.Service, cases *supervision.Service, signer secure.Signer, publicURL string) *Service {
+	return &Service{db: db, clock: clock, ops: ops, tr: tr, cases: cases, signer: signer, publicURL: publicURL}
 }
 
 // Substance kinds.

@@ -11,6 +11,7 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/platform"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
@@ -105,7 +106,7 @@ func (s *Service) recordSampleTx(ctx context.Context, tx *platform.Tx, actor *au
 	}
 	switch p.verdict {
 	case VerdictFail:
-		return id, s.openRecallTx(ctx, tx, id, p)
+		return id, s.openRecallTx(ctx, tx, actor, id, p)
 	case QuickPositive:
 		_, err := trace.RaiseTx(ctx, tx, platform.Today(tx.Now()), trace.RuleFinding{Kind: trace.FindingQuickPositive, Key: p.in.SampleNo,
 			Code: p.batch, OperatorID: p.op.ID, Region: p.op.RegionCode, Detail: map[string]any{"sample_no": p.in.SampleNo, "operator": p.op.Name}})
@@ -115,7 +116,7 @@ func (s *Service) recordSampleTx(ctx context.Context, tx *platform.Tx, actor *au
 }
 
 // openRecallTx holds the failed batch and its downstream under a new recall.
-func (s *Service) openRecallTx(ctx context.Context, tx *platform.Tx, sampleID int64, p samplePlan) error {
+func (s *Service) openRecallTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, sampleID int64, p samplePlan) error {
 	scope, err := trace.DownstreamTx(ctx, tx, p.batch)
 	if err != nil {
 		return err
@@ -166,8 +167,38 @@ func (s *Service) openRecallTx(ctx context.Context, tx *platform.Tx, sampleID in
 			return err
 		}
 	}
-	return tx.Emit(ctx, platform.Event{Action: "recall.open", ResourceType: "recall", ResourceID: fmt.Sprint(id),
-		Data: map[string]any{"number": number, "code": p.batch, "batches": len(scope), "regions": sortedKeys(counties)}})
+	if err := tx.Emit(ctx, platform.Event{Action: "recall.open", ResourceType: "recall", ResourceID: fmt.Sprint(id),
+		Data: map[string]any{"number": number, "code": p.batch, "batches": len(scope), "regions": sortedKeys(counties)}}); err != nil {
+		return err
+	}
+	return s.draftCaseTx(ctx, tx, actor, sampleID, number, p)
+}
+
+// draftCaseTx opens the failed sample's draft enforcement case in the
+// sampled operator's county: the failed items with their limits and
+// standards, the sample and the batch as evidence.
+func (s *Service) draftCaseTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, sampleID int64, recallNumber string, p samplePlan) error {
+	var failed []string
+	for _, it := range p.items {
+		if it.Verdict != VerdictFail {
+			continue
+		}
+		name := it.Name
+		if name == "" {
+			name = it.Substance
+		}
+		value := ""
+		if it.Value != nil {
+			value = trace.FormatQty(*it.Value) + " " + it.Unit
+		}
+		failed = append(failed, fmt.Sprintf("%s %s（限量 %s，%s-%s）", name, value, limitText(it), it.Standard, it.Edition))
+	}
+	summary := fmt.Sprintf("抽样检测不合格：样品 %s，%s 抽自 %s（%s）的批次 %s。不合格项目：%s。已启动召回 %s，所涉批次已暂停销售。",
+		p.in.SampleNo, p.in.SampledAt, p.op.Name, p.op.Code, p.batch, strings.Join(failed, "；"), recallNumber)
+	_, _, err := s.cases.DraftCaseTx(ctx, tx, actor, supervision.Draft{Operator: p.op, Source: supervision.SourceSample, SourceID: fmt.Sprint(sampleID),
+		Violation: supervision.ViolationOther, Summary: summary, DueOn: p.draftDue,
+		Evidence: []supervision.Evidence{{Kind: "sample", Ref: p.in.SampleNo}, {Kind: "batch", Ref: p.batch}}})
+	return err
 }
 
 func countyOf(region string) string {

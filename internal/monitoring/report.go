@@ -82,14 +82,7 @@ func reportItem(it SampleItem) printing.ReportItem {
 	if it.LOD != nil {
 		ri.LOD = trace.FormatQty(*it.LOD) + " " + it.Unit
 	}
-	switch {
-	case it.Judgement == JudgeNotDetected:
-		ri.Limit = "不得检出"
-	case it.Limit != nil && it.Judgement == JudgeMin:
-		ri.Limit = "≥ " + trace.FormatQty(*it.Limit) + " " + it.LimitUnit
-	case it.Limit != nil:
-		ri.Limit = "≤ " + trace.FormatQty(*it.Limit) + " " + it.LimitUnit
-	}
+	ri.Limit = limitText(it)
 	if it.Standard != "" {
 		ri.Standard = it.Standard + "-" + it.Edition
 	}
@@ -97,4 +90,18 @@ func reportItem(it SampleItem) printing.ReportItem {
 		ri.Verdict += "（" + r + "）"
 	}
 	return ri
+}
+
+// limitText is an item's limit as a reader writes it: 不得检出, ≤ 0.5 mg/kg
+// or ≥ 2.8 g/100g ("" without a limit).
+func limitText(it SampleItem) string {
+	switch {
+	case it.Judgement == JudgeNotDetected:
+		return "不得检出"
+	case it.Limit != nil && it.Judgement == JudgeMin:
+		return "≥ " + trace.FormatQty(*it.Limit) + " " + it.LimitUnit
+	case it.Limit != nil:
+		return "≤ " + trace.FormatQty(*it.Limit) + " " + it.LimitUnit
+	}
+	return ""
 }

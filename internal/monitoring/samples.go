@@ -88,12 +88,13 @@ type Sample struct {
 
 // samplePlan is a validated, judged sample ready for its transaction.
 type samplePlan struct {
-	in      SampleInput
-	op      operator.Operator
-	batch   string
-	product string
-	items   []SampleItem
-	verdict string
+	in       SampleInput
+	op       operator.Operator
+	batch    string
+	product  string
+	items    []SampleItem
+	verdict  string
+	draftDue string // a failed sample's draft case: file or decline by then
 }
 
 var errSampleNotFound = platform.NotFound("抽样记录不存在", "sample not found")
@@ -141,7 +142,15 @@ func (s *Service) prepareSample(ctx context.Context, actor *auth.Actor, in Sampl
 	if err := s.judgeItems(ctx, &v, &p); err != nil {
 		return samplePlan{}, err
 	}
-	return p, v.Err()
+	if err := v.Err(); err != nil {
+		return samplePlan{}, err
+	}
+	if p.verdict == VerdictFail {
+		if p.draftDue, err = s.cases.DraftDue(ctx, today); err != nil {
+			return samplePlan{}, err
+		}
+	}
+	return p, nil
 }
 
 // operatorCodeOf takes the code out of a scanned e-ID URL (…/o/{code}).

@@ -43,7 +43,7 @@ func newMWorld(t *testing.T, a *app.App) *mworld {
 		w.op[o.key], w.c[o.key] = op, w.anon.Login(u, p)
 	}
 	for _, u := range []struct{ name, role, region string }{{"gz-tester", "tester", "440981"}, {"gz-sup", "supervisor", "440981"}, {"yd-sup", "supervisor", "441881"},
-		{"pj-sup", "supervisor", "510131"}, {"qx-tester", "tester", "370686"}, {"yd-tester", "tester", "441881"}} {
+		{"pj-sup", "supervisor", "510131"}, {"qx-tester", "tester", "370686"}, {"yd-tester", "tester", "441881"}, {"gz-enf", "enforcer", "440981"}} {
 		if _, err := a.Auth.CreateUser(context.Background(), auth.System(), auth.NewUser{Username: u.name, Password: pw, Name: u.name, Role: u.role, RegionCode: u.region}); err != nil {
 			t.Fatal(err)
 		}
@@ -127,6 +127,30 @@ func TestClenbuterolRecall(t *testing.T) {
 		}
 		if f := w.c["gz-sup"].Do("GET", "/api/v1/findings?kind=recall_hold", nil).Expect(t, 200); f.Str("items.0.operator_code") != w.op["pigfarm"].Code {
 			t.Fatalf("the sampled county's alert does not name the farm (to file a case from it): %s", f.Body)
+		}
+		// a draft case in the farm's county, for its enforcer to file or decline
+		drafts := w.c["gz-enf"].Do("GET", "/api/v1/cases?status=draft", nil).Expect(t, 200)
+		if len(drafts.Get("items").([]any)) != 1 || drafts.Str("items.0.source") != "sample" || drafts.Str("items.0.source_id") != r.Str("id") ||
+			drafts.Str("items.0.operators.0.operator_code") != w.op["pigfarm"].Code || drafts.Str("items.0.due_on") == "" ||
+			!strings.Contains(drafts.Str("items.0.summary"), "克仑特罗 2.3 μg/kg（限量 不得检出") {
+			t.Fatalf("the failed sample's draft case: %s", drafts.Body)
+		}
+		if n := len(w.c["pj-sup"].Do("GET", "/api/v1/cases?status=draft", nil).Expect(t, 200).Get("items").([]any)); n != 0 {
+			t.Errorf("a downstream county sees the farm's draft case: %d", n)
+		}
+		draft := fmt.Sprint(drafts.Get("items.0.id"))
+		w.c["gz-enf"].Do("POST", "/api/v1/cases/"+draft+"/steps", map[string]any{"step": "investigated"}).Expect(t, 422)
+		w.c["gz-enf"].Do("POST", "/api/v1/cases/"+draft+"/steps", map[string]any{"step": "closed"}).Expect(t, 422) // declining needs a reason
+		if c := w.c["gz-enf"].Do("POST", "/api/v1/cases/"+draft+"/steps", map[string]any{"step": "filed"}).Expect(t, 200); c.Str("status") != "filed" ||
+			c.Str("filed_by_name") != "gz-enf" || c.Str("next.0") != "investigated" {
+			t.Fatalf("filing the draft: %s", c.Body)
+		}
+		// a case naming a sample: the sample must exist in reach
+		caseIn := map[string]any{"source": "sample", "source_id": "NO-SUCH", "operator_codes": []string{w.op["pigfarm"].Code}, "violation": "other", "summary": "复检"}
+		w.c["gz-enf"].Do("POST", "/api/v1/cases", caseIn).Expect(t, 422)
+		caseIn["source_id"] = "GZ-2026-001"
+		if c := w.c["gz-enf"].Do("POST", "/api/v1/cases", caseIn).Expect(t, 201); c.Str("source_id") != r.Str("id") {
+			t.Fatalf("a case from a sample number: %s", c.Body)
 		}
 		w.c["yd-sup"].Do("POST", "/api/v1/recalls/"+recall+"/release", map[string]any{"reason": ""}).Expect(t, 422)
 		w.c["yd-sup"].Do("POST", "/api/v1/recalls/"+recall+"/confirm", nil).Expect(t, 200)

@@ -2,7 +2,9 @@ package supervision
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -28,13 +30,14 @@ const (
 	ViolationBatchMixing  = "batch_mixing"  // art. 17 (4)
 	ViolationOther        = "other"
 
+	CaseDraft        = "draft" // a case lead (案源) the platform opened, e.g. from a failed sample: to file or decline
 	CaseFiled        = "filed"
 	CaseInvestigated = "investigated"
 	CaseDecided      = "decided"
 	CaseFollowUp     = "follow_up"
 	CaseClosed       = "closed"
 
-	StepFiled        = "filed" // recorded when the case is filed (not a step one takes)
+	StepFiled        = "filed" // recorded when a case is filed; taken to file a draft
 	StepInvestigated = "investigated"
 	StepDecision     = "decision"
 	StepFollowUp     = "follow_up"
@@ -50,14 +53,15 @@ const (
 var (
 	CaseSources   = []string{SourceInspection, SourceSample, SourceComplaint, SourceFinding, SourceManual}
 	Violations    = []string{ViolationFalseRecords, ViolationBrokenChain, ViolationForgedCodes, ViolationBatchMixing, ViolationOther}
-	CaseStatuses  = []string{CaseFiled, CaseInvestigated, CaseDecided, CaseFollowUp, CaseClosed}
-	CaseSteps     = []string{StepInvestigated, StepDecision, StepFollowUp, StepClosed}
+	CaseStatuses  = []string{CaseDraft, CaseFiled, CaseInvestigated, CaseDecided, CaseFollowUp, CaseClosed}
+	CaseSteps     = []string{StepFiled, StepInvestigated, StepDecision, StepFollowUp, StepClosed}
 	Decisions     = []string{DecisionRectify, DecisionPenalty, DecisionRectifyAndPenalty, DecisionNoViolation}
 	EvidenceKinds = []string{"batch", "inspection", "sample", "finding", "document", "note"}
 )
 
 // Working-day deadlines of a case's open step.
 const (
+	DraftWorkdays       = 10 // draft → filed or declined (about the 15 days a lead is checked in; see docs/supervision.md)
 	InvestigateWorkdays = 20 // filed → investigated
 	DecideWorkdays      = 20 // investigated → decision (and again after a failed follow-up)
 	CloseWorkdays       = 10 // decided without rectification, or followed up → closed
@@ -139,15 +143,18 @@ type Case struct {
 
 // caseMoves: which step leaves which status, and where it goes.
 var caseMoves = map[string][]string{
+	StepFiled:        {CaseDraft},
 	StepInvestigated: {CaseFiled},
 	StepDecision:     {CaseInvestigated},
 	StepFollowUp:     {CaseDecided},
-	StepClosed:       {CaseDecided, CaseFollowUp},
+	StepClosed:       {CaseDraft, CaseDecided, CaseFollowUp}, // closing a draft declines it (不予立案)
 }
 
 // NextSteps lists what may follow a case's status and decision.
 func NextSteps(status, decision string) []string {
 	switch status {
+	case CaseDraft:
+		return []string{StepFiled, StepClosed}
 	case CaseFiled:
 		return []string{StepInvestigated}
 	case CaseInvestigated:
@@ -284,8 +291,32 @@ func (s *Service) checkSource(ctx context.Context, actor *auth.Actor, p *casePla
 			return sourceErr(err)
 		}
 		p.findingID = id
+	case SourceSample:
+		id, err := s.sampleInReach(ctx, actor, p.in.SourceID)
+		if err != nil {
+			return err
+		}
+		p.in.SourceID = strconv.FormatInt(id, 10)
 	}
 	return nil
+}
+
+// sampleInReach finds a sample by id or sample number in the actor's
+// jurisdiction (422 on source_id otherwise).
+func (s *Service) sampleInReach(ctx context.Context, actor *auth.Actor, ref string) (int64, error) {
+	var id int64
+	var region string
+	err := s.db.QueryRow(ctx, `SELECT id, region_code FROM samples WHERE sample_no = $1 OR CAST(id AS TEXT) = $1 ORDER BY id LIMIT 1`, ref).Scan(&id, &region)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, sourceErr(platform.NotFound("抽样记录不存在", "sample not found"))
+		}
+		return 0, err
+	}
+	if err := auth.Authorize(actor, auth.ActCaseWrite, auth.Resource{Region: region}); err != nil {
+		return 0, sourceErr(platform.NotFound("抽样记录不存在", "sample not found"))
+	}
+	return id, nil
 }
 
 func (s *Service) inspectionIDByNumber(ctx context.Context, number string) (int64, error) {
@@ -328,10 +359,57 @@ func (s *Service) FileCase(ctx context.Context, actor *auth.Actor, in CaseInput)
 }
 
 func (s *Service) fileCaseTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, p casePlan, today, due string) (int64, error) {
+	id, number, err := insertCaseTx(ctx, tx, actor, p, CaseFiled, today, due)
+	if err != nil {
+		return 0, err
+	}
+	if p.findingID != 0 {
+		if err := s.tr.TakeUpTx(ctx, tx, actor, p.findingID, "已立案 "+number); err != nil {
+			return 0, err
+		}
+	}
+	return id, tx.Emit(ctx, platform.Event{Action: "case.file", ResourceType: "case", ResourceID: fmt.Sprint(id),
+		Data: map[string]any{"number": number, "source": p.in.Source, "violation": p.in.Violation, "operators": len(p.ops), "due_on": due}})
+}
+
+// Draft is a case lead the platform opens for an enforcer to file or
+// decline: a failed sample's, for the sampled operator.
+type Draft struct {
+	Operator  operator.Operator
+	Source    string
+	SourceID  string
+	Violation string
+	Summary   string
+	Evidence  []Evidence
+	DueOn     string // from DraftDue, computed before the transaction
+}
+
+// DraftDue is when a draft opened today must be filed or declined.
+func (s *Service) DraftDue(ctx context.Context, today string) (string, error) {
+	return s.addWorkdays(ctx, today, DraftWorkdays)
+}
+
+// DraftCaseTx opens a draft case in the writer's transaction (the failed
+// sample's): status draft in the operator's region, its number taken now,
+// the step and the event written with it.
+func (s *Service) DraftCaseTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, d Draft) (int64, string, error) {
+	p := casePlan{in: CaseInput{Source: d.Source, SourceID: d.SourceID, Violation: d.Violation, Summary: d.Summary, Evidence: d.Evidence},
+		ops: []operator.Operator{d.Operator}}
+	today := platform.Today(tx.Now())
+	id, number, err := insertCaseTx(ctx, tx, actor, p, CaseDraft, today, d.DueOn)
+	if err != nil {
+		return 0, "", err
+	}
+	return id, number, tx.Emit(ctx, platform.Event{Action: "case.draft", ResourceType: "case", ResourceID: fmt.Sprint(id),
+		Data: map[string]any{"number": number, "source": d.Source, "source_id": d.SourceID, "violation": d.Violation, "due_on": d.DueOn}})
+}
+
+// insertCaseTx writes a case, its operators and its first step.
+func insertCaseTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, p casePlan, status, today, due string) (int64, string, error) {
 	first := p.ops[0]
 	n, err := tx.NextSerial(ctx, "case:"+first.CountyCode+":"+today[:4])
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	number := fmt.Sprintf("AJ-%s-%s-%04d", first.CountyCode, today[:4], n)
 	ev := p.in.Evidence
@@ -342,26 +420,21 @@ func (s *Service) fileCaseTx(ctx context.Context, tx *platform.Tx, actor *auth.A
 	now := tx.Now()
 	var id int64
 	if err := tx.QueryRow(ctx, `INSERT INTO cases (number, source, source_id, violation, summary, evidence, region_code, status, due_on, filed_on,
-		filed_by, filed_by_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'filed', $8, $9, $10, $11, $12, $12) RETURNING id`,
-		number, p.in.Source, p.in.SourceID, p.in.Violation, p.in.Summary, string(evJSON), first.RegionCode, due, today,
+		filed_by, filed_by_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id`,
+		number, p.in.Source, p.in.SourceID, p.in.Violation, p.in.Summary, string(evJSON), first.RegionCode, status, platform.NullString(due), today,
 		platform.NullInt(actor.UserID), actor.Name, now).Scan(&id); err != nil {
-		return 0, fmt.Errorf("insert case: %w", err)
+		return 0, "", fmt.Errorf("insert case: %w", err)
 	}
 	for _, o := range p.ops {
 		if _, err := tx.Exec(ctx, `INSERT INTO case_operators (case_id, operator_id) VALUES ($1, $2)`, id, o.ID); err != nil {
-			return 0, err
+			return 0, "", err
 		}
 	}
-	if err := insertStep(ctx, tx, actor, id, StepFiled, "", CaseFiled, nil, "", due, today); err != nil {
-		return 0, err
+	step := StepFiled
+	if status == CaseDraft {
+		step = CaseDraft
 	}
-	if p.findingID != 0 {
-		if err := s.tr.TakeUpTx(ctx, tx, actor, p.findingID, "已立案 "+number); err != nil {
-			return 0, err
-		}
-	}
-	return id, tx.Emit(ctx, platform.Event{Action: "case.file", ResourceType: "case", ResourceID: fmt.Sprint(id),
-		Data: map[string]any{"number": number, "source": p.in.Source, "violation": p.in.Violation, "operators": len(p.ops), "due_on": due}})
+	return id, number, insertStep(ctx, tx, actor, id, step, "", status, nil, "", due, today)
 }
 
 func insertStep(ctx context.Context, tx *platform.Tx, actor *auth.Actor, caseID int64, step, from, to string, detail map[string]any, note, due, on string) error {
@@ -438,9 +511,9 @@ func outOfOrder(step, status, decision string) error {
 		EN: "the case is " + status + "; the next step can only be " + strings.Join(next, ", ")})
 }
 
-var caseStatusZH = map[string]string{CaseFiled: "已立案", CaseInvestigated: "已调查", CaseDecided: "已决定", CaseFollowUp: "已跟踪检查", CaseClosed: "已结案"}
+var caseStatusZH = map[string]string{CaseDraft: "待立案（草稿）", CaseFiled: "已立案", CaseInvestigated: "已调查", CaseDecided: "已决定", CaseFollowUp: "已跟踪检查", CaseClosed: "已结案"}
 
-var stepZH = map[string]string{StepInvestigated: "调查取证", StepDecision: "作出决定", StepFollowUp: "跟踪检查", StepClosed: "结案"}
+var stepZH = map[string]string{StepFiled: "立案", StepInvestigated: "调查取证", StepDecision: "作出决定", StepFollowUp: "跟踪检查", StepClosed: "结案"}
 
 func stepNamesZH(steps []string) []string {
 	out := make([]string, len(steps))

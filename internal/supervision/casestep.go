@@ -54,6 +54,8 @@ func (s *Service) stepOutcome(ctx context.Context, in StepInput, today string) (
 	var to string
 	days := 0
 	switch in.Step {
+	case StepFiled:
+		to, days = CaseFiled, InvestigateWorkdays
 	case StepInvestigated:
 		to, days = CaseInvestigated, DecideWorkdays
 	case StepDecision:
@@ -90,6 +92,9 @@ func (s *Service) stepTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor
 		res, err = tx.Exec(ctx, `UPDATE cases SET status = $1, due_on = $2, decision = $3, rectify_days = $4, penalty_fen = $5, legal_basis = $6,
 			decided_on = $7, updated_at = $8 WHERE id = $9 AND status = $10`, to, platform.NullString(due), in.Decision, nullDays(in.RectifyDays),
 			platform.NullInt(int64(math.Round(in.PenaltyAmount*100))), in.LegalBasis, today, now, c.ID, c.Status)
+	case StepFiled: // a draft filed: its filing date and official are the enforcer's
+		res, err = tx.Exec(ctx, `UPDATE cases SET status = $1, due_on = $2, filed_on = $3, filed_by = $4, filed_by_name = $5, updated_at = $6
+			WHERE id = $7 AND status = $8`, to, platform.NullString(due), today, platform.NullInt(actor.UserID), actor.Name, now, c.ID, c.Status)
 	case StepClosed:
 		res, err = tx.Exec(ctx, `UPDATE cases SET status = $1, due_on = NULL, closed_at = $2, updated_at = $2 WHERE id = $3 AND status = $4`,
 			to, now, c.ID, c.Status)

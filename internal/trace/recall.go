@@ -21,7 +21,7 @@ type ScopeBatch struct {
 	OperatorID    int64   `json:"-"`
 	OperatorCode  string  `json:"holder_code"`
 	OperatorName  string  `json:"holder"`
-	RegionCode    string  `json:"region_code"`
+	RegionCode    string  `json:"region_code" doc:"where the goods are: the holder's region, or the market's for a market entry"`
 	ProductCode   string  `json:"product_code"`
 	Unit          string  `json:"unit"`
 	QuantityMilli int64   `json:"-"`
@@ -31,17 +31,20 @@ type ScopeBatch struct {
 }
 
 // DownstreamTx lists root and every batch made or sold from it, however
-// far (the graph's edges from it), with holder, quantity and stock now.
+// far (the graph's edges from it), with holder, quantity and stock now. A
+// market entry is where the market is (its county is alerted), though the
+// seller, who holds the code, records what became of it.
 func DownstreamTx(ctx context.Context, q platform.Querier, root string) ([]ScopeBatch, error) {
 	rows, err := q.Query(ctx, `WITH RECURSIVE down(code, depth) AS (
 			SELECT CAST($1 AS TEXT), 0
 			UNION
 			SELECT e.to_code, d.depth + 1 FROM trace_edges e JOIN down d ON e.from_code = d.code
 		)
-		SELECT d.code, MIN(d.depth), t.operator_id, COALESCE(o.code, ''), o.name, t.region_code, t.product_code, t.unit, t.quantity_milli,
+		SELECT d.code, MIN(d.depth), t.operator_id, COALESCE(o.code, ''), o.name, COALESCE(mk.buyer_region, t.region_code), t.product_code, t.unit, t.quantity_milli,
 			CAST(COALESCE((SELECT SUM(m.delta_milli) FROM stock_moves m WHERE m.code = d.code), 0) AS BIGINT)
 		FROM down d JOIN trace_codes t ON t.code = d.code JOIN operators o ON o.id = t.operator_id
-		GROUP BY d.code, t.operator_id, o.code, o.name, t.region_code, t.product_code, t.unit, t.quantity_milli
+		LEFT JOIN transfers mk ON mk.code = t.code AND mk.kind = 'market'
+		GROUP BY d.code, t.operator_id, o.code, o.name, mk.buyer_region, t.region_code, t.product_code, t.unit, t.quantity_milli
 		ORDER BY MIN(d.depth), d.code`, root)
 	out, err := platform.Collect(rows, err, func(r *sql.Rows) (ScopeBatch, error) {
 		var b ScopeBatch

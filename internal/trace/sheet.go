@@ -49,6 +49,7 @@ type chainCode struct {
 	typ                                                                       int
 	qty                                                                       int64
 	trStatus, shipped, responded, seller, sellerCode, sellerRegion, market    string
+	marketRegion                                                              string
 	received                                                                  int64
 }
 
@@ -213,13 +214,14 @@ func (s *Service) chainCodes(ctx context.Context, seed seedSet) ([]chainCode, er
 	rows, err := s.db.Query(ctx, chainCTE(seed)+`
 		SELECT t.code, t.type, t.source, p.name, t.quantity_milli, t.unit, t.produced_on, t.origin, o.name, COALESCE(o.code, ''), t.region_code,
 			COALESCE(tr.status, ''), COALESCE(tr.shipped_on, ''), COALESCE(tr.responded_on, ''), COALESCE(tr.received_milli, 0),
-			COALESCE(so.name, ''), COALESCE(so.code, ''), COALESCE(tr.seller_region, ''), COALESCE(tr.market_name, '')
+			COALESCE(so.name, ''), COALESCE(so.code, ''), COALESCE(tr.seller_region, ''), COALESCE(tr.market_name, ''),
+			COALESCE(tr.buyer_region, '')
 		FROM chain c JOIN trace_codes t ON t.code = c.code JOIN products p ON p.code = t.product_code JOIN operators o ON o.id = t.operator_id
 		LEFT JOIN transfers tr ON tr.code = t.code LEFT JOIN operators so ON so.id = tr.seller_operator_id`, seed.args...)
 	return platform.Collect(rows, err, func(r *sql.Rows) (chainCode, error) {
 		var c chainCode
 		return c, r.Scan(&c.code, &c.typ, &c.source, &c.product, &c.qty, &c.unit, &c.produced, &c.origin, &c.holder, &c.holderCode, &c.region,
-			&c.trStatus, &c.shipped, &c.responded, &c.received, &c.seller, &c.sellerCode, &c.sellerRegion, &c.market)
+			&c.trStatus, &c.shipped, &c.responded, &c.received, &c.seller, &c.sellerCode, &c.sellerRegion, &c.market, &c.marketRegion)
 	})
 }
 
@@ -259,6 +261,9 @@ func sheetRows(c chainCode, inputs []string) []SheetRow {
 		if c.responded != "" && (c.trStatus == TransferConfirmed || c.trStatus == TransferAccepted) {
 			recv := ship
 			recv.Event, recv.Date, recv.Location, recv.Region = EventReceiving, c.responded, to, c.region
+			if c.market != "" {
+				recv.Region = c.marketRegion // the market's county, not the seller's
+			}
 			if c.received > 0 {
 				recv.Quantity = fromMilli(c.received)
 			}
