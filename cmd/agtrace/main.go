@@ -37,6 +37,7 @@ func init() {
 		{"migrate", "apply database migrations and report the version", migrate},
 		{"user", "manage accounts: user add | user passwd", user},
 		{"demo", "load the pilot demo dataset (idempotent) and print the demo accounts", runDemo},
+		{"verify", "check the ledger against the database (and a saved checkpoint): exit 0 when nothing was altered", verify},
 		{"bench", "write a synthetic pilot-region workload and measure writes, trace queries, recall, size, reopen", runBench},
 		{"help", "explain a command: agtrace help <command>", help},
 	}

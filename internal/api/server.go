@@ -9,6 +9,7 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/ledger"
 	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
@@ -29,6 +30,8 @@ type Services struct {
 	// Monitoring: residue limits (nil: not served)
 	Monitoring *monitoring.Service
 	DB         *platform.DB // Idempotency-Key records (nil: the header is ignored)
+	// Ledger: checkpoints and proofs (nil: not served)
+	Ledger *ledger.Service
 }
 
 // Server registers the API routes on a mux.
@@ -59,6 +62,9 @@ func Register(mux *http.ServeMux, svc Services, version string) *Server {
 		s.limitRoutes()
 		s.sampleRoutes()
 		s.recallSheetRoute()
+	}
+	if svc.Ledger != nil && svc.Trace != nil {
+		s.ledgerRoutes()
 	}
 	s.exportRoutes()
 	route(s, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true, CORS: true},

@@ -14,6 +14,7 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/ledger"
 	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
@@ -47,6 +48,9 @@ type Config struct {
 	// MonitorEvery is how often Serve tries to run the online-monitoring
 	// rules (one replica wins each period's lease); 0 = never.
 	MonitorEvery time.Duration
+	// LedgerHash is the ledger's hash algorithm when the log is created
+	// (sm3, the default, or sha256); an existing log keeps its own.
+	LedgerHash string
 }
 
 // App is a running platform instance: database plus services.
@@ -70,6 +74,8 @@ type App struct {
 	Supervision *supervision.Service
 	// Monitoring keeps the residue limits (sampling tests and recalls next).
 	Monitoring *monitoring.Service
+	// Ledger is the tamper-evident log of every event (docs/ledger.md).
+	Ledger *ledger.Service
 }
 
 // Open opens (creating and migrating if needed) the database and builds the services.
@@ -106,12 +112,6 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	if _, err := db.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	if _, err := region.Seed(ctx, db, cfg.SeedProvinces...); err != nil {
-		return nil, err
-	}
-	if _, err := region.SeedCalendar(ctx, db); err != nil {
-		return nil, err
-	}
 	abs, _ := filepath.Abs(cfg.DataDir)
 	cfg.DataDir = abs
 	key, err := secure.LoadOrCreateKey(cfg.DataDir)
@@ -126,6 +126,17 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// the ledger first: every event from here on (seeds included) is a leaf
+	ledg := ledger.New(db, signer)
+	if err := ledg.Init(ctx, cfg.LedgerHash); err != nil {
+		return nil, err
+	}
+	if _, err := region.Seed(ctx, db, cfg.SeedProvinces...); err != nil {
+		return nil, err
+	}
+	if _, err := region.SeedCalendar(ctx, db); err != nil {
+		return nil, err
+	}
 	clock := platform.SystemClock{}
 	a := &App{
 		Config:   cfg,
@@ -137,6 +148,7 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 		Log:      slog.Default(),
 		Cipher:   cipher,
 		Signer:   signer,
+		Ledger:   ledg,
 	}
 	a.Auth.SetDeviceKey(key)
 	docs := cfg.DocumentsDir

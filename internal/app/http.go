@@ -29,7 +29,7 @@ import (
 // behind one middleware chain.
 func (a *App) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
-	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB}, Version)
+	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB, Ledger: a.Ledger}, Version)
 	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring}, ui.Options{
 		Version: Version, PublicURL: a.Config.PublicURL, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 	}); err != nil {
@@ -196,7 +196,8 @@ func accessLog(next http.Handler) http.Handler {
 func publicLimited(r *http.Request) bool {
 	p := r.URL.Path
 	switch {
-	case strings.HasPrefix(p, "/q/"), strings.HasPrefix(p, "/o/"), strings.HasPrefix(p, "/api/v1/public/"):
+	case strings.HasPrefix(p, "/q/"), strings.HasPrefix(p, "/o/"), strings.HasPrefix(p, "/api/v1/public/"), strings.HasPrefix(p, "/ledger/"),
+		strings.HasPrefix(p, "/api/v1/ledger/"):
 		return true
 	case r.Method == http.MethodPost && (p == "/api/v1/session" || p == "/login" || p == "/api/v1/operators" || p == "/register"):
 		return true
@@ -243,6 +244,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.Config.MonitorEvery > 0 {
 		go a.monitorLoop(ctx, a.Config.MonitorEvery)
 	}
+	go a.checkpointLoop(ctx, CheckpointEvery)
 	select {
 	case err := <-errc:
 		return err
@@ -300,6 +302,25 @@ func (a *App) monitorLoop(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// CheckpointEvery is how often Serve signs a ledger checkpoint when the log
+// has grown (checkpoints are also signed on demand, docs/ledger.md).
+const CheckpointEvery = time.Minute
+
+func (a *App) checkpointLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := a.Ledger.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("ledger checkpoint failed", "err", err)
 		}
 	}
 }

@@ -36,6 +36,8 @@ type DB struct {
 	writer  *writer       // SQLite write transactions: one connection, queued, group commit (nil on PostgreSQL; writer.go)
 	public  chan struct{} // public-class slots: connections − 2 (see limits.go)
 	clk     Clock
+	// emitHook runs after each Emit in the writer's transaction (the ledger)
+	emitHook EmitHook
 }
 
 // Dialect reports which engine this DB runs on.

@@ -37,7 +37,26 @@ type Event struct {
 	Data         any // JSON-encodable detail; never personal data in clear
 }
 
-// Emit records ev in the same transaction as the write it describes.
+// Emitted is an event as written to the audit log, handed to the emit hook.
+type Emitted struct {
+	AuditID      int64
+	At           time.Time
+	ActorID      int64
+	Action       string
+	ResourceType string
+	ResourceID   string
+	Detail       []byte // the event's data as JSON (empty when none)
+}
+
+// EmitHook runs in the writer's transaction after each event's audit row
+// (the ledger appends its leaf there); an error rolls the write back.
+type EmitHook func(ctx context.Context, tx *Tx, e Emitted) error
+
+// SetEmitHook installs the hook every Emit calls (nil removes it).
+func (db *DB) SetEmitHook(h EmitHook) { db.emitHook = h }
+
+// Emit records ev in the same transaction as the write it describes: the
+// audit log, the outbox and (through the emit hook) the ledger.
 func (tx *Tx) Emit(ctx context.Context, ev Event) error {
 	o := OriginFrom(ctx)
 	var detail []byte
@@ -48,14 +67,21 @@ func (tx *Tx) Emit(ctx context.Context, ev Event) error {
 		}
 	}
 	at := tx.Now()
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (at, actor_id, actor_name, addr, action, resource_type, resource_id, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		at, NullInt(o.UserID), o.Username, o.Addr, ev.Action, ev.ResourceType, ev.ResourceID, string(detail)); err != nil {
+	var auditID int64
+	if err := tx.QueryRow(ctx, `INSERT INTO audit_log (at, actor_id, actor_name, addr, action, resource_type, resource_id, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		at, NullInt(o.UserID), o.Username, o.Addr, ev.Action, ev.ResourceType, ev.ResourceID, string(detail)).Scan(&auditID); err != nil {
 		return fmt.Errorf("audit %s: %w", ev.Action, err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO outbox (at, topic, resource_type, resource_id, payload)
 		VALUES ($1, $2, $3, $4, $5)`, at, ev.Action, ev.ResourceType, ev.ResourceID, string(detail)); err != nil {
 		return fmt.Errorf("outbox %s: %w", ev.Action, err)
+	}
+	if h := tx.db.emitHook; h != nil {
+		if err := h(ctx, tx, Emitted{AuditID: auditID, At: at, ActorID: o.UserID, Action: ev.Action, ResourceType: ev.ResourceType,
+			ResourceID: ev.ResourceID, Detail: detail}); err != nil {
+			return fmt.Errorf("ledger %s: %w", ev.Action, err)
+		}
 	}
 	return nil
 }
