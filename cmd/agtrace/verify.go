@@ -61,4 +61,3 @@ func verify(ctx context.Context, args []string) error {
 	}
 	return nil
 }
-
