@@ -72,6 +72,7 @@ var listRoutes = map[string]string{
 	"/api/v1/limits":                     lsPublic,
 	"/api/v1/limits/{id}/history":        lsPublic,
 	"/api/v1/substances":                 lsPublic,
+	"/api/v1/complaints":                 lsRegion,
 }
 
 // ownerSees lists the routes that only the resource's own operator may list

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/complaints"
 	"agtrace/internal/httpx"
 	"agtrace/internal/ledger"
 	"agtrace/internal/monitoring"
@@ -32,6 +33,8 @@ type Services struct {
 	DB         *platform.DB // Idempotency-Key records (nil: the header is ignored)
 	// Ledger: checkpoints and proofs (nil: not served)
 	Ledger *ledger.Service
+	// Complaints: the public's reports (nil: not served)
+	Complaints *complaints.Service
 }
 
 // Server registers the API routes on a mux.
@@ -65,6 +68,9 @@ func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	}
 	if svc.Ledger != nil && svc.Trace != nil {
 		s.ledgerRoutes()
+	}
+	if svc.Complaints != nil {
+		s.complaintRoutes()
 	}
 	s.exportRoutes()
 	route(s, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true, CORS: true},

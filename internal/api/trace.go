@@ -313,7 +313,11 @@ func (s *Server) graphRoutes() {
 	route(s, Route{Method: "GET", Path: "/api/v1/public/trace/{code}", Summary: "What the public scan page shows (no personal data)", Tag: "public", Public: true, CORS: true,
 		Query: []Param{{Name: "v", Description: "verification token from the label's QR code; without the right one the answer is reduced (verified false: no downstream chain, no quantities)"}}},
 		func(ctx context.Context, _ *auth.Actor, r *http.Request, _ NoBody) (trace.PublicTrace, error) {
-			return t.Public(ctx, r.PathValue("code"), r.URL.Query().Get("v"))
+			p, err := t.Public(ctx, r.PathValue("code"), r.URL.Query().Get("v"))
+			if err == nil {
+				t.CountScan(p.Code)
+			}
+			return p, err
 		})
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/complaints"
 	"agtrace/internal/httpx"
 	"agtrace/internal/ledger"
 	"agtrace/internal/monitoring"
@@ -76,6 +77,8 @@ type App struct {
 	Monitoring *monitoring.Service
 	// Ledger is the tamper-evident log of every event (docs/ledger.md).
 	Ledger *ledger.Service
+	// Complaints are the public's reports (举报).
+	Complaints *complaints.Service
 }
 
 // Open opens (creating and migrating if needed) the database and builds the services.
@@ -167,6 +170,7 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	}
 	a.Supervision = supervision.NewService(db, clock, a.Operators, a.Trace, a.Regions, a.Calendar, signer, docs, cfg.PublicURL)
 	a.Monitoring = monitoring.NewService(db, clock, a.Operators, a.Trace, a.Supervision, signer, cfg.PublicURL)
+	a.Complaints = complaints.NewService(db, clock, a.Trace, a.Operators, a.Regions, cipher, docs)
 	a.Trace.SetMismatchTolerance(a.Supervision.MismatchTolerance)
 	// load the product catalogue before the first request: writers read it
 	// inside their transactions and must never be the ones to load it
@@ -177,7 +181,14 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 }
 
 // Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.Trace != nil {
+		if err := a.Trace.FlushScans(context.Background()); err != nil {
+			a.Log.Warn("scan counts lost at close", "err", err)
+		}
+	}
+	return a.DB.Close()
+}
 
 // Ready reports whether the database answers and migrations are current.
 func (a *App) Ready(ctx context.Context) error {

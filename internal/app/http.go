@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -14,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/httprate"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -22,6 +22,7 @@ import (
 	"agtrace/internal/api"
 	"agtrace/internal/httpx"
 	"agtrace/internal/platform"
+	"agtrace/internal/trace"
 	"agtrace/internal/ui"
 )
 
@@ -29,8 +30,8 @@ import (
 // behind one middleware chain.
 func (a *App) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
-	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB, Ledger: a.Ledger}, Version)
-	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring}, ui.Options{
+	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB, Ledger: a.Ledger, Complaints: a.Complaints}, Version)
+	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, Complaints: a.Complaints}, ui.Options{
 		Version: Version, PublicURL: a.Config.PublicURL, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 	}); err != nil {
 		return nil, err
@@ -192,32 +193,54 @@ func accessLog(next http.Handler) http.Handler {
 	})
 }
 
-// publicLimited are the anonymous entry points that get a per-address rate limit.
-func publicLimited(r *http.Request) bool {
+// Rate limits per client address (docs/security.md, "Rate limits"). The
+// scan page is what a crowd behind one carrier-grade NAT address uses: a
+// market's shoppers each scan a few labels a minute, so the public bucket
+// lets one address make 20 requests a second sustained with a burst of 400
+// (a page is one request: no scripts, styles inline); a scraper at that
+// rate is still bounded, and guessing codes is stopped separately by the
+// miss allowance (404s, then 429). Expensive lookups (a code's every ledger
+// proof, consistency proofs) and writes from anonymous clients (login,
+// registration) and complaints get stricter buckets of their own; logins
+// are also locked per account after repeated failures (shared through the
+// database).
+var (
+	PublicBucket    = httpx.Bucket{Rate: 20, Burst: 400}
+	ExpensiveBucket = httpx.Bucket{Rate: 2, Burst: 30}
+	WriteBucket     = httpx.Bucket{Rate: 2, Burst: 120}
+	ReportBucket    = httpx.Bucket{Rate: 10.0 / 60, Burst: 10}
+)
+
+// limitClass is the bucket a request draws on ("" when it is not limited).
+func limitClass(r *http.Request) string {
 	p := r.URL.Path
 	switch {
-	case strings.HasPrefix(p, "/q/"), strings.HasPrefix(p, "/o/"), strings.HasPrefix(p, "/api/v1/public/"), strings.HasPrefix(p, "/ledger/"),
-		strings.HasPrefix(p, "/api/v1/ledger/"):
-		return true
+	case r.Method == http.MethodPost && (p == "/api/v1/public/reports" || p == "/report"):
+		return "report"
 	case r.Method == http.MethodPost && (p == "/api/v1/session" || p == "/login" || p == "/api/v1/operators" || p == "/register"):
-		return true
+		return "write"
+	case strings.HasPrefix(p, "/api/v1/ledger/") && (r.URL.Query().Has("code") || strings.HasSuffix(p, "/consistency")):
+		return "expensive"
+	case strings.HasPrefix(p, "/q/"), p == "/q", strings.HasPrefix(p, "/o/"), strings.HasPrefix(p, "/api/v1/public/"), strings.HasPrefix(p, "/ledger/"),
+		strings.HasPrefix(p, "/api/v1/ledger/"), p == "/report", strings.HasPrefix(p, "/report/"):
+		return "public"
 	}
-	return false
+	return ""
 }
 
-// rateLimitPublic allows 120 requests a minute per client address on public
-// endpoints (per replica; login lockout itself is shared through the database).
+// rateLimitPublic applies the per-address token buckets (per replica; login
+// lockout itself is shared through the database). A refusal is 429 with
+// Retry-After in whole seconds.
 func rateLimitPublic(proxies *httpx.TrustedProxies, next http.Handler) http.Handler {
-	limited := httprate.Limit(120, time.Minute,
-		httprate.WithKeyFuncs(func(r *http.Request) (string, error) { return proxies.ClientAddr(r), nil }),
-		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Retry-After", "60")
-			httpx.WriteProblem(w, r, platform.TooMany("请求过于频繁，请稍后再试", "too many requests; slow down"))
-		}))(next)
+	buckets := map[string]*httpx.Limiter{"public": httpx.NewLimiter(PublicBucket, nil), "expensive": httpx.NewLimiter(ExpensiveBucket, nil),
+		"write": httpx.NewLimiter(WriteBucket, nil), "report": httpx.NewLimiter(ReportBucket, nil)}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if publicLimited(r) {
-			limited.ServeHTTP(w, r)
-			return
+		if c := limitClass(r); c != "" {
+			if ok, wait := buckets[c].Allow(proxies.ClientAddr(r)); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+				httpx.WriteProblem(w, r, platform.TooMany("请求过于频繁，请稍后再试", "too many requests; slow down"))
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -245,6 +268,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		go a.monitorLoop(ctx, a.Config.MonitorEvery)
 	}
 	go a.checkpointLoop(ctx, CheckpointEvery)
+	go a.scanFlushLoop(ctx, trace.ScanFlushEvery)
 	select {
 	case err := <-errc:
 		return err
@@ -321,6 +345,22 @@ func (a *App) checkpointLoop(ctx context.Context, every time.Duration) {
 		}
 		if _, err := a.Ledger.Checkpoint(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Error("ledger checkpoint failed", "err", err)
+		}
+	}
+}
+
+// scanFlushLoop writes the counted public views (trace.ScanCounter).
+func (a *App) scanFlushLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.Trace.FlushScans(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("scan counts not written; kept for the next flush", "err", err)
 		}
 	}
 }

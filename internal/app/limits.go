@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"mime"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"agtrace/internal/httpx"
@@ -57,7 +59,8 @@ func (t Timeouts) of(c platform.Class) time.Duration {
 func Classify(r *http.Request) platform.Class {
 	p := r.URL.Path
 	switch {
-	case strings.HasPrefix(p, "/q/"), strings.HasPrefix(p, "/o/"), strings.HasPrefix(p, "/api/v1/public/"), isHealth(p):
+	case strings.HasPrefix(p, "/q/"), strings.HasPrefix(p, "/o/"), strings.HasPrefix(p, "/api/v1/public/"), isHealth(p),
+		strings.HasPrefix(p, "/ledger/"), strings.HasPrefix(p, "/api/v1/ledger/"):
 		return platform.ClassPublic
 	case strings.Contains(p, "import"), strings.Contains(p, "export"),
 		strings.HasSuffix(p, ".xlsx"), strings.HasSuffix(p, ".csv"):
@@ -71,6 +74,16 @@ func Classify(r *http.Request) platform.Class {
 
 func isHealth(p string) bool { return p == "/healthz" || p == "/readyz" }
 
+// MaxPublicInFlight bounds the public requests one instance holds at once
+// (running or waiting for a database slot); beyond it they are shed with
+// 503 at once. Sized so that a full queue drains within the public timeout
+// at the page's measured rate (docs/benchmarks.md).
+const MaxPublicInFlight = 512
+
+// errShed answers a public request past MaxPublicInFlight (an "unavailable"
+// error: 503 with Retry-After).
+var errShed = fmt.Errorf("more than %d public requests in flight: %w", MaxPublicInFlight, context.DeadlineExceeded)
+
 // dbLimits gives every request its class's deadline and, for public
 // requests, one of the database's public slots (platform/limits.go), so
 // scans can never take the connections logged-in users need. Health checks
@@ -79,8 +92,19 @@ func isHealth(p string) bool { return p == "/healthz" || p == "/readyz" }
 // answered 503 with Retry-After.
 func (a *App) dbLimits(next http.Handler) http.Handler {
 	t := a.Config.Timeouts.withDefaults()
+	var inFlight atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := Classify(r)
+		if c == platform.ClassPublic && !isHealth(r.URL.Path) {
+			// shed at once rather than queue without end: past MaxPublicInFlight
+			// waiting or running public requests, answer 503 + Retry-After
+			if inFlight.Add(1) > MaxPublicInFlight {
+				inFlight.Add(-1)
+				httpx.WriteProblem(w, r, errShed) // 503 + Retry-After
+				return
+			}
+			defer inFlight.Add(-1)
+		}
 		ctx, cancel := context.WithTimeout(platform.WithClass(r.Context(), c), t.of(c))
 		defer cancel()
 		r = r.WithContext(ctx)

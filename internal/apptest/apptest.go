@@ -281,6 +281,12 @@ func (c *Client) Upload(path, filename string, content []byte, fields map[string
 	return c.send(req)
 }
 
+// DoRequest sends a request built by the caller (with the client's session).
+func (c *Client) DoRequest(req *http.Request) *Response {
+	c.T.Helper()
+	return c.send(req)
+}
+
 func (c *Client) send(req *http.Request) *Response {
 	c.T.Helper()
 	if c.Token != "" {

@@ -91,13 +91,16 @@ const (
 	ActFindingHandle   Action = "findings.handle" // take up, close or reopen a finding
 	ActMarketManage    Action = "market.manage"   // register markets (places sellers pick)
 	// supervision and enforcement
-	ActInspect         Action = "inspection.record" // record a site or enforcement inspection
-	ActInspectionRead  Action = "inspection.read"
-	ActDrawManage      Action = "draw.manage" // define and run random draws (双随机)
-	ActDrawRead        Action = "draw.read"
-	ActCaseWrite       Action = "case.write" // file enforcement cases and take their steps
-	ActCaseRead        Action = "case.read"
-	ActCreditRead      Action = "credit.read"
+	ActInspect        Action = "inspection.record" // record a site or enforcement inspection
+	ActInspectionRead Action = "inspection.read"
+	ActDrawManage     Action = "draw.manage" // define and run random draws (双随机)
+	ActDrawRead       Action = "draw.read"
+	ActCaseWrite      Action = "case.write" // file enforcement cases and take their steps
+	ActCaseRead       Action = "case.read"
+	ActCreditRead     Action = "credit.read"
+	// complaints from the public (举报)
+	ActComplaintRead   Action = "complaint.read"
+	ActComplaintHandle Action = "complaint.handle" // assign, reply to and close complaints
 	ActMonitorSettings Action = "monitor.settings" // online-monitoring thresholds per region
 	// monitoring
 	ActLimitManage  Action = "limits.manage" // edit and import residue limits
@@ -145,6 +148,7 @@ var policy = map[Role]map[Action]grant{
 		ActInspectionRead: {scope: scopeAll}, ActDrawRead: {scope: scopeAll}, ActDrawManage: {scope: scopeAll}, ActCaseRead: {scope: scopeAll},
 		ActCreditRead: {scope: scopeAll}, ActMonitorSettings: {scope: scopeAll}, ActLimitManage: {scope: scopeAll},
 		ActSampleRead: {scope: scopeAll}, ActRecallManage: {scope: scopeAll}, ActRecallRead: {scope: scopeAll},
+		ActComplaintRead: {scope: scopeAll}, ActComplaintHandle: {scope: scopeAll},
 	},
 	RoleReviewer: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -163,6 +167,7 @@ var policy = map[Role]map[Action]grant{
 		ActInspect: {scope: scopeRegion}, ActInspectionRead: {scope: scopeRegion}, ActDrawManage: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion},
 		ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion}, ActMonitorSettings: {scope: scopeRegion},
 		ActSampleRead: {scope: scopeRegion}, ActRecallManage: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
+		ActComplaintRead: {scope: scopeRegion}, ActComplaintHandle: {scope: scopeRegion},
 	},
 	RoleTownship: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -191,6 +196,7 @@ var policy = map[Role]map[Action]grant{
 		ActInspect:       {scope: scopeRegion}, ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion},
 		ActCaseWrite: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
+		ActComplaintRead: {scope: scopeRegion}, ActComplaintHandle: {scope: scopeRegion},
 	},
 	RoleAnalyst: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -198,7 +204,7 @@ var policy = map[Role]map[Action]grant{
 		ActAgreementRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActFindingsRead:   {scope: scopeRegion},
 		ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
-		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
+		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion}, ActComplaintRead: {scope: scopeRegion},
 	},
 	RoleOperator: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
@@ -247,6 +253,7 @@ var readActions = map[Action]bool{
 	ActOperatorRead: true, ActDocumentRead: true, ActRosterRead: true, ActAgreementRead: true,
 	ActBatchRead: true, ActTraceRead: true, ActFindingsRead: true, ActAuditRead: true, ActRegionRead: true,
 	ActInspectionRead: true, ActDrawRead: true, ActCaseRead: true, ActCreditRead: true, ActSampleRead: true, ActRecallRead: true,
+	ActComplaintRead: true,
 }
 
 // IsRead reports whether a is a read-only action.

@@ -38,6 +38,7 @@ func newMWorld(t *testing.T, a *app.App) *mworld {
 		{"trader", "蒲江肉品商贸有限公司", "enterprise", "trader", "510131", "pork_cuts"},
 		{"apples", "栖霞苹果合作社", "cooperative", "producer", "370686", "apple"},
 		{"tea", "栖霞茶叶加工厂", "enterprise", "producer", "370686", "green_tea"},
+		{"maize", "栖霞玉米种植合作社", "cooperative", "producer", "370686", "maize"},
 	} {
 		op, u, p := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: o.name, Kind: o.kind, Category: o.cat, RegionCode: o.region, Products: []string{o.product}})
 		w.op[o.key], w.c[o.key] = op, w.anon.Login(u, p)
@@ -253,6 +254,17 @@ func TestSampleJudgements(t *testing.T) {
 				"sampled_at": date, "kind": "lab", "items": []map[string]any{{"substance": "carbofuran", "value": 0.03, "unit": "mg/kg"}}}).Expect(t, 201)
 			if r.Str("verdict") != want {
 				t.Errorf("tea carbofuran 0.03 mg/kg sampled %s: %s (limit %s %s-%s)", date, r.Str("verdict"), r.Str("items.0.limit"), r.Str("items.0.standard"), r.Str("items.0.edition"))
+			}
+		}
+		// a limit GB 2763-2026 changed: glyphosate in maize, 1 mg/kg under
+		// GB 2763-2021, 5 mg/kg from 2026-03-01 (docs/research/residue-limits.md)
+		maize := w.c["maize"].Do("POST", "/api/v1/batches", map[string]any{"product_code": "maize", "quantity": 2, "unit": "t", "produced_at": day(-2), "origin": "地块 7"}).Expect(t, 201).Str("trace_code")
+		for date, want := range map[string][2]string{"2026-02-20": {"fail", "2021"}, "2026-03-02": {"pass", "2026"}} {
+			r := tester.Do("POST", "/api/v1/samples", map[string]any{"operator_code": w.op["maize"].Code, "batch_code": maize, "sample_no": "MZ-" + date,
+				"sampled_at": date, "kind": "lab", "items": []map[string]any{{"substance": "草甘膦", "value": 3, "unit": "mg/kg"}}}).Expect(t, 201)
+			if r.Str("verdict") != want[0] || r.Str("items.0.edition") != want[1] || r.Str("items.0.standard") != "GB 2763" {
+				t.Errorf("maize glyphosate 3 mg/kg sampled %s: %s under %s-%s (limit %s), want %s under GB 2763-%s", date, r.Str("verdict"),
+					r.Str("items.0.standard"), r.Str("items.0.edition"), r.Str("items.0.limit"), want[0], want[1])
 			}
 		}
 		if r := sample("QX-2", tea, day(0), "lab", map[string]any{"substance": "chlorpyrifos", "value": 0.2, "unit": "mg/kg"}).Expect(t, 422); r.Str("errors.0.field") != "batch_code" {

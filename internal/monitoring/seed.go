@@ -17,6 +17,9 @@ const (
 	from2016    = "2017-06-18" // GB 2763-2016
 	until2016   = "2021-09-02" // GB 2763-2021 in force from 2021-09-03
 	srcPD2026   = "GB 2763-2026 %s, read in a third-party machine copy (github.com/Carol3306/Pesticidata, commit b4d9dc4) — check against the official text"
+	from2021    = "2021-09-03" // GB 2763-2021 (with GB 2763.1-2022)
+	until2021   = "2026-02-28" // GB 2763-2026 in force from 2026-03-01
+	srcFoodvip  = "GB 2763-2021 + GB 2763.1-2022 as merged at http://2763.foodvip.net/pesticides/limit/68.html (row %q) — third-party database; the page's substance is inferred as glyphosate from its method standards (GB/T 23750, SN/T 1923) and its remaining rows, which match GB 2763-2026 表72"
 	src2016List = "GB 2763-2016 tea list as republished at https://158119.com/news/1475974.html — superseded; secondary source"
 	src250      = "农业农村部公告第250号 (2019-12-27) 食品动物中禁止使用的药品及其他化合物清单, as cited in official sampling reports (http://www.51pingpong.com/magarc/show.php?itemid=4395) — the list text itself not yet read"
 	src235      = "农业部公告第235号 (superseded by 公告第250号): \"在动物性食品中不得检出\", http://www.wigglesandwaggles.com/news/company/484.html — secondary source"
@@ -61,6 +64,7 @@ var seedSubstances = []SeedSubstance{
 	{"melamine", "三聚氰胺", "melamine", "", "contaminant", nil},
 	{"aflatoxin_m1", "黄曲霉毒素M1", "aflatoxin M1", "", "contaminant", nil},
 	{"protein", "蛋白质", "protein", "", "quality", nil},
+	{"glyphosate", "草甘膦", "glyphosate", "1071-83-6", "pesticide", nil},
 }
 
 // tea is the made tea a GB 2763 tea limit applies to (fresh leaves are not 茶叶).
@@ -82,6 +86,14 @@ func seedLimits() []SeedLimit {
 	add("carbofuran", "pear", 0.02, "mg/kg", JudgeMax, gb2763, "2026", from2026, "", pd("表263 (仁果类水果)"))
 	add("parathion_methyl", "apple", 0.01, "mg/kg", JudgeMax, gb2763, "2026", from2026, "", pd("表235 (仁果类水果)"))
 	add("methomyl", "apple", 0.2, "mg/kg", JudgeMax, gb2763, "2026", from2026, "", pd("表341 (仁果类水果)"))
+	// glyphosate: maize is a limit GB 2763-2026 changed (1 → 5 mg/kg; fresh
+	// maize 1 → 3), the pair that shows judging by the edition in force on
+	// the sampling date; 2026 also widened the maize residue definition to
+	// glyphosate + N-acetyl-glyphosate, expressed as glyphosate
+	add("glyphosate", "maize", 1, "mg/kg", JudgeMax, gb2763, "2021", from2021, until2021, fmt.Sprintf(srcFoodvip, "谷物:旱粮类:玉米 | 1"))
+	add("glyphosate", "maize", 5, "mg/kg", JudgeMax, gb2763, "2026", from2026, "", pd("4.72, 表72 (玉米; 草甘膦与N-乙酰基草甘膦之和，以草甘膦表示)"))
+	add("glyphosate", "apple", 0.5, "mg/kg", JudgeMax, gb2763, "2021", from2021, until2021, fmt.Sprintf(srcFoodvip, "水果:仁果类水果:苹果 | 0.5"))
+	add("glyphosate", "apple", 0.5, "mg/kg", JudgeMax, gb2763, "2026", from2026, "", pd("4.72, 表72"))
 	// tea (made tea)
 	for _, t := range tea {
 		add("chlorpyrifos", t, 2, "mg/kg", JudgeMax, gb2763, "2026", from2026, "", pd("表125"))

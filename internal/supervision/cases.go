@@ -175,9 +175,10 @@ func hasPenalty(d string) bool { return d == DecisionPenalty || d == DecisionRec
 
 // casePlan is a validated case, ready for its transaction.
 type casePlan struct {
-	in        CaseInput
-	ops       []operator.Operator
-	findingID int64
+	in          CaseInput
+	ops         []operator.Operator
+	findingID   int64
+	complaintID int64 // a platform complaint the case is filed from (linked in the case's transaction)
 }
 
 // prepareCase authorizes and validates a case before its transaction.
@@ -291,6 +292,25 @@ func (s *Service) checkSource(ctx context.Context, actor *auth.Actor, p *casePla
 			return sourceErr(err)
 		}
 		p.findingID = id
+	case SourceComplaint:
+		// a complaint filed on the platform (its ticket or id) is linked to
+		// the case; any other reference (a 12316 hotline number) is kept as given
+		var cid int64
+		var region string
+		err := s.db.QueryRow(ctx, `SELECT id, region_code FROM complaints WHERE ticket = $1 OR CAST(id AS TEXT) = $1`, strings.ToUpper(p.in.SourceID)).Scan(&cid, &region)
+		switch {
+		case err == nil:
+			if auth.Authorize(actor, auth.ActComplaintRead, auth.Resource{Region: region}) != nil {
+				return sourceErr(platform.NotFound("举报不存在", "complaint not found"))
+			}
+			p.complaintID = cid
+		case errors.Is(err, sql.ErrNoRows):
+			if strings.HasPrefix(strings.ToUpper(p.in.SourceID), "JB-") {
+				return sourceErr(platform.NotFound("举报不存在", "complaint not found"))
+			}
+		default:
+			return err
+		}
 	case SourceSample:
 		id, err := s.sampleInReach(ctx, actor, p.in.SourceID)
 		if err != nil {
@@ -365,6 +385,11 @@ func (s *Service) fileCaseTx(ctx context.Context, tx *platform.Tx, actor *auth.A
 	}
 	if p.findingID != 0 {
 		if err := s.tr.TakeUpTx(ctx, tx, actor, p.findingID, "已立案 "+number); err != nil {
+			return 0, err
+		}
+	}
+	if p.complaintID != 0 {
+		if _, err := tx.Exec(ctx, `UPDATE complaints SET case_id = $1, updated_at = $2 WHERE id = $3`, id, tx.Now(), p.complaintID); err != nil {
 			return 0, err
 		}
 	}

@@ -195,6 +195,7 @@ var seedProducts = []seedProduct{
 	// grain
 	{"rice_paddy", "planting/grain", "稻谷", "Paddy rice", []string{"kg", "t"}, []Field{fPlot, fVariety}, false, false},
 	{"wheat", "planting/grain", "小麦", "Wheat", []string{"kg", "t"}, []Field{fPlot, fVariety}, false, false},
+	{"maize", "planting/grain", "玉米", "Maize", []string{"kg", "t"}, []Field{fPlot, fVariety}, false, false},
 	// livestock
 	{"live_pig", "livestock/animal", "生猪", "Live pig", []string{"head"}, []Field{fFarmRec, fEarTags(1, "生猪"), fQuarCert,
 		text("vaccinations", "免疫记录", "Vaccinations")}, true, true},

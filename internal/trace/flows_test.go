@@ -332,6 +332,9 @@ func TestPagesRender(t *testing.T) {
 		t.Fatalf("unknown code page: %d", r.Status)
 	}
 	var scans int
+	if err := a.Trace.FlushScans(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.DB.QueryRow(context.Background(), `SELECT CAST(COALESCE(SUM(count), 0) AS INTEGER) FROM trace_scans WHERE code = $1`, me).Scan(&scans); err != nil || scans != 2 {
 		t.Fatalf("scans of %s = %d (%v), want 2", me, scans, err)
 	}

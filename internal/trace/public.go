@@ -17,22 +17,28 @@ import (
 // guessed code) it is reduced to what a shopper needs: no downstream chain
 // and no quantities.
 type PublicTrace struct {
-	Code             string      `json:"code"`
-	Type             int         `json:"type"`
-	TypeName         string      `json:"type_name"`
-	ProductName      string      `json:"product_name"`
-	Verified         bool        `json:"verified" doc:"the request carried the label's verification token (?v=): the full page; false: reduced (no downstream chain, no quantities)"`
-	Quantity         float64     `json:"quantity,omitempty" doc:"only when verified"`
-	Unit             string      `json:"unit,omitempty" doc:"only when verified"`
-	Producer         string      `json:"producer"`
-	ProducerRegion   string      `json:"producer_region"`
-	ProducedAt       string      `json:"produced_at"`
-	Origins          int         `json:"origins" doc:"number of origin batches (more than 1 for merged goods)"`
-	CertificateBasis string      `json:"certificate_basis,omitempty" doc:"control | self_test | commissioned_test"`
-	CertificateDate  string      `json:"certificate_date,omitempty"`
-	Chain            []ChainStep `json:"chain"`
-	Status           string      `json:"status"`
-	Market           string      `json:"market,omitempty"`
+	Code             string        `json:"code"`
+	Type             int           `json:"type"`
+	TypeName         string        `json:"type_name"`
+	ProductName      string        `json:"product_name"`
+	Verified         bool          `json:"verified" doc:"the request carried the label's verification token (?v=): the full page; false: reduced (no downstream chain, no quantities)"`
+	Quantity         float64       `json:"quantity,omitempty" doc:"only when verified"`
+	Unit             string        `json:"unit,omitempty" doc:"only when verified"`
+	Producer         string        `json:"producer"`
+	ProducerRegion   string        `json:"producer_region"`
+	ProducedAt       string        `json:"produced_at"`
+	Origins          int           `json:"origins" doc:"number of origin batches (more than 1 for merged goods)"`
+	CertificateBasis string        `json:"certificate_basis,omitempty" doc:"control | self_test | commissioned_test"`
+	CertificateDate  string        `json:"certificate_date,omitempty"`
+	Chain            []ChainStep   `json:"chain"`
+	Status           string        `json:"status"`
+	Market           string        `json:"market,omitempty"`
+	Hold             *PublicHold   `json:"hold,omitempty" doc:"present while a recall holds the batch: do not buy or eat"`
+	Checks           []PublicCheck `json:"checks" doc:"the latest sampling and inspection verdicts about this batch or its inputs"`
+	Scans            ScanStats     `json:"scans"`
+	Ledger           *LedgerRef    `json:"ledger,omitempty"`
+	ProducerCode     string        `json:"-"` // the origin operator (its credit level is shown)
+	ETag             string        `json:"-"` // the facts' fingerprint (scans excluded)
 }
 
 // ChainStep is one party in the public chain summary.
@@ -67,6 +73,33 @@ func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace,
 		return PublicTrace{}, platform.BadRequest("追溯码无效：请核对是否输错", "invalid trace code: please check for a typo").With("field", "code")
 	}
 	code := tc.Code
+	verified := s.VerifyToken(code, token)
+	gen, err := s.generation(ctx)
+	if err != nil {
+		return PublicTrace{}, err
+	}
+	key := pageKey{code, verified}
+	if e, ok := s.pages.get(key, gen); ok && gen >= 0 {
+		p := e.p
+		p.Scans.Count += s.scans.Seen(code) - e.seenAt
+		if p.Scans.FirstAt == "" && p.Scans.Count > 0 {
+			p.Scans.FirstAt = platform.Today(s.clock.Now()) // counted since the entry was built, not flushed yet
+		}
+		return p, nil
+	}
+	seenAt := s.scans.Seen(code)
+	p, err := s.buildPublic(ctx, code, verified)
+	if err != nil {
+		return PublicTrace{}, err
+	}
+	if gen >= 0 {
+		s.pages.put(key, &pageEntry{gen: gen, p: p, seenAt: seenAt})
+	}
+	return p, nil
+}
+
+// buildPublic reads a code's public answer from the database.
+func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (PublicTrace, error) {
 	root, err := s.node(ctx, code)
 	if errors.Is(err, errCodeNotFound) {
 		return PublicTrace{}, s.missed(ctx)
@@ -74,7 +107,6 @@ func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace,
 	if err != nil {
 		return PublicTrace{}, err // an outage is not "no such code": the transport answers 503
 	}
-	verified := s.VerifyToken(code, token)
 	up, err := s.graph(ctx, code, root.Node, "up", 50, 2000)
 	if err != nil {
 		return PublicTrace{}, err
@@ -105,7 +137,7 @@ func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace,
 			org = n
 		}
 	}
-	p.Producer = publicName(org.OperatorName, org.OperatorKind)
+	p.Producer, p.ProducerCode = publicName(org.OperatorName, org.OperatorKind), org.OperatorCode
 	p.ProducerRegion = s.regionName(ctx, org.RegionCode)
 	p.ProducedAt = org.Time
 	if org.Type != 1 {
@@ -171,21 +203,8 @@ func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace,
 			break
 		}
 	}
-	return p, nil
-}
-
-// CountScan counts a public scan of a code per day (for clone detection:
-// a code scanned far too often). A counter, not a record: it emits no event,
-// so public traffic does not flood the audit log.
-func (s *Service) CountScan(ctx context.Context, code string) {
-	now := s.clock.Now()
-	_, _ = s.db.Exec(ctx, `INSERT INTO trace_scans (code, day, count, last_at) VALUES ($1, $2, 1, $3)
-		ON CONFLICT (code, day) DO UPDATE SET count = trace_scans.count + 1, last_at = $3`, code, platform.Today(now), now)
-}
-
-// ScanCount is the number of public scans of a code (all days).
-func (s *Service) ScanCount(ctx context.Context, code string) (int64, error) {
-	var n int64
-	err := s.db.QueryRow(ctx, `SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM trace_scans WHERE code = $1`, code).Scan(&n)
-	return n, err
+	if p.Scans, err = s.scanStats(ctx, code); err != nil {
+		return PublicTrace{}, err
+	}
+	return p, s.extras(ctx, &p, ups)
 }

@@ -55,6 +55,8 @@ type Service struct {
 	verifyKey []byte            // verification token key (verify.go)
 	misses    *MissLimiter      // public lookups of codes that do not exist
 	tolerance MismatchTolerance // quantity-mismatch tolerance (nil: every difference is a finding)
+	scans     *ScanCounter      // public views, counted in memory (scans.go)
+	pages     *publicCache      // public answers per code, valid while nothing was written (publiccache.go)
 }
 
 // NewService returns the trace service. publicURL is the platform origin
@@ -64,7 +66,8 @@ func NewService(db *platform.DB, clock platform.Clock, ops Operators, regions *r
 		clock = platform.SystemClock{}
 	}
 	return &Service{db: db, clock: clock, ops: ops, regions: regions, cal: cal, publicURL: strings.TrimRight(publicURL, "/"),
-		verifyKey: randomVerifyKey(), misses: NewMissLimiter(MissAllowance, MissWindow, clock.Now)}
+		verifyKey: randomVerifyKey(), misses: NewMissLimiter(MissAllowance, MissWindow, clock.Now),
+		scans: newScanCounter(), pages: newPublicCache()}
 }
 
 // PublicURL is the origin printed in QR codes.

@@ -80,19 +80,20 @@ var (
 	tileRecalls     = tile{Key: "task.recalls", Href: "/samples", Action: auth.ActRecallRead, Queue: queueRecalls}
 	tileCases       = tile{Key: "task.cases", Href: "/cases", Action: auth.ActCaseRead, Queue: queueCases}
 	tileDashboard   = tile{Key: "task.dashboard"}
+	tileComplaints  = tile{Key: "task.complaints", Href: "/complaints", Action: auth.ActComplaintRead}
 )
 
 // homeTiles is the home page of each role, in display order.
 var homeTiles = map[auth.Role][]tile{
-	auth.RoleAdmin: {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileDraws, tileCases, tileMonitoring, tileLimits, tileMarkets,
+	auth.RoleAdmin: {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileDraws, tileCases, tileComplaints, tileMonitoring, tileLimits, tileMarkets,
 		tileUsers, tileAgencies, tileCalendar, tileAudit, tileAPI},
 	auth.RoleReviewer:    {tileReview, tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileMarkets},
-	auth.RoleSupervisor:  {tileDraws, tileInspection, tileCases, tileSampling, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring, tileDashboard},
+	auth.RoleSupervisor:  {tileDraws, tileInspection, tileCases, tileComplaints, tileSampling, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring, tileDashboard},
 	auth.RoleTownship:    {tileRoster, tileCoverage, tileTrace},
 	auth.RoleInspector:   {tileInspection, tileFindings, tileTrace, tileDraws, tileCases},
 	auth.RoleTester:      {tileTrace, tileSampling, tileLimits},
-	auth.RoleEnforcer:    {tileCases, tileFindings, tileInspection, tileTrace, tileDraws},
-	auth.RoleAnalyst:     {tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileCases, tileDashboard},
+	auth.RoleEnforcer:    {tileCases, tileComplaints, tileFindings, tileInspection, tileTrace, tileDraws},
+	auth.RoleAnalyst:     {tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileCases, tileComplaints, tileDashboard},
 	auth.RoleOperator:    {tileMyOperator, tileNewBatch, tileBatches, tileSell, tileIncoming, tileStaff, tileSign, tileRecalls},
 	auth.RoleStaff:       {tileNewBatch, tileBatches, tileSell, tileIncoming},
 	auth.RoleMarket:      {tileMarketCheck, tileMarkets, tileTrace},

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"agtrace/internal/codes"
 	"agtrace/internal/httpx"
@@ -83,6 +85,7 @@ type tracePublicPages struct{ *Server }
 func (s tracePublicPages) routes() []route {
 	return []route{
 		{"GET /q/{code}", anyone, s.code},
+		{"GET /q", anyone, s.search},
 	}
 }
 
@@ -91,11 +94,34 @@ type trPublicData struct {
 	Invalid bool
 	Found   bool
 	P       trace.PublicTrace
+	Credit  string // the producer's credit level ("" when unknown)
+}
+
+// PublicMaxAge and PublicStale are the scan page's cache lifetimes: short,
+// because a recall's banner must reach shoppers within seconds, with a
+// longer stale-while-revalidate so a crowd is served while one request
+// refreshes.
+const (
+	PublicMaxAge = 10
+	PublicStale  = 60
+)
+
+// search sends a typed code to its page (the form on every scan page).
+func (s tracePublicPages) search(w http.ResponseWriter, r *http.Request) {
+	code := strings.Join(strings.Fields(r.URL.Query().Get("code")), "")
+	if code == "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/q/"+url.PathEscape(code), http.StatusSeeOther)
 }
 
 func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 	raw := r.PathValue("code")
 	d := trPublicData{Code: raw}
+	if len(raw) > 64 {
+		d.Code = raw[:64] + "…"
+	}
 	tc, err := codes.ParseTraceCode(raw)
 	if err != nil {
 		d.Invalid = true
@@ -121,8 +147,25 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.svc.Trace.CountScan(r.Context(), tc.Code)
+	s.svc.Trace.CountScan(tc.Code)
+	p := s.page(r, "tr.public.title", nil)
+	etag := `W/"` + pub.ETag + "-" + p.Lang + `"`
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d", PublicMaxAge, PublicStale))
+	w.Header().Add("Vary", "Cookie") // the language is a cookie
+	if httpx.ETagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	d.Found, d.P = true, pub
-	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, "tr_public", s.page(r, "tr.public.title", d))
+	if s.svc.Supervision != nil && pub.ProducerCode != "" {
+		if o, err := s.svc.Operators.ByCode(r.Context(), pub.ProducerCode); err == nil {
+			if d.Credit, err = s.svc.Supervision.PublicLevel(r.Context(), o.ID); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+	}
+	p.Data = d
+	s.render(w, r, "tr_public", p)
 }

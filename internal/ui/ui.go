@@ -20,6 +20,7 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
+	"agtrace/internal/complaints"
 	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
 	"agtrace/internal/region"
@@ -44,6 +45,8 @@ type Services struct {
 	Supervision *supervision.Service
 	// Monitoring: residue limits (nil: pages not served)
 	Monitoring *monitoring.Service
+	// Complaints: the public's reports (nil: pages not served)
+	Complaints *complaints.Service
 }
 
 // Options configure the pages.
@@ -118,6 +121,9 @@ func (s *Server) groups() []pageGroup {
 	if s.svc.Monitoring != nil {
 		gs = append(gs, limitPages{s}, samplePages{s})
 	}
+	if s.svc.Complaints != nil {
+		gs = append(gs, complaintPages{s})
+	}
 	return gs
 }
 
@@ -175,6 +181,14 @@ func (p *Page) Region(code string) string {
 		return code
 	}
 	return p.regions(code)
+}
+
+// Here is the page's path with its query (what a language switch returns to).
+func (p *Page) Here() string {
+	if q := p.Query.Encode(); q != "" {
+		return p.Path + "?" + q
+	}
+	return p.Path
 }
 
 // T translates key into the page's language.
@@ -319,7 +333,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	if w.Header().Get("Cache-Control") == "" { // a public page sets its own
+		w.Header().Set("Cache-Control", "no-store")
+	}
 	if len(status) > 0 {
 		w.WriteHeader(status[0])
 	} else if p.status != 0 {

@@ -1,0 +1,110 @@
+package trace
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"agtrace/internal/platform"
+)
+
+// Scan counting: the public page is the hottest path, so a view never
+// writes. Views are counted in memory and flushed in one transaction every
+// ScanFlushEvery (Serve) and when the app closes; a crash loses at most that
+// much counting.
+
+// ScanFlushEvery is how often counted scans are written.
+const ScanFlushEvery = time.Second
+
+type scanKey struct{ code, day string }
+
+// ScanCounter counts public views in memory until flushed.
+type ScanCounter struct {
+	mu      sync.Mutex
+	pending map[scanKey]int64
+	last    map[scanKey]time.Time
+	seen    map[string]int64 // views counted by this process since it started, per code
+}
+
+func newScanCounter() *ScanCounter {
+	return &ScanCounter{pending: map[scanKey]int64{}, last: map[scanKey]time.Time{}, seen: map[string]int64{}}
+}
+
+// maxSeen bounds the per-process totals kept for display (a flood of
+// distinct codes must not grow memory without end); beyond it the page
+// shows the flushed count.
+const maxSeen = 200_000
+
+func (c *ScanCounter) record(code string, now time.Time) {
+	k := scanKey{code, platform.Today(now)}
+	c.mu.Lock()
+	c.pending[k]++
+	c.last[k] = now
+	if _, ok := c.seen[code]; ok || len(c.seen) < maxSeen {
+		c.seen[code]++
+	}
+	c.mu.Unlock()
+}
+
+// Seen is how many views of code this process counted since it started.
+func (c *ScanCounter) Seen(code string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.seen[code]
+}
+
+func (c *ScanCounter) take() (map[scanKey]int64, map[scanKey]time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, l := c.pending, c.last
+	if len(p) == 0 {
+		return nil, nil
+	}
+	c.pending, c.last = map[scanKey]int64{}, map[scanKey]time.Time{}
+	return p, l
+}
+
+// CountScan counts a public view of a code (in memory; see FlushScans).
+func (s *Service) CountScan(code string) { s.scans.record(code, s.clock.Now()) }
+
+// FlushScans writes the counted views in one transaction (per code and
+// day). On failure the counts are put back for the next flush.
+func (s *Service) FlushScans(ctx context.Context) error {
+	p, last := s.scans.take()
+	if len(p) == 0 {
+		return nil
+	}
+	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
+		for k, n := range p {
+			if _, err := tx.Exec(ctx, `INSERT INTO trace_scans (code, day, count, last_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (code, day) DO UPDATE SET count = trace_scans.count + $3, last_at = $4`, k.code, k.day, n, last[k]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.scans.mu.Lock()
+		for k, n := range p {
+			s.scans.pending[k] += n
+			if last[k].After(s.scans.last[k]) {
+				s.scans.last[k] = last[k]
+			}
+		}
+		s.scans.mu.Unlock()
+	}
+	return err
+}
+
+// ScanStats is how often a code was scanned and since when.
+type ScanStats struct {
+	Count   int64  `json:"count"`
+	FirstAt string `json:"first_at,omitempty" doc:"the first day it was scanned, YYYY-MM-DD"`
+}
+
+// scanStats reads the flushed counts of a code.
+func (s *Service) scanStats(ctx context.Context, code string) (ScanStats, error) {
+	var st ScanStats
+	err := s.db.QueryRow(ctx, `SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT), COALESCE(MIN(day), '') FROM trace_scans WHERE code = $1`, code).Scan(&st.Count, &st.FirstAt)
+	return st, err
+}
