@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"agtrace/internal/auth"
-	"agtrace/internal/httpx"
 	"agtrace/internal/complaints"
+	"agtrace/internal/httpx"
 	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
 	"agtrace/internal/region"
