@@ -32,13 +32,13 @@ func (s *Server) complaintRoutes() {
 			return cs.Follow(ctx, r.PathValue("ticket"))
 		})
 	route(s, Route{Method: "GET", Path: "/api/v1/complaints", Summary: "Complaints routed to your jurisdiction, newest first", Tag: "complaints",
-		Query: []Param{{Name: "status", Description: "received | assigned | replied | closed | all (default: not closed)"}, {Name: "limit"}, {Name: "offset"}}},
+		Query: []Param{{Name: "region"}, {Name: "status", Description: "received | assigned | replied | closed | all (default: not closed)"}, {Name: "limit"}, {Name: "offset"}}},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[complaints.Complaint], error) {
 			limit, offset, err := pageArgs(r)
 			if err != nil {
 				return Items[complaints.Complaint]{}, err
 			}
-			return itemsOf(cs.List(ctx, a, complaints.Filter{Status: r.URL.Query().Get("status"), Limit: limit, Offset: offset}))
+			return itemsOf(cs.List(ctx, a, complaints.Filter{Region: r.URL.Query().Get("region"), Status: r.URL.Query().Get("status"), Limit: limit, Offset: offset}))
 		})
 	route(s, Route{Method: "GET", Path: "/api/v1/complaints/{id}", Summary: "A complaint (contact masked)", Tag: "complaints"},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (complaints.Complaint, error) {

@@ -80,8 +80,7 @@ var listRoutes = map[string]string{
 var ownerSees = map[string]bool{"/api/v1/operators/{id}/staff": true}
 
 func apiServer(a *app.App) *api.Server {
-	return api.Register(http.NewServeMux(), api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar,
-		Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring}, "test")
+	return api.Register(http.NewServeMux(), services(a), "test")
 }
 
 // isList reports whether a route answers a list (a slice, or an object with

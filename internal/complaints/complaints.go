@@ -155,11 +155,14 @@ func (s *Service) prepare(ctx context.Context, in Input) (plan, error) {
 		code, err := s.tr.Resolve(ctx, in.Code)
 		switch {
 		case err == nil:
-			p.code = code
-			if holder, err := s.holderOf(ctx, code); err != nil {
+			holder, err := s.holderOf(ctx, code)
+			switch {
+			case errors.Is(err, sql.ErrNoRows):
+				p.typedCode = code // well formed, never issued: a suspected counterfeit
+			case err != nil:
 				return plan{}, err
-			} else {
-				p.op = &holder
+			default:
+				p.code, p.op = code, &holder
 			}
 		case platform.KindOf(err) == platform.KindNotFound:
 			p.typedCode = in.Code // well formed but unknown: a suspected counterfeit, kept as typed

@@ -16,6 +16,7 @@ import (
 
 // Filter narrows the officials' list.
 type Filter struct {
+	Region string // a subtree of the jurisdiction ("" = all of it)
 	Status string // "" = all open (not closed); or one status; "all"
 	Limit  int
 	Offset int
@@ -34,8 +35,12 @@ func (s *Service) List(ctx context.Context, actor *auth.Actor, f Filter) ([]Comp
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
+	if f.Region != "" && sc.Kind == auth.ScopeRegion && !auth.Within(f.Region, sc.Region) {
+		return nil, platform.Invalid(platform.FieldError{Field: "region", Code: "jurisdiction", ZH: "不在您的管辖范围内", EN: "outside your jurisdiction"})
+	}
 	w := auth.NewWhere()
 	w.Scope(sc, auth.Columns{Region: []string{"c.region_code"}})
+	w.Region("c.region_code", f.Region)
 	switch {
 	case f.Status == "":
 		w.Add("c.status <> " + w.Arg(StatusClosed))

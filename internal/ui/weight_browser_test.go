@@ -57,7 +57,7 @@ func TestPageWeight(t *testing.T) {
 		mu.Lock()
 		bytes, files = 0, 0
 		mu.Unlock()
-		apptest.Do(t, ctx, chromedp.Navigate(base+path), chromedp.WaitReady(chromedp.CSS(`footer`)))
+		apptest.Do(t, ctx, chromedp.Navigate(base+path), chromedp.WaitReady(chromedp.CSS(`main`)))
 		time.Sleep(300 * time.Millisecond) // late subresources (none expected)
 		mu.Lock()
 		defer mu.Unlock()

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The public scan page under load (docs/benchmarks.md, "Public scan page"):
+# wrk with random codes against /q/{code}, and in the same run a bare Go
+# handler serving a fixed 1 KB page (the ceiling). Needs wrk (apt install
+# wrk) and a data directory with codes (agtrace demo or agtrace bench).
+#
+#   scripts/bench-public.sh DATA_DIR [DB_URL]
+#
+# Env: CONNS (64), SECS (30), HOT (0: every request a random code; 90: 90 %
+# of requests repeat a hot set of 100 codes with If-None-Match).
+set -euo pipefail
+DATA=${1:?data directory}
+DBURL=${2:-}
+CONNS=${CONNS:-64} SECS=${SECS:-30} HOT=${HOT:-0}
+BIN=${BIN:-bin/agtrace}
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+# the codes to ask for, with their label tokens (the full page)
+dbflag=(--data "$DATA"); [ -n "$DBURL" ] && dbflag+=(--db "$DBURL")
+go run ./scripts/labelurls "${dbflag[@]}" --limit 200000 > "$WORK/paths.txt"
+echo "$(wc -l < "$WORK/paths.txt") codes"
+
+cat > "$WORK/scan.lua" <<LUA
+local paths = {}
+for line in io.lines("$WORK/paths.txt") do paths[#paths + 1] = line end
+local hot, etags, hotpaths = $HOT, {}, {}
+for line in io.lines("$WORK/hot.txt") do
+  local p, e = line:match("^(%S+)\t(.+)$")
+  if p then hotpaths[#hotpaths + 1] = p; etags[p] = e end
+end
+math.randomseed(os.time())
+request = function()
+  local p
+  if hot > 0 and #hotpaths > 0 and math.random(100) <= hot then p = hotpaths[math.random(#hotpaths)] else p = paths[math.random(#paths)] end
+  -- each request from another shopper's address (the server trusts the loopback proxy)
+  local h = { ["X-Forwarded-For"] = "10." .. math.random(0,255) .. "." .. math.random(0,255) .. "." .. math.random(1,254),
+              ["Accept-Encoding"] = "gzip" }
+  if hot > 0 and etags[p] then h["If-None-Match"] = etags[p] end
+  return wrk.format("GET", p, h)
+end
+LUA
+
+"$BIN" serve "${dbflag[@]}" --addr 127.0.0.1:18080 --public-url http://127.0.0.1:18080 --trusted-proxies 127.0.0.1/32 --monitor-every 0 2>"$WORK/serve.log" &
+go run ./scripts/ceiling --addr 127.0.0.1:18081 &
+for _ in $(seq 1 60); do curl -fs http://127.0.0.1:18080/healthz >/dev/null && curl -fs http://127.0.0.1:18081/ >/dev/null && break; sleep 0.5; done
+
+# the hot set: 100 codes with the ETag a shopper's browser would hold
+: > "$WORK/hot.txt"
+if [ "$HOT" -gt 0 ]; then
+  head -100 "$WORK/paths.txt" | while read -r p; do
+    e=$(curl -s -o /dev/null -D - -H 'X-Forwarded-For: 10.9.9.9' "http://127.0.0.1:18080$p" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
+    [ -n "$e" ] && printf '%s\t%s\n' "$p" "$e" >> "$WORK/hot.txt"
+  done
+  echo "$(wc -l < "$WORK/hot.txt") hot codes with ETags"
+fi
+
+echo "== ceiling: bare net/http, fixed 1 KB page"
+wrk -t2 -c"$CONNS" -d"${SECS}s" --latency http://127.0.0.1:18081/ | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
+echo "== /q/{code}, random codes (hot $HOT %)"
+wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18080 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
