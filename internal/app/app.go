@@ -172,6 +172,13 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	a.Monitoring = monitoring.NewService(db, clock, a.Operators, a.Trace, a.Supervision, signer, cfg.PublicURL)
 	a.Complaints = complaints.NewService(db, clock, a.Trace, a.Operators, a.Regions, cipher, docs)
 	a.Trace.SetMismatchTolerance(a.Supervision.MismatchTolerance)
+	a.Trace.SetCreditLookup(func(ctx context.Context, code string) (string, error) {
+		o, err := a.Operators.ByCode(ctx, code)
+		if err != nil {
+			return "", nil // a temporary (smallholder) code has no credit record
+		}
+		return a.Supervision.PublicLevel(ctx, o.ID)
+	})
 	// load the product catalogue before the first request: writers read it
 	// inside their transactions and must never be the ones to load it
 	if _, err := a.Trace.Products(ctx); err != nil {

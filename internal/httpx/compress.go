@@ -28,6 +28,12 @@ func Compress(next http.Handler) http.Handler {
 	})
 }
 
+// AcceptsGzip reports whether a request takes gzip (a handler that serves
+// pre-compressed bytes asks it).
+func AcceptsGzip(r *http.Request) bool {
+	return r.Method != http.MethodHead && r.Header.Get("Range") == "" && acceptsGzip(r.Header.Get("Accept-Encoding"))
+}
+
 // acceptsGzip reads Accept-Encoding ("gzip", "gzip;q=0" refuses it).
 func acceptsGzip(h string) bool {
 	for _, part := range strings.Split(h, ",") {

@@ -37,7 +37,8 @@ type PublicTrace struct {
 	Checks           []PublicCheck `json:"checks" doc:"the latest sampling and inspection verdicts about this batch or its inputs"`
 	Scans            ScanStats     `json:"scans"`
 	Ledger           *LedgerRef    `json:"ledger,omitempty"`
-	ProducerCode     string        `json:"-"` // the origin operator (its credit level is shown)
+	ProducerCode     string        `json:"-"` // the origin operator
+	Credit           string        `json:"credit,omitempty" doc:"the producer's credit level (clean | warned | rectifying | penalised | blacklisted)"`
 	ETag             string        `json:"-"` // the facts' fingerprint (scans excluded)
 }
 
@@ -96,6 +97,12 @@ func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace,
 		s.pages.put(key, &pageEntry{gen: gen, p: p, seenAt: seenAt})
 	}
 	return p, nil
+}
+
+// SetCreditLookup gives the public answer the producer's credit level (the
+// supervision feature's, which imports this package).
+func (s *Service) SetCreditLookup(f func(ctx context.Context, operatorCode string) (string, error)) {
+	s.creditOf = f
 }
 
 // buildPublic reads a code's public answer from the database.
@@ -205,6 +212,11 @@ func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (
 	}
 	if p.Scans, err = s.scanStats(ctx, code); err != nil {
 		return PublicTrace{}, err
+	}
+	if s.creditOf != nil && org.OperatorCode != "" {
+		if p.Credit, err = s.creditOf(ctx, org.OperatorCode); err != nil {
+			return PublicTrace{}, err
+		}
 	}
 	return p, s.extras(ctx, &p, ups)
 }

@@ -1,12 +1,16 @@
 package ui
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"agtrace/internal/codes"
 	"agtrace/internal/httpx"
@@ -157,15 +161,62 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	d.Found, d.P = true, pub
-	if s.svc.Supervision != nil && pub.ProducerCode != "" {
-		if o, err := s.svc.Operators.ByCode(r.Context(), pub.ProducerCode); err == nil {
-			if d.Credit, err = s.svc.Supervision.PublicLevel(r.Context(), o.ID); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-		}
-	}
+	d.Found, d.P, d.Credit = true, pub, pub.Credit
 	p.Data = d
-	s.render(w, r, "tr_public", p)
+	page, err := s.scanPages.get(tc.Code+"|"+strconv.FormatBool(pub.Verified)+"|"+p.Lang, etag, func() ([]byte, error) { return s.renderBytes("tr_public", p) })
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if httpx.AcceptsGzip(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(page.gz)
+		return
+	}
+	_, _ = w.Write(page.plain)
+}
+
+// renderedPages keeps each scan page as rendered (and gzipped) for
+// PublicMaxAge seconds while its facts' ETag is unchanged: the template and
+// the compression run once per code and language every ten seconds, not
+// per view. The scan count on a kept page is as of its rendering — no
+// staler than what a shared cache may show under Cache-Control.
+type renderedPages struct {
+	mu sync.Mutex
+	m  map[string]*renderedPage
+}
+
+type renderedPage struct {
+	etag      string
+	at        time.Time
+	plain, gz []byte
+}
+
+const maxRenderedPages = 20_000
+
+func (c *renderedPages) get(key, etag string, render func() ([]byte, error)) (*renderedPage, error) {
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && e.etag == etag && now.Sub(e.at) < PublicMaxAge*time.Second {
+		return e, nil
+	}
+	plain, err := render()
+	if err != nil {
+		return nil, err
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	_, _ = zw.Write(plain)
+	_ = zw.Close()
+	e = &renderedPage{etag: etag, at: now, plain: plain, gz: gz.Bytes()}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxRenderedPages {
+		c.m = map[string]*renderedPage{}
+	}
+	c.m[key] = e
+	c.mu.Unlock()
+	return e, nil
 }

@@ -58,9 +58,10 @@ type Options struct {
 
 // Server renders pages.
 type Server struct {
-	svc   Services
-	opts  Options
-	pages map[string]*template.Template
+	svc       Services
+	opts      Options
+	pages     map[string]*template.Template
+	scanPages *renderedPages // the public scan pages as rendered (public_scan.go)
 }
 
 // access says who may reach a route.
@@ -85,7 +86,7 @@ type pageGroup interface {
 
 // Register parses the templates and adds every page route to mux.
 func Register(mux *http.ServeMux, svc Services, opts Options) error {
-	s := &Server{svc: svc, opts: opts}
+	s := &Server{svc: svc, opts: opts, scanPages: &renderedPages{}}
 	if _, err := loadCatalogues(); err != nil {
 		return err
 	}
@@ -320,15 +321,8 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error, show 
 
 // render writes a page with status 200 (or status if given).
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *Page, status ...int) {
-	t, ok := s.pages[name]
-	if !ok {
-		slog.Error("ui: unknown page", "page", name)
-		http.Error(w, "unknown page", http.StatusInternalServerError)
-		return
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		slog.Error("ui: render", "page", name, "err", err)
+	b, err := s.renderBytes(name, p)
+	if err != nil {
 		http.Error(w, "render error", http.StatusInternalServerError)
 		return
 	}
@@ -341,7 +335,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, p *
 	} else if p.status != 0 {
 		w.WriteHeader(p.status)
 	}
-	_, _ = buf.WriteTo(w)
+	_, _ = w.Write(b)
+}
+
+// renderBytes executes a page into bytes (logged when it fails).
+func (s *Server) renderBytes(name string, p *Page) ([]byte, error) {
+	t, ok := s.pages[name]
+	if !ok {
+		slog.Error("ui: unknown page", "page", name)
+		return nil, fmt.Errorf("ui: unknown page %s", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		slog.Error("ui: render", "page", name, "err", err)
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // fail renders the error page for err (or the login page when unauthenticated).

@@ -1,0 +1,45 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"agtrace/internal/apptest"
+	"agtrace/internal/trace"
+)
+
+// BenchmarkScanPage: one public scan page view through the whole handler
+// chain (middleware, cache, template, gzip), cached answer.
+func BenchmarkScanPage(b *testing.B) {
+	a := apptest.NewApp(b, "sqlite")
+	_, user, _ := apptest.ApprovedOperator(b, a, apptest.OperatorSpec{Name: "压测合作社", RegionCode: "370686", Products: []string{"apple"}})
+	u, _ := a.Auth.GetUserByName(context.Background(), user)
+	lot, err := a.Trace.CreateBatch(context.Background(), apptest.ActorOf(u), trace.NewBatch{ProductCode: "apple", Quantity: 10, Unit: "kg", ProducedAt: time.Now().Format(time.DateOnly)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := a.Handler()
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := "/q/" + lot.TraceCode + "?v=" + a.Trace.Token(lot.TraceCode)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			i++
+			req := httptest.NewRequest("GET", path, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			req.RemoteAddr = fmt.Sprintf("10.%d.%d.%d:1234", i>>16&255, i>>8&255, i&255) // shoppers, each its own bucket
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				b.Fatalf("status %d", w.Code)
+			}
+		}
+	})
+}
