@@ -165,8 +165,23 @@ func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (
 	}
 	_ = s.db.QueryRow(ctx, `SELECT basis, issued_on FROM certificates WHERE code IN (`+strings.Join(ph, ", ")+`)
 		ORDER BY created_at DESC, number DESC LIMIT 1`, ups...).Scan(&p.CertificateBasis, &p.CertificateDate)
-	// the chain: upstream (farthest first), the code, then downstream
-	nodes := append(append([]Node{}, up.Nodes...), down.Nodes...)
+	p.Chain = s.publicChain(ctx, code, append(append([]Node{}, up.Nodes...), down.Nodes...))
+	if p.Scans, err = s.scanStats(ctx, code); err != nil {
+		return PublicTrace{}, err
+	}
+	if s.creditOf != nil && org.OperatorCode != "" {
+		if p.Credit, err = s.creditOf(ctx, org.OperatorCode); err != nil {
+			return PublicTrace{}, err
+		}
+	}
+	return p, s.extras(ctx, &p, ups)
+}
+
+// publicChain is the chain summary of the public page: upstream (farthest
+// first), the code, then downstream; rejected and others' pending sales
+// left out, consecutive steps of one party merged, at most 12 parties.
+func (s *Service) publicChain(ctx context.Context, code string, nodes []Node) []ChainStep {
+	var chain []ChainStep
 	sort.SliceStable(nodes, func(i, j int) bool {
 		if nodes[i].Depth != nodes[j].Depth {
 			return nodes[i].Depth < nodes[j].Depth
@@ -176,15 +191,15 @@ func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (
 	seen := map[string]bool{}
 	add := func(st ChainStep) {
 		key := st.Role + "|" + st.Name
-		if n := len(p.Chain); n > 0 && p.Chain[n-1].Name == st.Name && p.Chain[n-1].Role == st.Role {
-			p.Chain[n-1].Current = p.Chain[n-1].Current || st.Current
+		if n := len(chain); n > 0 && chain[n-1].Name == st.Name && chain[n-1].Role == st.Role {
+			chain[n-1].Current = chain[n-1].Current || st.Current
 			return
 		}
 		if seen[key] && !st.Current {
 			return
 		}
 		seen[key] = true
-		p.Chain = append(p.Chain, st)
+		chain = append(chain, st)
 	}
 	for _, n := range nodes {
 		if n.Status == "rejected" || n.Status == "pending" && n.Code != code {
@@ -206,17 +221,9 @@ func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (
 			continue
 		}
 		add(ChainStep{Name: name, Role: role, Region: s.regionName(ctx, n.RegionCode), Date: n.Time, Current: n.Code == code})
-		if len(p.Chain) >= 12 {
+		if len(chain) >= 12 {
 			break
 		}
 	}
-	if p.Scans, err = s.scanStats(ctx, code); err != nil {
-		return PublicTrace{}, err
-	}
-	if s.creditOf != nil && org.OperatorCode != "" {
-		if p.Credit, err = s.creditOf(ctx, org.OperatorCode); err != nil {
-			return PublicTrace{}, err
-		}
-	}
-	return p, s.extras(ctx, &p, ups)
+	return chain
 }
