@@ -95,12 +95,18 @@ func ProblemOf(r *http.Request, err error) Problem {
 		p.Extra = map[string]any{"retry_after_seconds": RetryAfterSeconds}
 	case errors.As(err, &e):
 		p.Detail, p.DetailZH, p.Errors, p.Extra = e.EN, e.ZH, FieldErrors(err), e.Extra
+		if e.Type != "" {
+			p.Type = ProblemTypePrefix + e.Type
+		}
 	default:
 		slog.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "method", r.Method, "err", err)
 		p.Detail, p.DetailZH = "internal error; it has been logged", "服务器内部错误，已记录"
 	}
 	return p
 }
+
+// ProblemTypePrefix begins the type of a named problem (RFC 9457 §3.1.1).
+const ProblemTypePrefix = "urn:agtrace:problem:"
 
 // FieldErrors lists the fields a platform error names: its field errors, or
 // the one field of a conflict ("field" in Extra). Other errors name none.

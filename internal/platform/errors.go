@@ -39,6 +39,9 @@ type Error struct {
 	Fields []FieldError
 	// Extra carries machine-readable facts a client may act on (e.g. "available": 12.5).
 	Extra map[string]any
+	// Type names the problem for clients that branch on it (the problem
+	// document's type is urn:agtrace:problem:<Type>); "" = about:blank.
+	Type string
 }
 
 func (e *Error) Error() string {
@@ -51,6 +54,13 @@ func (e *Error) Error() string {
 		fmt.Fprintf(&b, "; %s: %s", f.Field, f.EN)
 	}
 	return b.String()
+}
+
+// Typed returns a copy of e whose problem type is typ.
+func (e *Error) Typed(typ string) *Error {
+	c := *e
+	c.Type = typ
+	return &c
 }
 
 // With returns a copy of e with an extra fact attached.

@@ -71,7 +71,7 @@ func publicName(name, kind string) string {
 func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace, error) {
 	tc, err := codes.ParseTraceCode(input)
 	if err != nil {
-		return PublicTrace{}, platform.BadRequest("追溯码无效：请核对是否输错", "invalid trace code: please check for a typo").With("field", "code")
+		return PublicTrace{}, platform.BadRequest("追溯码无效：请核对是否输错", "invalid trace code: please check for a typo").With("field", "code").Typed("invalid-code")
 	}
 	code := tc.Code
 	verified := s.VerifyToken(code, token)

@@ -133,6 +133,9 @@ func TestScanPage(t *testing.T) {
 				t.Fatalf("code %.30q: %d", bad, r.status)
 			}
 		}
+		if r := scan(t, srv.URL, "/api/v1/public/trace/1370686abc", "", ""); r.status != 400 || !strings.Contains(r.body, `"type":"urn:agtrace:problem:invalid-code"`) {
+			t.Fatalf("the JSON answer to a malformed code: %d %s", r.status, r.body)
+		}
 		if r := scan(t, srv.URL, "/q/"+strings.Repeat("9", 5000), "", ""); r.status != 422 { // any path over 2,000 characters (httpx.StrictText)
 			t.Fatalf("a 5000-character path: %d", r.status)
 		}
