@@ -267,8 +267,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if a.Config.MonitorEvery > 0 {
 		go a.monitorLoop(ctx, a.Config.MonitorEvery)
 	}
-	go a.checkpointLoop(ctx, CheckpointEvery)
-	go a.scanFlushLoop(ctx, trace.ScanFlushEvery)
+	go every(ctx, CheckpointEvery, func() { // a signed checkpoint when the ledger has grown
+		if _, err := a.Ledger.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("ledger checkpoint failed", "err", err)
+		}
+	})
+	go every(ctx, trace.ScanFlushEvery, func() { // the counted public views (trace.ScanCounter)
+		if err := a.Trace.FlushScans(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("scan counts not written; kept for the next flush", "err", err)
+		}
+	})
 	select {
 	case err := <-errc:
 		return err
@@ -334,8 +342,9 @@ func (a *App) monitorLoop(ctx context.Context, every time.Duration) {
 // has grown (checkpoints are also signed on demand, docs/ledger.md).
 const CheckpointEvery = time.Minute
 
-func (a *App) checkpointLoop(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+// every runs fn each period until ctx ends (the first run after one period).
+func every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
@@ -343,24 +352,6 @@ func (a *App) checkpointLoop(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		if _, err := a.Ledger.Checkpoint(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Error("ledger checkpoint failed", "err", err)
-		}
-	}
-}
-
-// scanFlushLoop writes the counted public views (trace.ScanCounter).
-func (a *App) scanFlushLoop(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := a.Trace.FlushScans(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Warn("scan counts not written; kept for the next flush", "err", err)
-		}
+		fn()
 	}
 }

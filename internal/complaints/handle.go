@@ -197,18 +197,6 @@ func (s *Service) official(ctx context.Context, username, region string) (int64,
 	return id, name, nil
 }
 
-// InReach reports a complaint (by id or ticket) in the actor's reach, for
-// a case filed from it: its id and region.
-func (s *Service) InReach(ctx context.Context, actor *auth.Actor, ref string) (int64, string, error) {
-	var id int64
-	var region string
-	err := s.db.QueryRow(ctx, `SELECT id, region_code FROM complaints WHERE ticket = $1 OR CAST(id AS TEXT) = $1`, strings.ToUpper(strings.TrimSpace(ref))).Scan(&id, &region)
-	if err != nil || auth.Authorize(actor, auth.ActComplaintRead, auth.Resource{Region: region}) != nil {
-		return 0, "", errNotFound
-	}
-	return id, region, nil
-}
-
 // Photo opens a complaint's photo for an official who may see the complaint.
 func (s *Service) Photo(ctx context.Context, actor *auth.Actor, id int64, sha string) (io.ReadCloser, string, error) {
 	if _, err := s.Get(ctx, actor, id); err != nil {
