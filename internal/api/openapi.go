@@ -25,6 +25,8 @@ type Route struct {
 	Produces string // raw routes: the response media type (application/pdf, image/png, ...)
 	Query    []Param
 	Form     []Param // Multipart routes: the form fields ("file" is the uploaded file)
+	MaxAge   int     // answers that carry an ETag: Cache-Control max-age (seconds), with 304 on If-None-Match
+	Stale    int     // … and stale-while-revalidate (seconds)
 
 	request      reflect.Type // JSON request body type (nil: none)
 	bodyOptional bool         // the body may be omitted (Optional[T])

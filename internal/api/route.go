@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -81,6 +82,11 @@ var (
 	multipartType = reflect.TypeFor[Multipart]()
 )
 
+// entityTagged answers carry an ETag (a fingerprint of their facts): on a
+// route with a MaxAge they are sent with ETag and Cache-Control, and a
+// request whose If-None-Match names the current tag gets 304.
+type entityTagged interface{ EntityTag() string }
+
 // route declares a JSON endpoint once: its Request and Response schemas come
 // from In and Out, the request body is decoded (httpx.DecodeJSON) and its
 // required fields checked before call runs, and Out is written with
@@ -118,6 +124,15 @@ func route[In, Out any](s *Server, rt Route, call func(ctx context.Context, a *a
 		if rt.response == nil {
 			w.WriteHeader(status)
 			return nil
+		}
+		if c, ok := any(out).(entityTagged); ok && rt.MaxAge > 0 {
+			etag := `W/"` + c.EntityTag() + `"`
+			w.Header().Set("ETag", etag)
+			w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d", rt.MaxAge, rt.Stale))
+			if httpx.ETagMatches(r.Header.Get("If-None-Match"), etag) {
+				w.WriteHeader(http.StatusNotModified)
+				return nil
+			}
 		}
 		httpx.WriteJSON(w, status, out)
 		return nil

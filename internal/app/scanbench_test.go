@@ -43,3 +43,40 @@ func BenchmarkScanPage(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkScanPageFirstView measures the first view of codes never viewed
+// before (the answer built from the database, rendered and gzipped): run it
+// with -benchtime=2000x or less, each iteration a code of its own.
+func BenchmarkScanPageFirstView(b *testing.B) {
+	a := apptest.NewApp(b, "sqlite")
+	ctx := context.Background()
+	_, user, _ := apptest.ApprovedOperator(b, a, apptest.OperatorSpec{Name: "压测合作社", RegionCode: "370686", Products: []string{"apple"}})
+	u, _ := a.Auth.GetUserByName(ctx, user)
+	const lots = 2000
+	paths := make([]string, lots)
+	for i := range paths {
+		lot, err := a.Trace.CreateBatch(ctx, apptest.ActorOf(u), trace.NewBatch{ProductCode: "apple", Quantity: 10, Unit: "kg", ProducedAt: time.Now().Format(time.DateOnly)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		paths[i] = "/q/" + lot.TraceCode + "?v=" + a.Trace.Token(lot.TraceCode)
+	}
+	if b.N > lots {
+		b.Skipf("each iteration needs a code of its own: run with -benchtime=%dx or less", lots)
+	}
+	h, err := a.Handler()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		req := httptest.NewRequest("GET", paths[i], nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		req.RemoteAddr = fmt.Sprintf("10.%d.%d.%d:1234", i>>16&255, i>>8&255, i&255)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}

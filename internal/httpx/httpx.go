@@ -184,10 +184,13 @@ func writeProblemPage(w http.ResponseWriter, p Problem) {
 	_ = problemPage.Execute(w, map[string]any{"Status": p.Status, "ZH": zh, "EN": en, "DetailZH": ""})
 }
 
-// WriteJSON writes v with the given status.
+// WriteJSON writes v with the given status. Answers are not stored by
+// caches unless the handler set its own Cache-Control (public answers).
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	if w.Header().Get("Cache-Control") == "" {
+		w.Header().Set("Cache-Control", "no-store")
+	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -38,7 +39,14 @@ type DB struct {
 	clk     Clock
 	// emitHook runs after each Emit in the writer's transaction (the ledger)
 	emitHook EmitHook
+	// commits counts this process's committed transactions (Commits)
+	commits atomic.Uint64
 }
+
+// Commits is how many transactions this process has committed: a reader
+// that caches something derived from the database may keep it while the
+// count is unchanged (other processes' writes it must poll for).
+func (db *DB) Commits() uint64 { return db.commits.Load() }
 
 // Dialect reports which engine this DB runs on.
 func (db *DB) Dialect() Dialect { return db.dialect }
@@ -288,6 +296,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			panic(p)
 		}
 		settle(err)
+		if err == nil {
+			db.commits.Add(1)
+		}
 	}()
 	if db.writer != nil {
 		return db.inGroupTx(ctx, fn)

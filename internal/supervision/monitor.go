@@ -37,6 +37,8 @@ const (
 	RuleNeverInspected    = "never_inspected"
 	RuleKeyNoAgreement    = "key_no_agreement"
 	RuleMismatchTolerance = "mismatch_tolerance"
+	RuleScanOverUnits     = trace.FindingScanOverUnits
+	RuleScanFarApart      = trace.FindingScanFarApart
 )
 
 // NationalRegion is where national defaults are stored.
@@ -55,11 +57,13 @@ var MonitorRules = []MonitorRule{
 	{RuleReviewEscalated, "workdays", 3, "审核超期 N 个工作日后上报上一级", "review overdue by N working days: escalated to the level above"},
 	{RuleNeverInspected, "days", 365, "N 天内未接受过检查", "not inspected within N days"},
 	{RuleKeyNoAgreement, "days", 30, "重点主体审核通过 N 天后仍未签订追溯协议", "key operator without a signed agreement N days after approval"},
+	{RuleScanOverUnits, "times", 5, "追溯码被扫描次数达到批次数量的 N 倍（疑似被复制）", "a code scanned N times per unit of its batch (suspected copy)"},
+	{RuleScanFarApart, "count", 3, "同一天内从 N 个及以上相距遥远的大区扫描同一追溯码（疑似被复制）", "a code scanned from N or more far-apart major regions within one day (suspected copy)"},
 }
 
 // MonitorKinds are the finding kinds the rules raise (trace lists them).
 var MonitorKinds = []string{RuleNoRecentBatch, RuleRepeatedOverShip, RuleRectifyOverdue, RuleReviewOverdue, RuleReviewEscalated,
-	RuleNeverInspected, RuleKeyNoAgreement}
+	RuleNeverInspected, RuleKeyNoAgreement, RuleScanOverUnits, RuleScanFarApart}
 
 func monitorRule(key string) (MonitorRule, bool) {
 	for _, r := range MonitorRules {

@@ -106,6 +106,8 @@ func (s *Service) Evaluate(ctx context.Context) (map[string]int, error) {
 		{RuleReviewEscalated, s.findReviewOverdue, above},
 		{RuleNeverInspected, s.findNeverInspected, atLeast},
 		{RuleKeyNoAgreement, s.findKeyNoAgreement, atLeast},
+		{RuleScanOverUnits, s.findScans(RuleScanOverUnits), atLeast},
+		{RuleScanFarApart, s.findScans(RuleScanFarApart), atLeast},
 	}
 	out := map[string]int{}
 	for _, r := range rules {
@@ -120,9 +122,12 @@ func (s *Service) Evaluate(ctx context.Context) (map[string]int, error) {
 				f := c.RuleFinding
 				f.Kind = r.key
 				f.Detail["threshold"] = st.Threshold
-				if r.key == RuleReviewEscalated {
+				switch r.key {
+				case RuleReviewEscalated:
 					f.Region2 = parentRegion(f.Region)
 					f.Detail["escalated_to"] = f.Region2
+				case RuleScanOverUnits:
+					f.Key = trace.OverUnitsKey(f.Code, c.value, st.Threshold)
 				}
 				fire = append(fire, f)
 			}
@@ -322,4 +327,23 @@ func (s *Service) findReviewOverdue(ctx context.Context, today string) ([]candid
 			OperatorID: p.id, Region: p.county, Detail: map[string]any{"operator": p.name, "review_due": p.due, "workdays": n}}, value: float64(n)})
 	}
 	return out, nil
+}
+
+// findScans: codes viewed since yesterday, measured by the trace core's
+// scan statistics (ScanSuspects), for one of the two clone-detection rules.
+func (s *Service) findScans(kind string) func(context.Context, string) ([]candidateFinding, error) {
+	return func(ctx context.Context, today string) ([]candidateFinding, error) {
+		t, _ := time.Parse(time.DateOnly, today)
+		list, err := s.tr.ScanSuspects(ctx, t.AddDate(0, 0, -1).Format(time.DateOnly))
+		if err != nil {
+			return nil, err
+		}
+		var out []candidateFinding
+		for _, f := range list {
+			if f.Kind == kind {
+				out = append(out, candidateFinding{RuleFinding: f.RuleFinding, value: f.Value})
+			}
+		}
+		return out, nil
+	}
 }

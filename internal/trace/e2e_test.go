@@ -147,7 +147,9 @@ func TestTraceEndToEnd(t *testing.T) {
 		w.supervisor.Do("GET", "/api/v1/trace/"+entry, nil).Expect(t, 200)
 		w.farRegionSupervisor.Do("GET", "/api/v1/trace/"+entry, nil).Expect(t, 404)
 		pub := apptest.NewClient(t, w.srv).Do("GET", "/api/v1/public/trace/"+entry, nil).Expect(t, 200)
-		if pub.Str("producer") != w.farm.Name || pub.Str("certificate_basis") != "self_test" || pub.Str("status") != "accepted" {
+		if pub.Str("operator.name") != w.farm.Name || pub.Str("operator.code") != w.farm.Code || pub.Str("certificates.0.basis") != "self_test" ||
+			pub.Str("status") != "accepted" || pub.Str("code_type") != "market_entry" || pub.Str("product.code") == "" || pub.Get("scans.count") == nil ||
+			pub.Get("ledger.leaf_index") == nil || pub.Get("chain.0.name") != w.farm.Name {
 			t.Fatalf("public trace: %s", pub.Body)
 		}
 

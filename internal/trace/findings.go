@@ -32,12 +32,16 @@ const (
 	// raised by sampling tests (internal/monitoring)
 	FindingRecallHold    = "recall_hold"    // a failed sample holds batches in the jurisdiction: confirm or release the recall
 	FindingQuickPositive = "quick_positive" // a quick test was positive: a confirmatory lab test is needed
+	// raised by the scan rules (clone detection, internal/supervision)
+	FindingScanOverUnits = "scan_over_units" // a code scanned far more often than its batch has units
+	FindingScanFarApart  = "scan_far_apart"  // a code scanned from far-apart regions within one day
 )
 
 // FindingKinds lists the kinds in display order.
 var FindingKinds = []string{FindingUnconfirmed, FindingOverShipment, FindingQuantityMismatch, FindingSafetyInterval, FindingTimeline,
 	FindingRaisedDownstream, FindingYield, FindingUnrelatedOutput, FindingNoRecentBatch, FindingRepeatedOverShip, FindingRectifyOverdue,
-	FindingReviewOverdue, FindingReviewEscalated, FindingNeverInspected, FindingKeyNoAgreement, FindingRecallHold, FindingQuickPositive}
+	FindingReviewOverdue, FindingReviewEscalated, FindingNeverInspected, FindingKeyNoAgreement, FindingRecallHold, FindingQuickPositive,
+	FindingScanOverUnits, FindingScanFarApart}
 
 // ConfirmWorkdays is how long a buyer has to confirm a transfer.
 const ConfirmWorkdays = 3
@@ -45,7 +49,7 @@ const ConfirmWorkdays = 3
 // Finding is one problem for supervisors.
 type Finding struct {
 	ID           int64          `json:"id,omitempty"`
-	Kind         string         `json:"kind" doc:"unconfirmed_transfer | over_shipment | quantity_mismatch | safety_interval | timeline_backwards | quantity_raised | implausible_yield | unrelated_output | no_recent_batch | repeated_over_shipment | rectify_overdue | review_overdue | review_escalated | never_inspected | key_no_agreement"`
+	Kind         string         `json:"kind" doc:"unconfirmed_transfer | over_shipment | quantity_mismatch | safety_interval | timeline_backwards | quantity_raised | implausible_yield | unrelated_output | no_recent_batch | repeated_over_shipment | rectify_overdue | review_overdue | review_escalated | never_inspected | key_no_agreement | recall_hold | quick_positive | scan_over_units | scan_far_apart"`
 	Code         string         `json:"code"`
 	OperatorCode string         `json:"operator_code"`
 	OperatorName string         `json:"operator_name"`

@@ -129,7 +129,7 @@ func TestRejectAndMarket(t *testing.T) {
 			t.Fatalf("reuse of the temporary code: %s", again.Body)
 		}
 		pub := apptest.NewClient(t, w.srv).Do("GET", "/api/v1/public/trace/"+sh.Str("transfer.trace_code"), nil).Expect(t, 200)
-		if p := pub.Str("producer"); p != "王**（个体）" {
+		if p := pub.Str("operator.name"); p != "王**（个体）" || pub.Str("operator.kind") != "individual" {
 			t.Fatalf("the public page shows the smallholder as %q (must be masked)", p)
 		}
 		w.coopC.Do("POST", "/api/v1/smallholder-purchases", map[string]any{"smallholder": map[string]any{"name": "李四"},

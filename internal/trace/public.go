@@ -2,6 +2,8 @@ package trace
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -17,30 +19,60 @@ import (
 // guessed code) it is reduced to what a shopper needs: no downstream chain
 // and no quantities.
 type PublicTrace struct {
-	Code             string        `json:"code"`
-	Type             int           `json:"type"`
-	TypeName         string        `json:"type_name"`
-	ProductName      string        `json:"product_name"`
-	Verified         bool          `json:"verified" doc:"the request carried the label's verification token (?v=): the full page; false: reduced (no downstream chain, no quantities)"`
-	Quantity         float64       `json:"quantity,omitempty" doc:"only when verified"`
-	Unit             string        `json:"unit,omitempty" doc:"only when verified"`
-	Producer         string        `json:"producer"`
-	ProducerRegion   string        `json:"producer_region"`
-	ProducedAt       string        `json:"produced_at"`
-	Origins          int           `json:"origins" doc:"number of origin batches (more than 1 for merged goods)"`
-	CertificateBasis string        `json:"certificate_basis,omitempty" doc:"control | self_test | commissioned_test"`
-	CertificateDate  string        `json:"certificate_date,omitempty"`
-	Chain            []ChainStep   `json:"chain"`
-	Status           string        `json:"status"`
-	Market           string        `json:"market,omitempty"`
-	Hold             *PublicHold   `json:"hold,omitempty" doc:"present while a recall holds the batch: do not buy or eat"`
-	Checks           []PublicCheck `json:"checks" doc:"the latest sampling and inspection verdicts about this batch or its inputs"`
-	Scans            ScanStats     `json:"scans"`
-	Ledger           *LedgerRef    `json:"ledger,omitempty"`
-	ProducerCode     string        `json:"-"` // the origin operator
-	Credit           string        `json:"credit,omitempty" doc:"the producer's credit level (clean | warned | rectifying | penalised | blacklisted)"`
-	ETag             string        `json:"-"` // the facts' fingerprint (scans excluded)
+	Code         string              `json:"code"`
+	Type         int                 `json:"type" doc:"1 production | 2 circulation | 3 market-entry"`
+	CodeType     string              `json:"code_type" doc:"production | circulation | market_entry"`
+	Product      PublicProduct       `json:"product"`
+	Verified     bool                `json:"verified" doc:"the request carried the label's verification token (?v=): the full page; false: reduced (no downstream chain, no quantities)"`
+	Batch        PublicBatch         `json:"batch"`
+	Operator     PublicOperator      `json:"operator" doc:"the producer of the origin batch (the farthest upstream)"`
+	Certificates []PublicCertificate `json:"certificates" doc:"compliance certificates on the code or upstream, newest first (at most 3)"`
+	Chain        []ChainStep         `json:"chain"`
+	Status       string              `json:"status"`
+	Market       string              `json:"market,omitempty"`
+	Hold         *PublicHold         `json:"hold,omitempty" doc:"present while a recall holds the batch: do not buy or eat"`
+	Checks       []PublicCheck       `json:"checks" doc:"the latest sampling and inspection verdicts about this batch or its inputs"`
+	Warning      string              `json:"warning,omitempty" doc:"suspected_copy: this code's scans look implausible (far more than the batch's units, or far-apart regions within a day) and supervisors are checking it"`
+	Scans        ScanStats           `json:"scans"`
+	Ledger       *LedgerRef          `json:"ledger,omitempty"`
+	ETag         string              `json:"-"` // the facts' fingerprint (scans excluded)
 }
+
+// PublicProduct is what the batch is.
+type PublicProduct struct {
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	Variety string `json:"variety,omitempty" doc:"as recorded with the origin batch"`
+}
+
+// PublicBatch is the batch's facts. Quantities only when verified.
+type PublicBatch struct {
+	Quantity     float64 `json:"quantity,omitempty" doc:"only when verified"`
+	Unit         string  `json:"unit,omitempty" doc:"only when verified"`
+	ProducedAt   string  `json:"produced_at" doc:"production or harvest date of the origin batch, YYYY-MM-DD"`
+	OriginRegion string  `json:"origin_region" doc:"the origin producer's region, by name"`
+	Base         string  `json:"base,omitempty" doc:"the base or plot recorded with the origin batch"`
+	Origins      int     `json:"origins" doc:"number of origin batches (more than 1 for merged goods)"`
+}
+
+// PublicOperator is the producer as the public sees it (individuals masked).
+type PublicOperator struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Kind   string `json:"kind" doc:"enterprise | cooperative | family_farm | individual | …"`
+	Region string `json:"region"`
+	Credit string `json:"credit,omitempty" doc:"credit level (clean | warned | rectifying | penalised | blacklisted)"`
+}
+
+// PublicCertificate is a compliance certificate (合格证) and its basis.
+type PublicCertificate struct {
+	Basis    string `json:"basis" doc:"control | self_test | commissioned_test"`
+	IssuedOn string `json:"issued_on"`
+}
+
+// WarningSuspectedCopy is the page's warning on a code whose scans look
+// implausible (an open scan finding).
+const WarningSuspectedCopy = "suspected_copy"
 
 // ChainStep is one party in the public chain summary.
 type ChainStep struct {
@@ -124,12 +156,46 @@ func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (
 			return PublicTrace{}, err
 		}
 	}
-	p := PublicTrace{Code: code, Type: root.Type, TypeName: root.TypeName, ProductName: root.ProductName, Verified: verified,
-		Status: root.Status, Market: root.Market}
+	p := PublicTrace{Code: code, Type: root.Type, CodeType: codes.TraceCodeType(root.Type).String(), Verified: verified,
+		Product: PublicProduct{Code: root.ProductCode, Name: root.ProductName}, Status: root.Status, Market: root.Market}
 	if verified {
-		p.Quantity, p.Unit = root.Quantity, UnitName(root.Unit)
+		p.Batch.Quantity, p.Batch.Unit = root.Quantity, UnitName(root.Unit)
 	}
-	// origin: the farthest upstream node without parents
+	org := s.publicOrigin(ctx, &p, up)
+	// compliance certificates on the code or upstream, newest first
+	var ups []any
+	for _, n := range up.Nodes {
+		if len(ups) < 500 {
+			ups = append(ups, n.Code)
+		}
+	}
+	rows, err := s.db.Query(ctx, `SELECT basis, issued_on FROM certificates WHERE code IN (`+placeholders(len(ups))+`)
+		ORDER BY created_at DESC, number DESC LIMIT 3`, ups...)
+	if p.Certificates, err = platform.Collect(rows, err, func(r *sql.Rows) (PublicCertificate, error) {
+		var c PublicCertificate
+		return c, r.Scan(&c.Basis, &c.IssuedOn)
+	}); err != nil {
+		return PublicTrace{}, err
+	}
+	if p.Certificates == nil {
+		p.Certificates = []PublicCertificate{}
+	}
+	p.Chain = s.publicChain(ctx, code, append(append([]Node{}, up.Nodes...), down.Nodes...))
+	if p.Scans, err = s.scanStats(ctx, code); err != nil {
+		return PublicTrace{}, err
+	}
+	if s.creditOf != nil && org.OperatorCode != "" {
+		if p.Operator.Credit, err = s.creditOf(ctx, org.OperatorCode); err != nil {
+			return PublicTrace{}, err
+		}
+	}
+	return p, s.extras(ctx, &p, ups)
+}
+
+// publicOrigin fills the operator and batch facts from the origin: the
+// farthest upstream node without parents (for merged goods, the nearest
+// such node; Origins counts them).
+func (s *Service) publicOrigin(ctx context.Context, p *PublicTrace, up Graph) Node {
 	hasParent := map[string]bool{}
 	for _, e := range up.Edges {
 		hasParent[e.To] = true
@@ -139,42 +205,36 @@ func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (
 		if hasParent[n.Code] {
 			continue
 		}
-		p.Origins++
+		p.Batch.Origins++
 		if org.Code == "" || n.Depth < org.Depth {
 			org = n
 		}
 	}
-	p.Producer, p.ProducerCode = publicName(org.OperatorName, org.OperatorKind), org.OperatorCode
-	p.ProducerRegion = s.regionName(ctx, org.RegionCode)
-	p.ProducedAt = org.Time
-	if org.Type != 1 {
-		if r, err := loadCode(ctx, s.db, org.Code, false); err == nil {
-			p.ProducedAt = r.ProducedOn
+	region := s.regionName(ctx, org.RegionCode)
+	p.Operator = PublicOperator{Code: org.OperatorCode, Name: publicName(org.OperatorName, org.OperatorKind), Kind: org.OperatorKind, Region: region}
+	p.Batch.OriginRegion, p.Batch.ProducedAt = region, org.Time
+	if r, err := loadCode(ctx, s.db, org.Code, false); err == nil {
+		if org.Type != 1 {
+			p.Batch.ProducedAt = r.ProducedOn
+		}
+		var attrs map[string]any
+		_ = json.Unmarshal([]byte(r.Attributes), &attrs)
+		p.Product.Variety, _ = attrs["variety"].(string)
+		p.Batch.Base = strings.TrimSpace(r.Origin)
+		if plot, _ := attrs["plot"].(string); plot != "" && !strings.Contains(p.Batch.Base, plot) {
+			p.Batch.Base = strings.TrimSpace(p.Batch.Base + " " + plot)
 		}
 	}
-	// the newest compliance certificate on the code or upstream
-	var ups []any
-	for _, n := range up.Nodes {
-		if len(ups) < 500 {
-			ups = append(ups, n.Code)
-		}
-	}
-	ph := make([]string, len(ups))
-	for i := range ups {
+	return org
+}
+
+// placeholders is "$1, $2, …, $n".
+func placeholders(n int) string {
+	ph := make([]string, n)
+	for i := range ph {
 		ph[i] = fmt.Sprintf("$%d", i+1)
 	}
-	_ = s.db.QueryRow(ctx, `SELECT basis, issued_on FROM certificates WHERE code IN (`+strings.Join(ph, ", ")+`)
-		ORDER BY created_at DESC, number DESC LIMIT 1`, ups...).Scan(&p.CertificateBasis, &p.CertificateDate)
-	p.Chain = s.publicChain(ctx, code, append(append([]Node{}, up.Nodes...), down.Nodes...))
-	if p.Scans, err = s.scanStats(ctx, code); err != nil {
-		return PublicTrace{}, err
-	}
-	if s.creditOf != nil && org.OperatorCode != "" {
-		if p.Credit, err = s.creditOf(ctx, org.OperatorCode); err != nil {
-			return PublicTrace{}, err
-		}
-	}
-	return p, s.extras(ctx, &p, ups)
+	return strings.Join(ph, ", ")
 }
 
 // publicChain is the chain summary of the public page: upstream (farthest

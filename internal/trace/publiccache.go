@@ -7,9 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"strings"
 	"sync"
+	"time"
 )
 
 // The public answer of a code is cached per (code, verified) and is valid
@@ -18,9 +17,23 @@ import (
 // (a sale, a confirmation, a correction, a certificate, a hold or release,
 // a sample, an inspection) — is unchanged. Each view costs one primary-key
 // read of that size; a write anywhere makes the next view of each code
-// rebuild. Scan counts are added at read time (they are not writes).
+// rebuild. Scan counts are added at read time (they are not writes). The
+// generation itself is read at most every GenerationPoll while this process
+// commits nothing (generation).
 
 const maxCachedPages = 50_000
+
+// PublicMaxAge and PublicStale are the public answers' cache lifetimes
+// (seconds): short, because a recall's banner must reach shoppers within
+// seconds, with a longer stale-while-revalidate so a crowd is served while
+// one request refreshes.
+const (
+	PublicMaxAge = 10
+	PublicStale  = 60
+)
+
+// EntityTag is the answer's fingerprint (scan counts excluded).
+func (p PublicTrace) EntityTag() string { return p.ETag }
 
 type pageKey struct {
 	code     string
@@ -56,15 +69,47 @@ func (c *publicCache) put(k pageKey, e *pageEntry) {
 	c.m[k] = e
 }
 
+// GenerationPoll is how long a process trusts the write generation it
+// read while it has committed nothing itself: its own writes are seen at
+// once (DB.Commits changes), another replica's within this time.
+const GenerationPoll = 100 * time.Millisecond
+
+// genCache is the last write generation read, with this process's commit
+// count before the read and when it was read.
+type genCache struct {
+	mu      sync.Mutex
+	gen     int64
+	commits uint64
+	at      time.Time
+	ok      bool
+}
+
 // generation is the platform's write generation (-1 when the ledger is not
 // set up, which disables the cache).
 func (s *Service) generation(ctx context.Context) (int64, error) {
+	commits, now := s.db.Commits(), time.Now()
+	c := &s.gen
+	c.mu.Lock()
+	if c.ok && c.commits == commits && now.Sub(c.at) < GenerationPoll {
+		g := c.gen
+		c.mu.Unlock()
+		return g, nil
+	}
+	c.mu.Unlock()
 	var g int64
 	err := s.db.QueryRow(ctx, `SELECT size FROM ledger_head WHERE id = 1`).Scan(&g)
 	if errors.Is(err, sql.ErrNoRows) {
 		return -1, nil
 	}
-	return g, err
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	if !c.ok || commits >= c.commits {
+		c.gen, c.commits, c.at, c.ok = g, commits, now, true
+	}
+	c.mu.Unlock()
+	return g, nil
 }
 
 // PublicHold is the banner of a held batch.
@@ -110,11 +155,7 @@ func (s *Service) extras(ctx context.Context, p *PublicTrace, ups []any) error {
 			p.Hold = &h
 		}
 	}
-	ph := make([]string, len(ups))
-	for i := range ups {
-		ph[i] = fmt.Sprintf("$%d", i+1)
-	}
-	in := strings.Join(ph, ", ")
+	in := placeholders(len(ups))
 	p.Checks = []PublicCheck{}
 	rows, err := s.db.Query(ctx, `SELECT 'sample', sample_no, sampled_on, verdict, batch_code FROM samples WHERE batch_code IN (`+in+`)
 		UNION ALL SELECT 'inspection', i.number, i.on_date, i.result, b.code FROM inspections i JOIN inspection_batches b ON b.inspection_id = i.id
@@ -135,6 +176,14 @@ func (s *Service) extras(ctx context.Context, p *PublicTrace, ups []any) error {
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
+	}
+	var suspect int
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM findings WHERE code = $1 AND kind IN ($2, $3) AND status <> 'closed'`,
+		p.Code, FindingScanOverUnits, FindingScanFarApart).Scan(&suspect); err != nil {
+		return err
+	}
+	if suspect > 0 {
+		p.Warning = WarningSuspectedCopy
 	}
 	p.Ledger = &LedgerRef{LeafIndex: -1}
 	if err := s.db.QueryRow(ctx, `SELECT COALESCE(MAX(seq), -1) FROM ledger_leaves WHERE subject = $1`, "trace_code:"+p.Code).Scan(&p.Ledger.LeafIndex); err != nil {

@@ -16,7 +16,7 @@ import (
 // ScanFlushEvery is how often counted scans are written.
 const ScanFlushEvery = time.Second
 
-type scanKey struct{ code, day string }
+type scanKey struct{ code, day, client, region string }
 
 // ScanCounter counts public views in memory until flushed.
 type ScanCounter struct {
@@ -35,8 +35,8 @@ func newScanCounter() *ScanCounter {
 // shows the flushed count.
 const maxSeen = 200_000
 
-func (c *ScanCounter) record(code string, now time.Time) {
-	k := scanKey{code, platform.Today(now)}
+func (c *ScanCounter) record(code string, v ScanView, now time.Time) {
+	k := scanKey{code, platform.Today(now), v.Client, v.Region}
 	c.mu.Lock()
 	c.pending[k]++
 	c.last[k] = now
@@ -65,7 +65,12 @@ func (c *ScanCounter) take() (map[scanKey]int64, map[scanKey]time.Time) {
 }
 
 // CountScan counts a public view of a code (in memory; see FlushScans).
-func (s *Service) CountScan(code string) { s.scans.record(code, s.clock.Now()) }
+func (s *Service) CountScan(code string, v ScanView) {
+	if v.Client == "" {
+		v.Client = ClientOther
+	}
+	s.scans.record(code, v, s.clock.Now())
+}
 
 // FlushScans writes the counted views in one transaction (per code and
 // day). On failure the counts are put back for the next flush.
@@ -76,8 +81,9 @@ func (s *Service) FlushScans(ctx context.Context) error {
 	}
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
 		for k, n := range p {
-			if _, err := tx.Exec(ctx, `INSERT INTO trace_scans (code, day, count, last_at) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (code, day) DO UPDATE SET count = trace_scans.count + $3, last_at = $4`, k.code, k.day, n, last[k]); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO trace_scans (code, day, client, region, count, last_at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (code, day, client, region) DO UPDATE SET count = trace_scans.count + $5, last_at = $6`,
+				k.code, k.day, k.client, k.region, n, last[k]); err != nil {
 				return err
 			}
 		}

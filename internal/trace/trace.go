@@ -57,6 +57,7 @@ type Service struct {
 	tolerance MismatchTolerance // quantity-mismatch tolerance (nil: every difference is a finding)
 	scans     *ScanCounter      // public views, counted in memory (scans.go)
 	pages     *publicCache      // public answers per code, valid while nothing was written (publiccache.go)
+	gen       genCache          // the last write generation read (publiccache.go)
 	creditOf  func(ctx context.Context, operatorCode string) (string, error)
 }
 

@@ -115,7 +115,7 @@ func TestPublicVerification(t *testing.T) {
 		anon := apptest.NewClient(t, w.srv)
 		// full: the token from the label
 		full := anon.Do("GET", "/api/v1/public/trace/"+origin+"?v="+tok, nil).Expect(t, 200)
-		if full.Get("verified") != true || full.Get("quantity") != float64(1000) || !strings.Contains(string(full.Body), w.coop.Name) {
+		if full.Get("verified") != true || full.Get("batch.quantity") != float64(1000) || !strings.Contains(string(full.Body), w.coop.Name) {
 			t.Fatalf("verified public trace lacks the downstream chain or quantity: %s", full.Body)
 		}
 		// reduced: no token, a wrong token, another code's token
@@ -124,10 +124,10 @@ func TestPublicVerification(t *testing.T) {
 				continue
 			}
 			red := anon.Do("GET", "/api/v1/public/trace/"+origin+q, nil).Expect(t, 200)
-			if red.Get("verified") != false || red.Get("quantity") != nil || red.Get("unit") != nil || strings.Contains(string(red.Body), w.coop.Name) {
+			if red.Get("verified") != false || red.Get("batch.quantity") != nil || red.Get("batch.unit") != nil || strings.Contains(string(red.Body), w.coop.Name) {
 				t.Fatalf("reduced public trace (%q) shows buyers or quantities: %s", q, red.Body)
 			}
-			if red.Str("producer") != w.farm.Name || red.Str("product_name") == "" || red.Str("produced_at") != daysAgo(2) || red.Str("producer_region") == "" {
+			if red.Str("operator.name") != w.farm.Name || red.Str("product.name") == "" || red.Str("batch.produced_at") != daysAgo(2) || red.Str("batch.origin_region") == "" {
 				t.Fatalf("reduced public trace (%q) lacks what a shopper needs: %s", q, red.Body)
 			}
 		}

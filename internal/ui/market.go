@@ -55,7 +55,7 @@ func (s marketPages) marketPage(r *http.Request, p *Page) (*Page, error) {
 			if pub, err := s.svc.Trace.Public(r.Context(), t.TraceCode, s.svc.Trace.Token(t.TraceCode)); err == nil {
 				d.Public = &pub
 				if prod, err := s.svc.Trace.Product(r.Context(), t.ProductCode); err == nil {
-					d.NoCertificate = prod.Certificate && pub.CertificateBasis == ""
+					d.NoCertificate = prod.Certificate && len(pub.Certificates) == 0
 				}
 			}
 		}

@@ -3,8 +3,10 @@ package ui
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"agtrace/internal/httpx"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
+	"agtrace/internal/region"
 	"agtrace/internal/trace"
 )
 
@@ -94,21 +97,14 @@ func (s tracePublicPages) routes() []route {
 }
 
 type trPublicData struct {
-	Code    string
-	Invalid bool
-	Found   bool
-	P       trace.PublicTrace
-	Credit  string // the producer's credit level ("" when unknown)
+	Code      string
+	Invalid   bool
+	Found     bool
+	P         trace.PublicTrace
+	Token     string          // the label's verification token (verified pages: the share form keeps it)
+	Shared    bool            // the viewer just shared their province
+	Provinces []region.Region // the share form's choices
 }
-
-// PublicMaxAge and PublicStale are the scan page's cache lifetimes: short,
-// because a recall's banner must reach shoppers within seconds, with a
-// longer stale-while-revalidate so a crowd is served while one request
-// refreshes.
-const (
-	PublicMaxAge = 10
-	PublicStale  = 60
-)
 
 // search sends a typed code to its page (the form on every scan page).
 func (s tracePublicPages) search(w http.ResponseWriter, r *http.Request) {
@@ -151,19 +147,32 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.svc.Trace.CountScan(tc.Code)
+	view := trace.ScanView{Client: trace.ClientClass(r.UserAgent()), Region: trace.SharedProvince(r.URL.Query().Get("r"))}
+	s.svc.Trace.CountScan(tc.Code, view)
 	p := s.page(r, "tr.public.title", nil)
 	etag := `W/"` + pub.ETag + "-" + p.Lang + `"`
+	if view.Region != "" {
+		etag = `W/"` + pub.ETag + "-" + p.Lang + `-s"`
+	}
 	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d", PublicMaxAge, PublicStale))
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d", trace.PublicMaxAge, trace.PublicStale))
 	w.Header().Add("Vary", "Cookie") // the language is a cookie
 	if httpx.ETagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	d.Found, d.P, d.Credit = true, pub, pub.Credit
-	p.Data = d
-	page, err := s.scanPages.get(tc.Code+"|"+strconv.FormatBool(pub.Verified)+"|"+p.Lang, etag, func() ([]byte, error) { return s.renderBytes("tr_public", p) })
+	d.Found, d.P, d.Shared = true, pub, view.Region != ""
+	if pub.Verified {
+		d.Token = r.URL.Query().Get("v")
+	}
+	key := tc.Code + "|" + strconv.FormatBool(pub.Verified) + "|" + strconv.FormatBool(d.Shared) + "|" + p.Lang
+	page, err := s.scanPages.get(key, etag, func() ([]byte, error) {
+		if d.Provinces, err = s.provinces.get(r.Context(), s.svc.Regions); err != nil {
+			return nil, err
+		}
+		p.Data = d
+		return s.renderBytes("tr_public", p)
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -178,7 +187,7 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 }
 
 // renderedPages keeps each scan page as rendered (and gzipped) for
-// PublicMaxAge seconds while its facts' ETag is unchanged: the template and
+// trace.PublicMaxAge seconds while its facts' ETag is unchanged: the template and
 // the compression run once per code and language every ten seconds, not
 // per view. The scan count on a kept page is as of its rendering — no
 // staler than what a shared cache may show under Cache-Control.
@@ -195,12 +204,37 @@ type renderedPage struct {
 
 const maxRenderedPages = 20_000
 
+// scanGzip reuses compressors (each holds ~1 MB of state); the default
+// level compresses a 4 KB page to within a few bytes of the best at a
+// fraction of the cost, which matters when most views are a code's first.
+var scanGzip = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression); return w }}
+
+// provinces are the share form's choices, read once (region data does not
+// change while the platform runs; a failed read is tried again).
+type provinceList struct {
+	mu   sync.Mutex
+	list []region.Region
+}
+
+func (p *provinceList) get(ctx context.Context, rs *region.Service) ([]region.Region, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.list != nil {
+		return p.list, nil
+	}
+	list, err := rs.Children(ctx, "")
+	if err == nil && len(list) > 0 {
+		p.list = list
+	}
+	return list, err
+}
+
 func (c *renderedPages) get(key, etag string, render func() ([]byte, error)) (*renderedPage, error) {
 	now := time.Now()
 	c.mu.Lock()
 	e, ok := c.m[key]
 	c.mu.Unlock()
-	if ok && e.etag == etag && now.Sub(e.at) < PublicMaxAge*time.Second {
+	if ok && e.etag == etag && now.Sub(e.at) < trace.PublicMaxAge*time.Second {
 		return e, nil
 	}
 	plain, err := render()
@@ -208,9 +242,11 @@ func (c *renderedPages) get(key, etag string, render func() ([]byte, error)) (*r
 		return nil, err
 	}
 	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw := scanGzip.Get().(*gzip.Writer)
+	zw.Reset(&gz)
 	_, _ = zw.Write(plain)
 	_ = zw.Close()
+	scanGzip.Put(zw)
 	e = &renderedPage{etag: etag, at: now, plain: plain, gz: gz.Bytes()}
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= maxRenderedPages {

@@ -90,6 +90,29 @@ func TestScanPage(t *testing.T) {
 		if r := scan(t, srv.URL, "/api/v1/public/trace/"+lot.TraceCode, "", ""); !strings.Contains(r.body, `"scans":{"count":3,"first_at":"`) {
 			t.Fatalf("three views before this one are not counted:\n%s", r.body)
 		}
+		// the JSON answer carries its facts' ETag too, and answers 304
+		j := scan(t, srv.URL, "/api/v1/public/trace/"+lot.TraceCode, "", "")
+		if j.etag == "" || !strings.Contains(j.cache, "max-age=10") {
+			t.Fatalf("JSON answer: etag %q cache %q", j.etag, j.cache)
+		}
+		if r := scan(t, srv.URL, "/api/v1/public/trace/"+lot.TraceCode, j.etag, ""); r.status != http.StatusNotModified {
+			t.Fatalf("conditional JSON answer: %d", r.status)
+		}
+		// the viewer may share a province (the form keeps the label's token); nothing else is kept
+		if !strings.Contains(first.body, `id="share"`) || !strings.Contains(first.body, `name="v" value="`+a.Trace.Token(lot.TraceCode)+`"`) ||
+			!strings.Contains(first.body, `<option value="370000">山东省</option>`) {
+			t.Fatalf("the page lacks the share form:\n%s", first.body)
+		}
+		if r := scan(t, srv.URL, path+"&r=370000", "", ""); r.status != 200 || !strings.Contains(r.body, `id="shared"`) || strings.Contains(r.body, `id="share"`) {
+			t.Fatalf("after sharing: %d\n%s", r.status, r.body)
+		}
+		if err := a.Trace.FlushScans(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var shared int
+		if err := a.DB.QueryRow(ctx, `SELECT CAST(COALESCE(SUM(count), 0) AS INTEGER) FROM trace_scans WHERE code = $1 AND region = '370000'`, lot.TraceCode).Scan(&shared); err != nil || shared != 1 {
+			t.Fatalf("shared views stored: %d (%v)", shared, err)
+		}
 
 		// a correction: the next view shows it (and a new ETag)
 		if _, err := a.Trace.Correct(ctx, f.actor, lot.TraceCode, trace.CorrectionInput{Reason: "复称", Quantity: 96}); err != nil {

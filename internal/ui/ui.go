@@ -62,6 +62,7 @@ type Server struct {
 	opts      Options
 	pages     map[string]*template.Template
 	scanPages *renderedPages // the public scan pages as rendered (public_scan.go)
+	provinces *provinceList  // the scan page's share form (public_scan.go)
 }
 
 // access says who may reach a route.
@@ -86,7 +87,7 @@ type pageGroup interface {
 
 // Register parses the templates and adds every page route to mux.
 func Register(mux *http.ServeMux, svc Services, opts Options) error {
-	s := &Server{svc: svc, opts: opts, scanPages: &renderedPages{}}
+	s := &Server{svc: svc, opts: opts, scanPages: &renderedPages{}, provinces: &provinceList{}}
 	if _, err := loadCatalogues(); err != nil {
 		return err
 	}
