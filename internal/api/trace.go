@@ -100,6 +100,8 @@ func (s *Server) batchRoutes() {
 		})
 	route(s, Route{Method: "GET", Path: "/api/v1/batches/{code}", Summary: "A code with its stock, inputs, aliases, certificates and corrections", Tag: "trace"},
 		byCode(t.GetBatch))
+	route(s, Route{Method: "GET", Path: "/api/v1/batches/{code}/scans", Summary: "How the code's label was scanned: views by client class, by the province viewers shared, and per day (last 30); no viewer is identified", Tag: "trace"},
+		byCode(t.Scans))
 	route(s, Route{Method: "POST", Path: "/api/v1/batches/{code}/corrections", Summary: "Correct a production batch: a new version with a reason (the old one stays)", Tag: "trace", Status: 201},
 		withCode(t.Correct))
 	for _, f := range []string{"pdf", "png", "svg"} {

@@ -52,6 +52,18 @@ func TestMonitorScanRules(t *testing.T) {
 			t.Fatalf("near: %d distinct regions stored (want 3 provinces + none): %v", regions, err)
 		}
 
+		// the operator and officials in reach see the statistics; nobody else
+		st := w.farmC.Do("GET", "/api/v1/batches/"+far+"/scans", nil).Expect(t, 200)
+		if st.Get("total") != float64(4) || st.Get("shared") != float64(4) || st.Str("by_client.0.key") != trace.ClientWeChat ||
+			st.Str("by_region.0.key") != "370000" || st.Get("by_region.0.count") != float64(2) || st.Get("by_day.0.count") != float64(4) {
+			t.Errorf("scan statistics: %s", st.Body)
+		}
+		w.supervisor.Do("GET", "/api/v1/batches/"+far+"/scans", nil).Expect(t, 200)
+		w.farInsp.Do("GET", "/api/v1/batches/"+far+"/scans", nil).Expect(t, 404)
+		if page := w.farmC.Do("GET", "/batches/"+far, nil).Expect(t, 200); !strings.Contains(string(page.Body), "山东省 2") {
+			t.Errorf("the batch page lacks the scan statistics")
+		}
+
 		raised := w.evaluate(t, daysOn(0))
 		if raised[trace.FindingScanOverUnits] != 1 || raised[trace.FindingScanFarApart] != 1 {
 			t.Fatalf("raised %v, want one of each scan rule", raised)

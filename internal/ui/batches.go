@@ -253,6 +253,7 @@ func trNth(v url.Values, key string, i int) string {
 // ---- batch detail
 
 type trBatchData struct {
+	Scans    trace.ScanBreakdown // how its label was scanned
 	B        trace.Batch
 	Product  trace.Product
 	Own      bool
@@ -326,6 +327,9 @@ func (s batchPages) batchPage(r *http.Request, code string) (*Page, error) {
 		if d.Inspections, err = s.svc.Supervision.Inspections(r.Context(), a, supervision.InspectionFilter{BatchCode: code, Limit: 20}); err != nil {
 			return nil, err
 		}
+	}
+	if d.Scans, err = s.svc.Trace.Scans(r.Context(), a, code); err != nil {
+		return nil, err
 	}
 	return s.page(r, "tr.batch", d), nil
 }
