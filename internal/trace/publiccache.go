@@ -138,9 +138,20 @@ type LedgerRef struct {
 // extras adds what the page shows beyond the chain: the hold banner, the
 // checks, the ledger reference, and the ETag of it all.
 func (s *Service) extras(ctx context.Context, p *PublicTrace, ups []any) error {
+	// the hold, an open clone-detection finding and the ledger reference in one statement
 	var held sql.NullInt64
-	if err := s.db.QueryRow(ctx, `SELECT held_recall FROM trace_codes WHERE code = $1`, p.Code).Scan(&held); err != nil {
+	var suspect int
+	p.Ledger = &LedgerRef{}
+	if err := s.db.QueryRow(ctx, `SELECT t.held_recall,
+		(SELECT COUNT(*) FROM findings f WHERE f.code = t.code AND f.kind IN ($2, $3) AND f.status <> 'closed'),
+		(SELECT COALESCE(MAX(l.seq), -1) FROM ledger_leaves l WHERE l.subject = $4),
+		(SELECT COALESCE(MAX(c.size), 0) FROM ledger_checkpoints c)
+		FROM trace_codes t WHERE t.code = $1`, p.Code, FindingScanOverUnits, FindingScanFarApart, "trace_code:"+p.Code).
+		Scan(&held, &suspect, &p.Ledger.LeafIndex, &p.Ledger.CheckpointSize); err != nil {
 		return err
+	}
+	if suspect > 0 {
+		p.Warning = WarningSuspectedCopy
 	}
 	if held.Valid {
 		h := PublicHold{}
@@ -175,21 +186,6 @@ func (s *Service) extras(ctx context.Context, p *PublicTrace, ups []any) error {
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
-	}
-	var suspect int
-	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM findings WHERE code = $1 AND kind IN ($2, $3) AND status <> 'closed'`,
-		p.Code, FindingScanOverUnits, FindingScanFarApart).Scan(&suspect); err != nil {
-		return err
-	}
-	if suspect > 0 {
-		p.Warning = WarningSuspectedCopy
-	}
-	p.Ledger = &LedgerRef{LeafIndex: -1}
-	if err := s.db.QueryRow(ctx, `SELECT COALESCE(MAX(seq), -1) FROM ledger_leaves WHERE subject = $1`, "trace_code:"+p.Code).Scan(&p.Ledger.LeafIndex); err != nil {
-		return err
-	}
-	if err := s.db.QueryRow(ctx, `SELECT COALESCE(MAX(size), 0) FROM ledger_checkpoints`).Scan(&p.Ledger.CheckpointSize); err != nil {
 		return err
 	}
 	b, _ := json.Marshal(p)
