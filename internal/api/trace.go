@@ -312,12 +312,16 @@ func (s *Server) graphRoutes() {
 			}
 			return t.SetFindingStatus(ctx, a, id, in)
 		})
-	route(s, Route{Method: "GET", Path: "/api/v1/public/trace/{code}", Summary: "What the public scan page shows (no personal data); ETag and If-None-Match → 304 (the ETag leaves out the scan count)",
+	route(s, Route{Method: "GET", Path: "/api/v1/public/trace/{code}", Summary: "What the public scan page shows (no personal data) for a trace code, a 15-digit ear tag, a GS1 element string or scheme:value alias; ETag and If-None-Match → 304 (the ETag leaves out the scan count)",
 		Tag: "public", Public: true, CORS: true, MaxAge: trace.PublicMaxAge, Stale: trace.PublicStale,
 		Query: []Param{{Name: "v", Description: "verification token from the label's QR code; without the right one the answer is reduced (verified false: no downstream chain, no quantities)"},
 			{Name: "r", Description: "optional: the province (2- or 6-digit region code) the viewer chooses to share, for clone detection; nothing else about the viewer is stored"}}},
 		func(ctx context.Context, _ *auth.Actor, r *http.Request, _ NoBody) (trace.PublicTrace, error) {
-			p, err := t.Public(ctx, r.PathValue("code"), r.URL.Query().Get("v"))
+			code, err := t.PublicCode(ctx, r.PathValue("code"))
+			if err != nil {
+				return trace.PublicTrace{}, err
+			}
+			p, err := t.Public(ctx, code, r.URL.Query().Get("v"))
 			if err == nil {
 				t.CountScan(p.Code, trace.ScanView{Client: trace.ClientClass(r.UserAgent()), Region: trace.SharedProvince(r.URL.Query().Get("r"))})
 			}

@@ -143,6 +143,9 @@ func checkOutage(t *testing.T, f outageFixture) {
 		t.Fatalf("before the outage /q/: %d", resp.StatusCode)
 	}
 	f.takeDown(t)
+	// a process trusts the write generation it read for GenerationPoll while
+	// it commits nothing: cached public answers may be served that long
+	time.Sleep(trace.GenerationPoll + 50*time.Millisecond)
 
 	cases := []struct {
 		path string

@@ -287,3 +287,49 @@ func (s *Service) publicChain(ctx context.Context, code string, nodes []Node) []
 	}
 	return chain
 }
+
+// PublicCode turns what a shopper scanned or typed into the trace code it
+// names, accepting only the shapes a label carries: a 20-digit trace code
+// (a wrong check digit is a 400 before any lookup), a 15-digit ear tag, a
+// GS1 element string or Digital Link (GTIN + lot), or scheme:value of a
+// known alias scheme. Anything else is a 400 without a lookup; a
+// well-formed identifier that names nothing counts against the client's
+// miss allowance (404, then 429).
+func (s *Service) PublicCode(ctx context.Context, input string) (string, error) {
+	in := strings.TrimSpace(input)
+	bad := platform.BadRequest("追溯码无效：请核对是否输错", "invalid trace code: please check for a typo").With("field", "code").Typed("invalid-code")
+	if in == "" || len(in) > 300 {
+		return "", bad
+	}
+	n := codes.NormalizeCode(in)
+	alias := false
+	switch {
+	case allDigits(n) && len(n) == codes.TraceCodeLen:
+		tc, err := codes.ParseTraceCode(n)
+		if err != nil {
+			return "", bad
+		}
+		return tc.Code, nil
+	case allDigits(n) && len(n) == 15: // an ear tag
+		alias = true
+	case strings.HasPrefix(in, "(01)") || strings.Contains(in, "/01/"):
+		alias = true
+	default:
+		for _, sc := range AliasSchemes {
+			alias = alias || strings.HasPrefix(in, sc+":") && len(in) > len(sc)+1
+		}
+	}
+	if !alias {
+		return "", bad
+	}
+	code, err := s.Resolve(ctx, in)
+	switch {
+	case err == nil:
+		return code, nil
+	case errors.Is(err, errCodeNotFound) || platform.IsNotFound(err):
+		return "", s.missed(ctx)
+	case platform.KindOf(err) == platform.KindInvalid || platform.KindOf(err) == platform.KindBadRequest:
+		return "", bad
+	}
+	return "", err
+}

@@ -108,47 +108,62 @@ type trPublicData struct {
 
 // search sends a typed code to its page (the form on every scan page).
 func (s tracePublicPages) search(w http.ResponseWriter, r *http.Request) {
-	code := strings.Join(strings.Fields(r.URL.Query().Get("code")), "")
-	if code == "" {
+	input := strings.TrimSpace(r.URL.Query().Get("code"))
+	if input == "" {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	code, err := s.svc.Trace.PublicCode(r.Context(), input)
+	if err != nil {
+		s.codeProblem(w, r, input, err)
 		return
 	}
 	http.Redirect(w, r, "/q/"+url.PathEscape(code), http.StatusSeeOther)
 }
 
-func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
-	raw := r.PathValue("code")
-	d := trPublicData{Code: raw}
-	if len(raw) > 64 {
-		d.Code = raw[:64] + "…"
+// codeProblem answers a scan or search that names no batch: the invalid
+// page (400) for a malformed code, the possible-counterfeit page (404) for
+// a well-formed one that names nothing, 429 with Retry-After when this
+// address has missed too often.
+func (s tracePublicPages) codeProblem(w http.ResponseWriter, r *http.Request, input string, err error) {
+	d := trPublicData{Code: input}
+	if len(input) > 64 {
+		d.Code = input[:64] + "…"
 	}
-	tc, err := codes.ParseTraceCode(raw)
-	if err != nil {
+	switch httpx.StatusOf(err) {
+	case http.StatusBadRequest:
 		d.Invalid = true
 		s.render(w, r, "tr_public", s.page(r, "tr.public.invalid", d), http.StatusBadRequest)
 		return
-	}
-	d.Code = tc.Code
-	pub, err := s.svc.Trace.Public(r.Context(), tc.Code, r.URL.Query().Get("v"))
-	if err != nil {
-		switch httpx.StatusOf(err) {
-		case http.StatusNotFound:
-			s.render(w, r, "tr_public", s.page(r, "tr.public.notfound", d), http.StatusNotFound)
-			return
-		case http.StatusTooManyRequests:
-			// too many codes that do not exist from this address
-			var pe *platform.Error
-			if errors.As(err, &pe) {
-				if secs, ok := pe.Extra["retry_after_seconds"].(int); ok {
-					w.Header().Set("Retry-After", strconv.Itoa(secs))
-				}
+	case http.StatusNotFound:
+		s.render(w, r, "tr_public", s.page(r, "tr.public.notfound", d), http.StatusNotFound)
+		return
+	case http.StatusTooManyRequests:
+		var pe *platform.Error
+		if errors.As(err, &pe) {
+			if secs, ok := pe.Extra["retry_after_seconds"].(int); ok {
+				w.Header().Set("Retry-After", strconv.Itoa(secs))
 			}
 		}
-		s.fail(w, r, err)
+	}
+	s.fail(w, r, err)
+}
+
+func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
+	raw := r.PathValue("code")
+	code, err := s.svc.Trace.PublicCode(r.Context(), raw)
+	if err != nil {
+		s.codeProblem(w, r, raw, err)
 		return
 	}
+	pub, err := s.svc.Trace.Public(r.Context(), code, r.URL.Query().Get("v"))
+	if err != nil {
+		s.codeProblem(w, r, code, err)
+		return
+	}
+	d := trPublicData{Code: code}
 	view := trace.ScanView{Client: trace.ClientClass(r.UserAgent()), Region: trace.SharedProvince(r.URL.Query().Get("r"))}
-	s.svc.Trace.CountScan(tc.Code, view)
+	s.svc.Trace.CountScan(code, view)
 	p := s.page(r, "tr.public.title", nil)
 	etag := `W/"` + pub.ETag + "-" + p.Lang + `"`
 	if view.Region != "" {
@@ -165,7 +180,7 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 	if pub.Verified {
 		d.Token = r.URL.Query().Get("v")
 	}
-	key := tc.Code + "|" + strconv.FormatBool(pub.Verified) + "|" + strconv.FormatBool(d.Shared) + "|" + p.Lang
+	key := code + "|" + strconv.FormatBool(pub.Verified) + "|" + strconv.FormatBool(d.Shared) + "|" + p.Lang
 	page, err := s.scanPages.get(key, etag, func() ([]byte, error) {
 		if d.Provinces, err = s.provinces.get(r.Context(), s.svc.Regions); err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +149,29 @@ func TestScanPage(t *testing.T) {
 		held := scan(t, srv.URL, path, "", "")
 		if !strings.Contains(held.body, `id="hold"`) || !strings.Contains(held.body, "请勿购买或食用") || !strings.Contains(held.body, "QX-SCAN-1") && !strings.Contains(held.body, "不合格") {
 			t.Fatalf("a held batch without the banner:\n%s", held.body)
+		}
+
+		// any alias a label carries reaches the same batch: a GS1 element string, scheme:value
+		if _, err := a.Trace.AddAlias(ctx, f.actor, lot.TraceCode, "gs1", "06901234567892/QX-LOT-7"); err != nil {
+			t.Fatal(err)
+		}
+		for _, alias := range []string{"(01)06901234567892(10)QX-LOT-7", "gs1:06901234567892/QX-LOT-7"} {
+			if r := scan(t, srv.URL, "/q/"+url.PathEscape(alias), "", ""); r.status != 200 || !strings.Contains(r.body, "苹果") {
+				t.Fatalf("alias %s: %d", alias, r.status)
+			}
+			if r := scan(t, srv.URL, "/api/v1/public/trace/"+url.PathEscape(alias), "", ""); r.status != 200 || !strings.Contains(r.body, `"code":"`+lot.TraceCode+`"`) {
+				t.Fatalf("alias %s (JSON): %d %s", alias, r.status, r.body)
+			}
+		}
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if resp, err := noRedirect.Get(srv.URL + "/q?code=" + url.QueryEscape("(01)06901234567892(10)QX-LOT-7")); err != nil || resp.StatusCode != http.StatusSeeOther ||
+			resp.Header.Get("Location") != "/q/"+lot.TraceCode {
+			t.Fatalf("search by alias: %v %+v", err, resp)
+		}
+		for _, unknown := range []string{"(01)06901234567892(10)NOPE", "156000000000001"} { // an unknown lot, an unknown ear tag
+			if r := scan(t, srv.URL, "/q/"+url.PathEscape(unknown), "", ""); r.status != 404 || !strings.Contains(r.body, `id="counterfeit"`) {
+				t.Fatalf("unknown alias %s: %d", unknown, r.status)
+			}
 		}
 
 		// bad codes: a typo before any lookup, a well-formed unknown code
