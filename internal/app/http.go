@@ -30,8 +30,8 @@ import (
 // behind one middleware chain.
 func (a *App) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
-	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB, Ledger: a.Ledger, Complaints: a.Complaints}, Version)
-	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, Complaints: a.Complaints}, ui.Options{
+	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB, Ledger: a.Ledger, Complaints: a.Complaints, Feedback: a.Feedback}, Version)
+	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, Complaints: a.Complaints, Feedback: a.Feedback}, ui.Options{
 		Version: Version, PublicURL: a.Config.PublicURL, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 	}); err != nil {
 		return nil, err
@@ -189,8 +189,23 @@ func accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		next.ServeHTTP(sw, r)
-		slog.Info("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", float64(time.Since(start).Microseconds())/1000)
+		took := time.Since(start)
+		if quietScan(r, sw.status, took) {
+			return
+		}
+		slog.Info("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", float64(took.Microseconds())/1000)
 	})
+}
+
+// quietScan: a scan answered normally (200 or 304 within a second) is not
+// written to the access log — shoppers' views are the bulk of the traffic,
+// a log line each would cost more than the answer, and they are counted in
+// the metrics (agtrace_http_requests_total) and the scan statistics.
+// Refusals, errors and slow answers are still logged.
+func quietScan(r *http.Request, status int, took time.Duration) bool {
+	p := r.URL.Path
+	return r.Method == http.MethodGet && (status == http.StatusOK || status == http.StatusNotModified) && took < time.Second &&
+		(strings.HasPrefix(p, "/q/") || strings.HasPrefix(p, "/api/v1/public/trace/"))
 }
 
 // Rate limits per client address (docs/security.md, "Rate limits"). The

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"agtrace/internal/httpx"
 )
@@ -38,6 +39,31 @@ func TestMetricsGuard(t *testing.T) {
 		metricsGuard(c.token, c.proxies, ok).ServeHTTP(w, r)
 		if w.Code != c.want {
 			t.Errorf("%s: %d, want %d", c.name, w.Code, c.want)
+		}
+	}
+}
+
+func TestQuietScan(t *testing.T) {
+	for _, c := range []struct {
+		method, path string
+		status       int
+		took         time.Duration
+		quiet        bool
+	}{
+		{"GET", "/q/13706860000000000016", 200, time.Millisecond, true},
+		{"GET", "/q/13706860000000000016", 304, time.Millisecond, true},
+		{"GET", "/api/v1/public/trace/13706860000000000016", 200, time.Millisecond, true},
+		{"GET", "/q/13706860000000000016", 404, time.Millisecond, false}, // a possible counterfeit: logged
+		{"GET", "/q/13706860000000000016", 429, time.Millisecond, false},
+		{"GET", "/q/13706860000000000016", 503, time.Millisecond, false},
+		{"GET", "/q/13706860000000000016", 200, 2 * time.Second, false}, // slow: logged
+		{"GET", "/q", 303, time.Millisecond, false},
+		{"POST", "/report", 200, time.Millisecond, false},
+		{"GET", "/batches/13706860000000000016", 200, time.Millisecond, false},
+	} {
+		r := httptest.NewRequest(c.method, c.path, nil)
+		if got := quietScan(r, c.status, c.took); got != c.quiet {
+			t.Errorf("%s %s %d %v: quiet %v, want %v", c.method, c.path, c.status, c.took, got, c.quiet)
 		}
 	}
 }
