@@ -83,6 +83,15 @@ type ChainStep struct {
 	Current bool   `json:"current" doc:"holds the scanned code"`
 }
 
+// How far the public answer walks the graph: upstream to the origin (the
+// producer is found there), downstream only as far as the page shows — its
+// chain lists at most 12 parties, so a production code with thousands of
+// descendants does not cost a walk over all of them.
+const (
+	publicUpDepth, publicUpNodes     = 50, 2000
+	publicDownDepth, publicDownNodes = 4, 24
+)
+
 // publicName masks the names of natural persons.
 func publicName(name, kind string) string {
 	if kind != "individual" {
@@ -146,13 +155,13 @@ func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (
 	if err != nil {
 		return PublicTrace{}, err // an outage is not "no such code": the transport answers 503
 	}
-	up, err := s.graph(ctx, code, root.Node, "up", 50, 2000)
+	up, err := s.graph(ctx, code, root.Node, "up", publicUpDepth, publicUpNodes)
 	if err != nil {
 		return PublicTrace{}, err
 	}
 	var down Graph
 	if verified {
-		if down, err = s.graph(ctx, code, root.Node, "down", 10, 200); err != nil {
+		if down, err = s.graph(ctx, code, root.Node, "down", publicDownDepth, publicDownNodes); err != nil {
 			return PublicTrace{}, err
 		}
 	}
