@@ -25,27 +25,6 @@ type MonitorReport struct {
 	Duration time.Duration  `json:"duration"`
 }
 
-// acquire takes the job's lease for d unless another holder has it: a
-// guarded upsert, so two replicas racing on one database get one winner.
-// The lease runs for 90 % of the period, so the holder's next tick (which
-// may wake a little early or late) finds it expired and runs again.
-func (s *Service) acquire(ctx context.Context, name, holder string, d time.Duration) (bool, error) {
-	now := s.clock.Now()
-	var won bool
-	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		res, err := tx.Exec(ctx, `INSERT INTO job_leases (name, holder, until_at, last_run, runs) VALUES ($1, $2, $3, $4, 1)
-			ON CONFLICT (name) DO UPDATE SET holder = $2, until_at = $3, last_run = $4, runs = job_leases.runs + 1
-			WHERE job_leases.until_at <= $4`, name, holder, now.Add(d-d/10), now)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		won = n == 1
-		return nil
-	})
-	return won, err
-}
-
 // RunMonitor runs the monitoring rules once if this instance wins the
 // period's lease (one runner across replicas), recording the run. every
 // is the period the replicas tick at (0: MonitorPeriod).
@@ -54,7 +33,9 @@ func (s *Service) RunMonitor(ctx context.Context, holder string, every time.Dura
 		every = MonitorPeriod
 	}
 	rep := MonitorReport{Holder: holder}
-	won, err := s.acquire(ctx, MonitorJob, holder, every)
+	// the lease runs for 90 % of the period, so the holder's next tick (which
+	// may wake a little early or late) finds it expired and runs again
+	won, err := s.db.AcquireLease(ctx, MonitorJob, holder, s.clock.Now(), every-every/10, platform.LeasePeriodic)
 	if err != nil || !won {
 		return rep, err
 	}
