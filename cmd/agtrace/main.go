@@ -38,6 +38,7 @@ func init() {
 		{"user", "manage accounts: user add | user passwd", user},
 		{"demo", "load the pilot demo dataset (idempotent) and print the demo accounts", runDemo},
 		{"verify", "check the ledger against the database (and a saved checkpoint): exit 0 when nothing was altered", verify},
+		{"stats", "dashboard figures: stats rebuild (recompute from the raw records) | stats update (the incremental job)", stats},
 		{"bench", "write a synthetic pilot-region workload and measure writes, trace queries, recall, size, reopen", runBench},
 		{"help", "explain a command: agtrace help <command>", help},
 	}

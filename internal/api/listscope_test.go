@@ -73,6 +73,8 @@ var listRoutes = map[string]string{
 	"/api/v1/limits/{id}/history":        lsPublic,
 	"/api/v1/substances":                 lsPublic,
 	"/api/v1/complaints":                 lsRegion,
+	"/api/v1/stats/map":                  lsRegion,
+	"/api/v1/feedback":                   lsTop,
 }
 
 // ownerSees lists the routes that only the resource's own operator may list
@@ -253,6 +255,7 @@ func newLSFixture(t *testing.T, a *app.App) *lsFixture {
 	f.neighbourCode = trade(anon.Login(u2, p2), home2, home3)
 	f.farOwner = anon.Login(fu1, fp1)
 	f.farCode = trade(f.farOwner, far1, far2)
+	f.farOwner.Do("POST", "/api/v1/feedback", map[string]any{"category": "usability", "title": "粤甲农场：标签打印太慢", "body": "打印 50 张标签要等一分钟。"}).Expect(t, 201)
 
 	// one actor per role, all in the home county (the township user in its township)
 	mk := func(role auth.Role, region string) {

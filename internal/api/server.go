@@ -9,7 +9,9 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/complaints"
+	"agtrace/internal/feedback"
 	"agtrace/internal/httpx"
+	"agtrace/internal/insight"
 	"agtrace/internal/ledger"
 	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
@@ -35,6 +37,10 @@ type Services struct {
 	Ledger *ledger.Service
 	// Complaints: the public's reports (nil: not served)
 	Complaints *complaints.Service
+	// Feedback: users' reports about the platform (nil: not served)
+	Feedback *feedback.Service
+	// Insight: dashboard figures and maps (nil: not served)
+	Insight *insight.Service
 }
 
 // Server registers the API routes on a mux.
@@ -71,6 +77,12 @@ func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	}
 	if svc.Complaints != nil {
 		s.complaintRoutes()
+	}
+	if svc.Feedback != nil {
+		s.feedbackRoutes()
+	}
+	if svc.Insight != nil {
+		s.statsRoutes()
 	}
 	s.exportRoutes()
 	route(s, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true, CORS: true},

@@ -14,7 +14,9 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/complaints"
+	"agtrace/internal/feedback"
 	"agtrace/internal/httpx"
+	"agtrace/internal/insight"
 	"agtrace/internal/ledger"
 	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
@@ -79,6 +81,10 @@ type App struct {
 	Ledger *ledger.Service
 	// Complaints are the public's reports (举报).
 	Complaints *complaints.Service
+	// Feedback is the users' problem reports about the platform (问题反馈).
+	Feedback *feedback.Service
+	// Insight keeps the dashboards' aggregates and reads them (分析决策).
+	Insight *insight.Service
 }
 
 // Open opens (creating and migrating if needed) the database and builds the services.
@@ -171,6 +177,8 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	a.Supervision = supervision.NewService(db, clock, a.Operators, a.Trace, a.Regions, a.Calendar, signer, docs, cfg.PublicURL)
 	a.Monitoring = monitoring.NewService(db, clock, a.Operators, a.Trace, a.Supervision, signer, cfg.PublicURL)
 	a.Complaints = complaints.NewService(db, clock, a.Trace, a.Operators, a.Regions, cipher, docs)
+	a.Feedback = feedback.NewService(db, clock, a.Regions)
+	a.Insight = insight.NewService(db, clock, a.Regions)
 	a.Trace.SetMismatchTolerance(a.Supervision.MismatchTolerance)
 	a.Trace.SetCreditLookup(func(ctx context.Context, code string) (string, error) {
 		o, err := a.Operators.ByCode(ctx, code)

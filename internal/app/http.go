@@ -21,6 +21,7 @@ import (
 
 	"agtrace/internal/api"
 	"agtrace/internal/httpx"
+	"agtrace/internal/insight"
 	"agtrace/internal/platform"
 	"agtrace/internal/trace"
 	"agtrace/internal/ui"
@@ -30,8 +31,8 @@ import (
 // behind one middleware chain.
 func (a *App) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
-	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB, Ledger: a.Ledger, Complaints: a.Complaints, Feedback: a.Feedback}, Version)
-	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, Complaints: a.Complaints, Feedback: a.Feedback}, ui.Options{
+	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB, Ledger: a.Ledger, Complaints: a.Complaints, Feedback: a.Feedback, Insight: a.Insight}, Version)
+	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, Complaints: a.Complaints, Feedback: a.Feedback, Insight: a.Insight}, ui.Options{
 		Version: Version, PublicURL: a.Config.PublicURL, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 	}); err != nil {
 		return nil, err
@@ -290,6 +291,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go every(ctx, trace.ScanFlushEvery, func() { // the counted public views (trace.ScanCounter)
 		if err := a.Trace.FlushScans(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("scan counts not written; kept for the next flush", "err", err)
+		}
+	})
+	go every(ctx, insight.Every, func() { // the dashboards' aggregates (docs/insight.md)
+		if _, err := a.Insight.Update(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("dashboard figures not updated; retried next run", "err", err)
 		}
 	})
 	select {

@@ -108,6 +108,11 @@ const (
 	ActSampleRead   Action = "sample.read"
 	ActRecallManage Action = "recall.manage" // confirm or release a recall
 	ActRecallRead   Action = "recall.read"
+	// feedback on the platform itself (问题反馈)
+	ActFeedbackFile   Action = "feedback.file"   // file feedback and follow one's own (every role)
+	ActFeedbackTriage Action = "feedback.triage" // read everyone's feedback, triage it, the monthly summary
+	// analysis and decision (分析决策)
+	ActStatsRead Action = "stats.read" // dashboards, figures and maps of a jurisdiction
 )
 
 // Staff permissions an operator grants to its sub-accounts.
@@ -149,9 +154,10 @@ var policy = map[Role]map[Action]grant{
 		ActCreditRead: {scope: scopeAll}, ActMonitorSettings: {scope: scopeAll}, ActLimitManage: {scope: scopeAll},
 		ActSampleRead: {scope: scopeAll}, ActRecallManage: {scope: scopeAll}, ActRecallRead: {scope: scopeAll},
 		ActComplaintRead: {scope: scopeAll}, ActComplaintHandle: {scope: scopeAll},
+		ActFeedbackFile: {scope: scopeSelf}, ActFeedbackTriage: {scope: scopeAll}, ActStatsRead: {scope: scopeAll},
 	},
 	RoleReviewer: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
 		ActOperatorRead: {scope: scopeRegion}, ActOperatorReview: {scope: scopeRegion}, ActOperatorSuspend: {scope: scopeRegion},
 		ActOperatorExport: {scope: scopeRegion}, ActDocumentRead: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion},
 		ActAgreementIssue: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion},
@@ -159,7 +165,7 @@ var policy = map[Role]map[Action]grant{
 		ActInspectionRead: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 	},
 	RoleSupervisor: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
 		ActOperatorRead: {scope: scopeRegion}, ActOperatorSuspend: {scope: scopeRegion}, ActOperatorExport: {scope: scopeRegion},
 		ActDocumentRead: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion}, ActAgreementIssue: {scope: scopeRegion},
 		ActAgreementRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
@@ -170,12 +176,12 @@ var policy = map[Role]map[Action]grant{
 		ActComplaintRead: {scope: scopeRegion}, ActComplaintHandle: {scope: scopeRegion},
 	},
 	RoleTownship: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActRosterWrite: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion},
 		ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 	},
 	RoleInspector: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
 		ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActFindingsRead: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion}, ActFindingHandle: {scope: scopeRegion},
 		ActInspect: {scope: scopeRegion}, ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion},
@@ -183,13 +189,13 @@ var policy = map[Role]map[Action]grant{
 		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
 	},
 	RoleTester: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActInspectionRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 		ActSampleRecord: {scope: scopeRegion}, ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
 	},
 	RoleEnforcer: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
 		ActOperatorRead: {scope: scopeRegion}, ActDocumentRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion},
 		ActTraceRead: {scope: scopeRegion}, ActFindingsRead: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion},
 		ActFindingHandle: {scope: scopeRegion},
@@ -199,7 +205,7 @@ var policy = map[Role]map[Action]grant{
 		ActComplaintRead: {scope: scopeRegion}, ActComplaintHandle: {scope: scopeRegion},
 	},
 	RoleAnalyst: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
 		ActOperatorRead: {scope: scopeRegion}, ActOperatorExport: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion},
 		ActAgreementRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActFindingsRead:   {scope: scopeRegion},
@@ -207,7 +213,7 @@ var policy = map[Role]map[Action]grant{
 		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion}, ActComplaintRead: {scope: scopeRegion},
 	},
 	RoleOperator: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeOwnOperator}, ActOperatorEdit: {scope: scopeOwnOperator},
 		ActStaffManage: {scope: scopeOwnOperator}, ActDocumentRead: {scope: scopeOwnOperator},
 		ActAgreementSign: {scope: scopeOwnOperator}, ActAgreementRead: {scope: scopeOwnOperator},
@@ -219,20 +225,20 @@ var policy = map[Role]map[Action]grant{
 		ActSampleRead: {scope: scopeOwnOperator}, ActRecallRead: {scope: scopeOwnOperator},
 	},
 	RoleStaff: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeOwnOperator},
 		ActBatchWrite:   {scope: scopeOwnOperator, perm: PermRecord}, ActBatchRead: {scope: scopeOwnOperator},
 		ActLabelPrint: {scope: scopeOwnOperator, perm: PermPrint}, ActTransferSell: {scope: scopeOwnOperator, perm: PermSell},
 		ActTransferConfirm: {scope: scopeOwnOperator, perm: PermSell}, ActTraceRead: {scope: scopeOwnOperator},
 	},
 	RoleMarket: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
 		ActMarketAccept: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActTempOperator: {scope: scopeRegion}, ActOperatorRead: {scope: scopeRegion}, ActMarketManage: {scope: scopeRegion},
 	},
 	RoleIntegration: {
 		ActRegionRead: {}, ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion},
-		ActTraceRead: {scope: scopeRegion}, ActTokenSelf: {scope: scopeSelf},
+		ActTraceRead: {scope: scopeRegion}, ActTokenSelf: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
 	},
 }
 
@@ -253,7 +259,7 @@ var readActions = map[Action]bool{
 	ActOperatorRead: true, ActDocumentRead: true, ActRosterRead: true, ActAgreementRead: true,
 	ActBatchRead: true, ActTraceRead: true, ActFindingsRead: true, ActAuditRead: true, ActRegionRead: true,
 	ActInspectionRead: true, ActDrawRead: true, ActCaseRead: true, ActCreditRead: true, ActSampleRead: true, ActRecallRead: true,
-	ActComplaintRead: true,
+	ActComplaintRead: true, ActStatsRead: true,
 }
 
 // IsRead reports whether a is a read-only action.

@@ -50,7 +50,7 @@ type Loader struct {
 
 // steps are the dataset, in order: each feature's file of this package
 // holds its step.
-var steps = []func(ctx context.Context, l *Loader) error{foundation, operatorsStep, traceStep, supervisionStep, monitoringStep, complaintsStep}
+var steps = []func(ctx context.Context, l *Loader) error{foundation, operatorsStep, traceStep, supervisionStep, monitoringStep, complaintsStep, feedbackStep, insightStep}
 
 // Load runs every step.
 func Load(ctx context.Context, a *app.App, password string) (*Loader, error) {
@@ -163,4 +163,11 @@ func (l *Loader) Print(w io.Writer, url string) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.Username, a.Role, a.Region, a.Note)
 	}
 	tw.Flush()
+}
+
+// insightStep brings the dashboards' figures up to date with the dataset
+// (serve keeps them current from then on).
+func insightStep(ctx context.Context, l *Loader) error {
+	_, err := l.App.Insight.Update(ctx)
+	return err
 }

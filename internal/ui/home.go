@@ -79,21 +79,22 @@ var (
 	tileLimits      = tile{Key: "task.limits", Href: "/limits"}
 	tileRecalls     = tile{Key: "task.recalls", Href: "/samples", Action: auth.ActRecallRead, Queue: queueRecalls}
 	tileCases       = tile{Key: "task.cases", Href: "/cases", Action: auth.ActCaseRead, Queue: queueCases}
-	tileDashboard   = tile{Key: "task.dashboard"}
+	tileDashboard   = tile{Key: "task.dashboard", Href: "/dashboard", Action: auth.ActStatsRead}
 	tileComplaints  = tile{Key: "task.complaints", Href: "/complaints", Action: auth.ActComplaintRead}
+	tileFeedback    = tile{Key: "task.feedback", Href: "/admin/feedback", Action: auth.ActFeedbackTriage}
 )
 
 // homeTiles is the home page of each role, in display order.
 var homeTiles = map[auth.Role][]tile{
 	auth.RoleAdmin: {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileDraws, tileCases, tileComplaints, tileMonitoring, tileLimits, tileMarkets,
-		tileUsers, tileAgencies, tileCalendar, tileAudit, tileAPI},
+		tileUsers, tileAgencies, tileCalendar, tileAudit, tileFeedback, tileAPI},
 	auth.RoleReviewer:    {tileReview, tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileMarkets},
-	auth.RoleSupervisor:  {tileDraws, tileInspection, tileCases, tileComplaints, tileSampling, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring, tileDashboard},
+	auth.RoleSupervisor:  {tileDashboard, tileDraws, tileInspection, tileCases, tileComplaints, tileSampling, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring},
 	auth.RoleTownship:    {tileRoster, tileCoverage, tileTrace},
 	auth.RoleInspector:   {tileInspection, tileFindings, tileTrace, tileDraws, tileCases},
 	auth.RoleTester:      {tileTrace, tileSampling, tileLimits},
 	auth.RoleEnforcer:    {tileCases, tileComplaints, tileFindings, tileInspection, tileTrace, tileDraws},
-	auth.RoleAnalyst:     {tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileCases, tileComplaints, tileDashboard},
+	auth.RoleAnalyst:     {tileDashboard, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileCases, tileComplaints},
 	auth.RoleOperator:    {tileMyOperator, tileNewBatch, tileBatches, tileSell, tileIncoming, tileStaff, tileSign, tileRecalls},
 	auth.RoleStaff:       {tileNewBatch, tileBatches, tileSell, tileIncoming},
 	auth.RoleMarket:      {tileMarketCheck, tileMarkets, tileTrace},

@@ -20,7 +20,9 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/complaints"
+	"agtrace/internal/feedback"
 	"agtrace/internal/httpx"
+	"agtrace/internal/insight"
 	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
 	"agtrace/internal/region"
@@ -47,6 +49,10 @@ type Services struct {
 	Monitoring *monitoring.Service
 	// Complaints: the public's reports (nil: pages not served)
 	Complaints *complaints.Service
+	// Feedback: users' reports about the platform (nil: pages not served)
+	Feedback *feedback.Service
+	// Insight: the dashboards (nil: pages not served)
+	Insight *insight.Service
 }
 
 // Options configure the pages.
@@ -125,6 +131,12 @@ func (s *Server) groups() []pageGroup {
 	}
 	if s.svc.Complaints != nil {
 		gs = append(gs, complaintPages{s})
+	}
+	if s.svc.Feedback != nil {
+		gs = append(gs, feedbackPages{s})
+	}
+	if s.svc.Insight != nil {
+		gs = append(gs, dashboardPages{s})
 	}
 	return gs
 }

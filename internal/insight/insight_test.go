@@ -1,0 +1,246 @@
+package insight_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+
+	"agtrace/internal/app"
+	"agtrace/internal/apptest"
+	"agtrace/internal/auth"
+	"agtrace/internal/demo"
+	"agtrace/internal/httpx"
+	"agtrace/internal/insight"
+	"agtrace/internal/platform"
+)
+
+// snapshot is stat_daily as a map, for comparing runs.
+func snapshot(t *testing.T, a *app.App) map[string]int64 {
+	t.Helper()
+	rows, err := a.DB.Query(context.Background(), `SELECT figure, region_code, day, product_code, key, sub, value FROM stat_daily`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var f, r, d, p, k, s string
+		var v int64
+		if err := rows.Scan(&f, &r, &d, &p, &k, &s, &v); err != nil {
+			t.Fatal(err)
+		}
+		out[f+"|"+r+"|"+d+"|"+p+"|"+k+"|"+s] = v
+	}
+	return out
+}
+
+// direct counts each figure's records by key straight from the raw tables
+// (no days, no joins), within the region prefix.
+func direct(t *testing.T, a *app.App, prefix string) map[string]map[string]int64 {
+	t.Helper()
+	lo, hi := prefix, prefix+"\uffff"
+	qs := map[string]string{
+		"registrations":  `SELECT status, COUNT(*) FROM operators WHERE category <> 'temporary' AND county_code >= $1 AND county_code < $2 GROUP BY status`,
+		"batches":        `SELECT CAST(type AS TEXT), COUNT(*) FROM trace_codes WHERE region_code >= $1 AND region_code < $2 GROUP BY type`,
+		"transfers":      `SELECT status, COUNT(*) FROM transfers WHERE kind = 'operator' AND seller_region >= $1 AND seller_region < $2 GROUP BY status`,
+		"market_entries": `SELECT status, COUNT(*) FROM transfers WHERE kind = 'market' AND buyer_region >= $1 AND buyer_region < $2 GROUP BY status`,
+		"findings":       `SELECT status, COUNT(*) FROM findings WHERE region_code >= $1 AND region_code < $2 GROUP BY status`,
+		"inspections":    `SELECT result, COUNT(*) FROM inspections WHERE region_code >= $1 AND region_code < $2 GROUP BY result`,
+		"samples":        `SELECT verdict, COUNT(*) FROM samples WHERE region_code >= $1 AND region_code < $2 GROUP BY verdict`,
+		"cases":          `SELECT status, COUNT(*) FROM cases WHERE region_code >= $1 AND region_code < $2 GROUP BY status`,
+		"complaints":     `SELECT status, COUNT(*) FROM complaints WHERE region_code >= $1 AND region_code < $2 GROUP BY status`,
+		"recalls":        `SELECT status, COUNT(*) FROM recalls WHERE region_code >= $1 AND region_code < $2 GROUP BY status`,
+		"certificates":   `SELECT f.basis, COUNT(*) FROM certificates f JOIN operators o ON o.id = f.operator_id WHERE o.county_code >= $1 AND o.county_code < $2 GROUP BY f.basis`,
+	}
+	typeKey := map[string]string{"1": "production", "2": "circulation", "3": "market_entry"}
+	out := map[string]map[string]int64{}
+	for fig, q := range qs {
+		rows, err := a.DB.Query(context.Background(), q, lo, hi)
+		if err != nil {
+			t.Fatalf("%s: %v", fig, err)
+		}
+		out[fig] = map[string]int64{}
+		for rows.Next() {
+			var k string
+			var n int64
+			if err := rows.Scan(&k, &n); err != nil {
+				t.Fatal(err)
+			}
+			if fig == "batches" {
+				k = typeKey[k]
+			}
+			out[fig][k] = n
+		}
+		rows.Close()
+	}
+	return out
+}
+
+// fromStats is what the API's answers say for each figure, by key.
+func fromStats(t *testing.T, a *app.App, actor *auth.Actor, region string) map[string]map[string]int64 {
+	t.Helper()
+	out := map[string]map[string]int64{}
+	to := time.Now().In(platform.ChinaTZ)
+	q := insight.Query{Region: region, By: "total", From: to.AddDate(-3, 0, 1).Format(time.DateOnly), To: to.Format(time.DateOnly)}
+	for _, f := range insight.Figures {
+		all, err := a.Insight.Stats(context.Background(), actor, f.Name, q)
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		out[f.Name] = map[string]int64{}
+		var sum int64
+		for _, s := range all.Series {
+			out[f.Name][s.Key] = s.Total
+			sum += s.Total
+		}
+		if sum != all.Total {
+			t.Errorf("%s: series sum %d, total %d", f.Name, sum, all.Total)
+		}
+	}
+	return out
+}
+
+func compare(t *testing.T, when string, got, want map[string]map[string]int64) {
+	t.Helper()
+	for fig, w := range want {
+		if len(w) == 0 && len(got[fig]) == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(got[fig], w) {
+			t.Errorf("%s: %s from the aggregates %v, counted directly %v", when, fig, got[fig], w)
+		}
+	}
+}
+
+// TestIncrementalEqualsRebuild: after a mixed workload (the demo dataset,
+// then status changes on old records), the incremental job, a rebuild and a
+// direct count over the raw tables agree — on both engines.
+func TestIncrementalEqualsRebuild(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		ctx := context.Background()
+		rep, err := a.Insight.Update(ctx)
+		if err != nil || !rep.Rebuilt {
+			t.Fatalf("first run: %+v %v", rep, err)
+		}
+		if _, err := demo.Load(ctx, a, "demo-pass-2026"); err != nil {
+			t.Fatal(err)
+		}
+		// the demo's last step ran the incremental job over its whole workload
+		var wm, top int64
+		if err := a.DB.QueryRow(ctx, `SELECT audit_id FROM stat_watermark`).Scan(&wm); err != nil || wm <= rep.ToAudit {
+			t.Fatalf("the demo did not move the watermark past %d: %d %v", rep.ToAudit, wm, err)
+		}
+		if rep, err = a.Insight.Update(ctx); err != nil || rep.Rebuilt {
+			t.Fatalf("incremental run: %+v %v", rep, err)
+		}
+		if err := a.DB.QueryRow(ctx, `SELECT MAX(id) FROM audit_log`).Scan(&top); err != nil || rep.ToAudit != top {
+			t.Fatalf("watermark %d, newest audit row %d (%v)", rep.ToAudit, top, err)
+		}
+		sys := auth.System()
+		compare(t, "after the demo", fromStats(t, a, sys, "000000"), direct(t, a, ""))
+		inc := snapshot(t, a)
+		if len(inc) == 0 {
+			t.Fatal("no aggregates after the demo")
+		}
+
+		// change old records: suspend an approved operator, close a finding
+		var opID int64
+		if err := a.DB.QueryRow(ctx, `SELECT id FROM operators WHERE status = 'approved' ORDER BY id LIMIT 1`).Scan(&opID); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.DB.InTx(ctx, func(tx *platform.Tx) error {
+			if _, err := tx.Exec(ctx, `UPDATE operators SET status = 'suspended' WHERE id = $1`, opID); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE findings SET status = 'closed' WHERE id = (SELECT MIN(id) FROM findings WHERE status <> 'closed')`); err != nil {
+				return err
+			}
+			if err := tx.Emit(ctx, platform.Event{Action: "operator.suspend", ResourceType: "operator", ResourceID: fmt.Sprint(opID)}); err != nil {
+				return err
+			}
+			var fid int64
+			if err := tx.QueryRow(ctx, `SELECT MIN(id) FROM findings WHERE status = 'closed'`).Scan(&fid); err != nil {
+				return err
+			}
+			return tx.Emit(ctx, platform.Event{Action: "finding.close", ResourceType: "finding", ResourceID: fmt.Sprint(fid)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Insight.Update(ctx); err != nil {
+			t.Fatal(err)
+		}
+		inc = snapshot(t, a)
+		compare(t, "after changes", fromStats(t, a, sys, "000000"), direct(t, a, ""))
+		if _, err := a.Insight.Rebuild(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if reb := snapshot(t, a); !reflect.DeepEqual(inc, reb) {
+			for k, v := range reb {
+				if inc[k] != v {
+					t.Errorf("rebuild %s = %d, incremental %d", k, v, inc[k])
+				}
+			}
+			for k, v := range inc {
+				if _, ok := reb[k]; !ok {
+					t.Errorf("incremental has %s = %d, rebuild nothing", k, v)
+				}
+			}
+		}
+		countyOfficial(t, a)
+	})
+}
+
+// countyOfficial: a county analyst sees the county's figures (equal to the
+// direct count there) and gets 404 for another county or the province.
+func countyOfficial(t *testing.T, a *app.App) {
+	ctx := context.Background()
+	u, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "insight-county", Password: apptest.OperatorPassword, Name: "县分析员",
+		Role: string(auth.RoleAnalyst), RegionCode: "370686"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := apptest.ActorOf(u)
+	compare(t, "county 370686", fromStats(t, a, actor, ""), direct(t, a, "370686"))
+	for _, far := range []string{"371082", "370000", "000000", "440000"} {
+		_, err := a.Insight.Stats(ctx, actor, "batches", insight.Query{Region: far})
+		if st := httpx.StatusOf(err); st != http.StatusNotFound {
+			t.Errorf("county analyst, region %s: %v (%d), want 404", far, err, st)
+		}
+		if _, err := a.Insight.Map(ctx, actor, "batches", insight.Query{Region: far}); httpx.StatusOf(err) != http.StatusNotFound {
+			t.Errorf("county analyst, map of %s: %v, want 404", far, err)
+		}
+	}
+}
+
+// TestBadInput: unknown figure, bad by, reversed or too long ranges are
+// 422 naming the field.
+func TestBadInput(t *testing.T) {
+	a := apptest.NewApp(t, "sqlite")
+	ctx := context.Background()
+	sys := auth.System()
+	cases := []struct {
+		figure string
+		q      insight.Query
+		field  string
+	}{
+		{"nonsense", insight.Query{}, "figure"},
+		{"batches", insight.Query{By: "week"}, "by"},
+		{"batches", insight.Query{From: "2026-03-01", To: "2026-02-01"}, "from"},
+		{"batches", insight.Query{From: "2020-01-01", To: "2026-02-01"}, "to"},
+		{"batches", insight.Query{From: "2026-13-01", To: "2026-02-01"}, "from"},
+	}
+	for _, c := range cases {
+		_, err := a.Insight.Stats(ctx, sys, c.figure, c.q)
+		var pe *platform.Error
+		if httpx.StatusOf(err) != http.StatusUnprocessableEntity || !errors.As(err, &pe) || len(pe.Fields) == 0 || pe.Fields[0].Field != c.field {
+			t.Errorf("%s %+v: %v, want 422 on %s", c.figure, c.q, err, c.field)
+		}
+	}
+	if _, err := a.Insight.Stats(ctx, nil, "batches", insight.Query{}); httpx.StatusOf(err) != http.StatusUnauthorized {
+		t.Errorf("no actor: %v", err)
+	}
+}

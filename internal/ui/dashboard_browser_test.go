@@ -1,0 +1,73 @@
+package ui_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"agtrace/internal/apptest"
+	"agtrace/internal/demo"
+)
+
+// TestBrowserDashboard: the ministry analyst's dashboard renders the map of
+// China and a chart per figure from the JSON API, drills down nation →
+// province → prefecture → county through the child-region table, and
+// exports that table to Excel.
+func TestBrowserDashboard(t *testing.T) {
+	a := apptest.NewApp(t, "sqlite")
+	const pw = "demo-pass-2026"
+	if _, err := demo.Load(context.Background(), a, pw); err != nil {
+		t.Fatal(err)
+	}
+	base := apptest.LiveServer(t, a)
+	ctx := apptest.Browser(t, 1280, 1000)
+	apptest.BrowserLogin(t, ctx, base, "ministry-analyst", pw)
+	apptest.Do(t, ctx, chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS(`a[href="/dashboard"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#st-map[data-rendered="1"]`)))
+	waitCharts(t, ctx)
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#st-map canvas').length`)); err != nil || n == 0 {
+		t.Fatalf("the map drew no canvas: %d %v", n, err)
+	}
+	if kpi := apptest.Text(t, ctx, `#kpi-batches strong`); kpi == "0" || kpi == "" {
+		t.Errorf("batches KPI %q: the demo's batches are not counted", kpi)
+	}
+	apptest.Screenshot(t, ctx, "dashboard-nation")
+	for _, step := range []struct{ link, name string }{{"山东省", "山东省"}, {"烟台市", "烟台市"}, {"栖霞市", "栖霞市"}} {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const a = [...document.querySelectorAll('#st-regions a.st-drill')]
+			.find(x => x.textContent.includes('`+step.link+`')); if (!a) return false; a.click(); return true })()`))
+		if err != nil || !ok {
+			t.Fatalf("no drill-down link to %s: %v", step.link, err)
+		}
+		apptest.WaitText(t, ctx, `#st-region-name`, step.name)
+		apptest.Do(t, ctx, chromedp.WaitVisible(chromedp.CSS(`#st-map[data-rendered="1"]`)))
+	}
+	waitCharts(t, ctx)
+	apptest.Screenshot(t, ctx, "dashboard-county")
+	if !strings.Contains(apptest.Location(t, ctx), "region=370686") {
+		t.Errorf("drill-down ended at %s", apptest.Location(t, ctx))
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector('#export-regions').href).then(r => r.arrayBuffer().then(b =>
+		r.status + ' ' + r.headers.get('content-type') + ' ' + new Uint8Array(b).slice(0, 2).join(',')))`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasPrefix(got, "200 application/vnd.openxmlformats") || !strings.HasSuffix(got, "80,75") {
+		t.Errorf("export: %q %v (want 200, xlsx, a zip)", got, err)
+	}
+}
+
+// waitCharts waits until every figure's chart has drawn.
+func waitCharts(t *testing.T, ctx context.Context) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('.st-chart:not([data-rendered="1"])').length`))
+		if err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d charts not drawn: %v", n, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
