@@ -315,15 +315,13 @@ func (s *Service) findReviewOverdue(ctx context.Context, today string) ([]candid
 func (s *Service) findScans(kind string) func(context.Context, string) ([]candidateFinding, error) {
 	return func(ctx context.Context, today string) ([]candidateFinding, error) {
 		t, _ := time.Parse(time.DateOnly, today)
-		list, err := s.tr.ScanSuspects(ctx, t.AddDate(0, 0, -1).Format(time.DateOnly))
+		list, err := s.tr.ScanSuspects(ctx, kind, t.AddDate(0, 0, -1).Format(time.DateOnly))
 		if err != nil {
 			return nil, err
 		}
-		var out []candidateFinding
-		for _, f := range list {
-			if f.Kind == kind {
-				out = append(out, candidateFinding{RuleFinding: f.RuleFinding, value: f.Value})
-			}
+		out := make([]candidateFinding, len(list))
+		for i, f := range list {
+			out[i] = candidateFinding{RuleFinding: f.RuleFinding, value: f.Value}
 		}
 		return out, nil
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 
@@ -178,7 +177,7 @@ func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (
 			ups = append(ups, n.Code)
 		}
 	}
-	rows, err := s.db.Query(ctx, `SELECT basis, issued_on FROM certificates WHERE code IN (`+placeholders(len(ups))+`)
+	rows, err := s.db.Query(ctx, `SELECT basis, issued_on FROM certificates WHERE code IN `+inList(len(ups))+`
 		ORDER BY created_at DESC, number DESC LIMIT 3`, ups...)
 	if p.Certificates, err = platform.Collect(rows, err, func(r *sql.Rows) (PublicCertificate, error) {
 		var c PublicCertificate
@@ -235,15 +234,6 @@ func (s *Service) publicOrigin(ctx context.Context, p *PublicTrace, up Graph) No
 		}
 	}
 	return org
-}
-
-// placeholders is "$1, $2, …, $n".
-func placeholders(n int) string {
-	ph := make([]string, n)
-	for i := range ph {
-		ph[i] = fmt.Sprintf("$%d", i+1)
-	}
-	return strings.Join(ph, ", ")
 }
 
 // publicChain is the chain summary of the public page: upstream (farthest

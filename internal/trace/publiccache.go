@@ -166,11 +166,11 @@ func (s *Service) extras(ctx context.Context, p *PublicTrace, ups []any) error {
 			p.Hold = &h
 		}
 	}
-	in := placeholders(len(ups))
+	in := inList(len(ups))
 	p.Checks = []PublicCheck{}
-	rows, err := s.db.Query(ctx, `SELECT 'sample', sample_no, sampled_on, verdict, batch_code FROM samples WHERE batch_code IN (`+in+`)
+	rows, err := s.db.Query(ctx, `SELECT 'sample', sample_no, sampled_on, verdict, batch_code FROM samples WHERE batch_code IN `+in+`
 		UNION ALL SELECT 'inspection', i.number, i.on_date, i.result, b.code FROM inspections i JOIN inspection_batches b ON b.inspection_id = i.id
-		WHERE b.code IN (`+in+`) ORDER BY 3 DESC, 2 DESC LIMIT 5`, ups...)
+		WHERE b.code IN `+in+` ORDER BY 3 DESC, 2 DESC LIMIT 5`, ups...)
 	if err != nil {
 		return err
 	}

@@ -37,10 +37,22 @@ func scanUnits(unit string, milli int64) float64 {
 	return math.Max(q, MinScanUnits)
 }
 
-// ScanSuspects measures every code viewed on or after since (YYYY-MM-DD):
-// its views so far per unit of its batch, and, per day, how many major
-// regions (MacroRegion) its shared-region views came from.
-func (s *Service) ScanSuspects(ctx context.Context, since string) ([]ScanSuspect, error) {
+// ScanSuspects measures every code viewed on or after since (YYYY-MM-DD)
+// for one rule: FindingScanOverUnits, its views so far per unit of its
+// batch; FindingScanFarApart, per day, how many major regions
+// (MacroRegion) its shared-region views came from.
+func (s *Service) ScanSuspects(ctx context.Context, kind, since string) ([]ScanSuspect, error) {
+	switch kind {
+	case FindingScanOverUnits:
+		return s.overUnits(ctx, since)
+	case FindingScanFarApart:
+		return s.farApart(ctx, since)
+	}
+	return nil, fmt.Errorf("trace: no scan rule %q", kind)
+}
+
+// overUnits measures, per code viewed since since, its views per unit.
+func (s *Service) overUnits(ctx context.Context, since string) ([]ScanSuspect, error) {
 	rows, err := s.db.Query(ctx, `SELECT t.code, t.unit, COALESCE(c.quantity_milli, t.quantity_milli), o.id, o.code, o.name, o.region_code,
 		(SELECT CAST(SUM(a.count) AS BIGINT) FROM trace_scans a WHERE a.code = t.code)
 		FROM trace_codes t `+latestCorrection+` JOIN operators o ON o.id = t.operator_id
@@ -66,8 +78,7 @@ func (s *Service) ScanSuspects(ctx context.Context, since string) ([]ScanSuspect
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	far, err := s.farApart(ctx, since)
-	return append(out, far...), err
+	return out, nil
 }
 
 // farApart measures, per code and day since since, the major regions its
