@@ -39,6 +39,7 @@ func init() {
 		{"demo", "load the pilot demo dataset (idempotent) and print the demo accounts", runDemo},
 		{"verify", "check the ledger against the database (and a saved checkpoint): exit 0 when nothing was altered", verify},
 		{"stats", "dashboard figures: stats rebuild (recompute from the raw records) | stats update (the incremental job)", stats},
+		{"warnings", "early warnings: warnings evaluate (update the figures, then run the warning rules over the whole country)", warnings},
 		{"bench", "write a synthetic pilot-region workload and measure writes, trace queries, recall, size, reopen", runBench},
 		{"help", "explain a command: agtrace help <command>", help},
 	}
@@ -138,7 +139,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 func serve(ctx context.Context, args []string) error {
-	fs := newFlags("serve", "serve [--addr 127.0.0.1:8080] [--data ./data] [--db URL] [--public-url URL]")
+	fs := newFlags("serve", "serve [--addr 127.0.0.1:8080] [--data ./data] [--db URL] [--public-url URL] [--node-role standalone|province|national --node-id ID --nats URL]")
 	var d dbFlags
 	d.register(fs)
 	addr := fs.String("addr", envOr("AGTRACE_ADDR", "127.0.0.1:8080"), "listen address [AGTRACE_ADDR]")
@@ -168,6 +169,8 @@ func serve(ctx context.Context, args []string) error {
 		"the same for imports, exports and uploads; also PostgreSQL's statement_timeout [AGTRACE_TIMEOUT_LONG]")
 	monitorEvery := fs.Duration("monitor-every", envDur("AGTRACE_MONITOR_EVERY", time.Hour),
 		"how often to run the online-monitoring rules (one replica runs them per period; 0 disables) [AGTRACE_MONITOR_EVERY]")
+	var xf exchangeFlags
+	xf.register(fs)
 	legacy := fs.Bool("trust-proxy", os.Getenv("AGTRACE_TRUST_PROXY") == "1", "deprecated: same as --trusted-proxies 127.0.0.0/8,::1 [AGTRACE_TRUST_PROXY=1]")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -187,6 +190,10 @@ func serve(ctx context.Context, args []string) error {
 	cfg.Addr, cfg.PublicURL, cfg.MetricsToken = *addr, strings.TrimRight(*public, "/"), *metricsToken
 	cfg.Timeouts = to
 	cfg.MonitorEvery = *monitorEvery
+	if cfg.Exchange, err = xf.config(); err != nil {
+		ln.Close()
+		return err
+	}
 	if *legacy && *proxies == "" {
 		*proxies = "127.0.0.0/8,::1"
 		slog.Warn("--trust-proxy is deprecated: use --trusted-proxies with your proxies' addresses", "trusted_proxies", *proxies)

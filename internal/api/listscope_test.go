@@ -31,6 +31,7 @@ const (
 	lsUser     = "user"     // {id} is an account of another jurisdiction
 	lsPublic   = "public"   // reference data, the same for everyone (no jurisdiction)
 	lsRegion   = "region"   // a view of one region (not rows): another jurisdiction's is refused
+	lsAdmin    = "admin"    // the platform's own state (no jurisdiction): administrators only, everyone else refused
 )
 
 // listRoutes is every GET route under /api/v1 that answers a list. A new list
@@ -74,7 +75,15 @@ var listRoutes = map[string]string{
 	"/api/v1/substances":                 lsPublic,
 	"/api/v1/complaints":                 lsRegion,
 	"/api/v1/stats/map":                  lsRegion,
+	"/api/v1/assessments":                lsRegion,
+	"/api/v1/assessment-sheets":          lsPublic,
+	"/api/v1/assessment-indicators":      lsPublic,
+	"/api/v1/warnings":                   lsRegion,
+	"/api/v1/warnings/rules":             lsRegion,
 	"/api/v1/feedback":                   lsTop,
+	"/api/v1/exchange/parked":            lsAdmin,
+	"/api/v1/incidents":                  lsTop,
+	"/api/v1/changes":                    lsTop,
 }
 
 // ownerSees lists the routes that only the resource's own operator may list
@@ -280,6 +289,7 @@ func newLSFixture(t *testing.T, a *app.App) *lsFixture {
 	mk(auth.RoleAnalyst, "370000")
 	mk(auth.RoleTownship, town)
 	lsSupervision(t, a, home2, far1)
+	lsIncidents(t, a, f)
 	home1C := anon.Login(u1, p1)
 	home1C.Do("POST", "/api/v1/batches", map[string]any{"product_code": "apple", "quantity": 5, "unit": "kg", "produced_at": today, "origin": "自家果园"}).Expect(t, 201)
 	f.clients[auth.RoleOperator], f.regions[auth.RoleOperator] = home1C, town
@@ -377,7 +387,7 @@ func TestListScope(t *testing.T) {
 					urls = []string{strings.Replace(p, "{id}", fmt.Sprint(f.farRoster), 1)}
 				case lsUser:
 					urls = []string{strings.Replace(p, "{id}", fmt.Sprint(f.farUser), 1)}
-				case lsRegion:
+				case lsRegion, lsAdmin:
 					lsRegionView(t, c, role, p)
 					continue
 				case lsCode:

@@ -73,7 +73,7 @@ func describe(errs []*verrors.ValidationError) string {
 }
 
 func services(a *app.App) api.Services {
-	return api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, Ledger: a.Ledger, Complaints: a.Complaints, Feedback: a.Feedback, Insight: a.Insight}
+	return api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, Ledger: a.Ledger, Complaints: a.Complaints, Feedback: a.Feedback, Insight: a.Insight, Incidents: a.Incidents, Port: a.Port, Assess: a.Assess, Node: a.Node}
 }
 
 // resolve follows a local $ref.

@@ -7,10 +7,14 @@ import (
 	"net/http"
 	"sort"
 
+	"agtrace/internal/assess"
 	"agtrace/internal/auth"
 	"agtrace/internal/complaints"
+	"agtrace/internal/exchange"
+	"agtrace/internal/exchange/port"
 	"agtrace/internal/feedback"
 	"agtrace/internal/httpx"
+	"agtrace/internal/incident"
 	"agtrace/internal/insight"
 	"agtrace/internal/ledger"
 	"agtrace/internal/monitoring"
@@ -41,6 +45,14 @@ type Services struct {
 	Feedback *feedback.Service
 	// Insight: dashboard figures and maps (nil: not served)
 	Insight *insight.Service
+	// Node: the province ↔ national exchange's status and parked messages (nil: not served)
+	Node *exchange.Node
+	// Assess: the pilot performance assessment (nil: not served)
+	Assess *assess.Service
+	// Incidents: emergency command (nil: not served)
+	Incidents *incident.Service
+	// Port: the standard import/export and the changes feed (nil: not served)
+	Port *port.Service
 }
 
 // Server registers the API routes on a mux.
@@ -83,6 +95,19 @@ func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	}
 	if svc.Insight != nil {
 		s.statsRoutes()
+		s.warningRoutes()
+	}
+	if svc.Incidents != nil {
+		s.incidentRoutes()
+	}
+	if svc.Assess != nil {
+		s.assessmentRoutes()
+	}
+	if svc.Node != nil {
+		s.exchangeRoutes()
+	}
+	if svc.Port != nil {
+		s.exchangePortRoutes()
 	}
 	s.exportRoutes()
 	route(s, Route{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This OpenAPI 3.1 document", Tag: "meta", Public: true, CORS: true},

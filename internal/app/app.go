@@ -12,10 +12,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"agtrace/internal/assess"
 	"agtrace/internal/auth"
 	"agtrace/internal/complaints"
+	"agtrace/internal/exchange"
+	"agtrace/internal/exchange/port"
 	"agtrace/internal/feedback"
 	"agtrace/internal/httpx"
+	"agtrace/internal/incident"
 	"agtrace/internal/insight"
 	"agtrace/internal/ledger"
 	"agtrace/internal/monitoring"
@@ -51,6 +55,9 @@ type Config struct {
 	// MonitorEvery is how often Serve tries to run the online-monitoring
 	// rules (one replica wins each period's lease); 0 = never.
 	MonitorEvery time.Duration
+	// Exchange is the node's place among province and national nodes
+	// (docs/exchange.md); the zero value is a standalone node.
+	Exchange exchange.Config
 	// LedgerHash is the ledger's hash algorithm when the log is created
 	// (sm3, the default, or sha256); an existing log keeps its own.
 	LedgerHash string
@@ -85,6 +92,15 @@ type App struct {
 	Feedback *feedback.Service
 	// Insight keeps the dashboards' aggregates and reads them (分析决策).
 	Insight *insight.Service
+	// Assess is the pilot performance assessment (绩效考核): sheets, monthly rankings, reports.
+	Assess *assess.Service
+	// Node relays this node's records to the stream (province) or applies
+	// other nodes' records (national); docs/exchange.md.
+	Node *exchange.Node
+	// Incidents is emergency command (应急指挥): incidents, their batches and tasks.
+	Incidents *incident.Service
+	// Port is the standard import/export (NY/T 4712) and the changes feed; docs/exchange.md.
+	Port *port.Service
 }
 
 // Open opens (creating and migrating if needed) the database and builds the services.
@@ -179,6 +195,19 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	a.Complaints = complaints.NewService(db, clock, a.Trace, a.Operators, a.Regions, cipher, docs)
 	a.Feedback = feedback.NewService(db, clock, a.Regions)
 	a.Insight = insight.NewService(db, clock, a.Regions)
+	if _, err := assess.SeedSheets(ctx, db); err != nil {
+		return nil, err
+	}
+	a.Assess = assess.NewService(db, clock, a.Regions, a.Calendar, a.Insight)
+	a.Incidents = incident.NewService(db, clock, a.Trace, a.Regions, signer, cfg.PublicURL)
+	xcfg := cfg.Exchange
+	if xcfg.DataDir == "" {
+		xcfg.DataDir = cfg.DataDir
+	}
+	if a.Node, err = exchange.New(db, clock, xcfg); err != nil {
+		return nil, err
+	}
+	a.Port = port.NewService(db, clock, a.Operators, a.Trace, a.Regions)
 	a.Trace.SetMismatchTolerance(a.Supervision.MismatchTolerance)
 	a.Trace.SetCreditLookup(func(ctx context.Context, code string) (string, error) {
 		o, err := a.Operators.ByCode(ctx, code)
@@ -197,9 +226,18 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 
 // Close releases the database.
 func (a *App) Close() error {
+	if a.Node != nil {
+		a.Node.Close()
+	}
+	if a.Port != nil {
+		a.Port.Close() // background imports stop (and say so) before the database closes
+	}
 	if a.Trace != nil {
 		if err := a.Trace.FlushScans(context.Background()); err != nil {
 			a.Log.Warn("scan counts lost at close", "err", err)
+		}
+		if err := a.Trace.FlushPages(context.Background()); err != nil {
+			a.Log.Warn("rendered scan pages not stored at close", "err", err)
 		}
 	}
 	return a.DB.Close()

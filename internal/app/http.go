@@ -31,8 +31,8 @@ import (
 // behind one middleware chain.
 func (a *App) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
-	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB, Ledger: a.Ledger, Complaints: a.Complaints, Feedback: a.Feedback, Insight: a.Insight}, Version)
-	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, Complaints: a.Complaints, Feedback: a.Feedback, Insight: a.Insight}, ui.Options{
+	apiSrv := api.Register(mux, api.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, DB: a.DB, Ledger: a.Ledger, Complaints: a.Complaints, Feedback: a.Feedback, Insight: a.Insight, Incidents: a.Incidents, Assess: a.Assess, Node: a.Node, Port: a.Port}, Version)
+	if err := ui.Register(mux, ui.Services{Auth: a.Auth, Regions: a.Regions, Calendar: a.Calendar, Operators: a.Operators, Trace: a.Trace, Supervision: a.Supervision, Monitoring: a.Monitoring, Complaints: a.Complaints, Feedback: a.Feedback, Insight: a.Insight, Node: a.Node, Assess: a.Assess, Port: a.Port, Incidents: a.Incidents}, ui.Options{
 		Version: Version, PublicURL: a.Config.PublicURL, SecureCookies: strings.HasPrefix(a.Config.PublicURL, "https://"),
 	}); err != nil {
 		return nil, err
@@ -269,6 +269,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
+	// the exchange (province relay, national apply; nothing when standalone)
+	if err := a.Node.Start(ctx); err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -288,9 +292,19 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			a.Log.Error("ledger checkpoint failed", "err", err)
 		}
 	})
-	go every(ctx, trace.ScanFlushEvery, func() { // the counted public views (trace.ScanCounter)
+	go func() { // stored scan pages of an earlier release are never served again
+		if n, err := a.Trace.PrunePages(ctx, ui.ScanPageVersion()); err != nil && ctx.Err() == nil {
+			a.Log.Warn("old stored scan pages not pruned", "err", err)
+		} else if n > 0 {
+			a.Log.Info("old stored scan pages pruned", "pages", n)
+		}
+	}()
+	go every(ctx, trace.ScanFlushEvery, func() { // the counted public views (trace.ScanCounter) and rendered pages (trace.StoredPage)
 		if err := a.Trace.FlushScans(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("scan counts not written; kept for the next flush", "err", err)
+		}
+		if err := a.Trace.FlushPages(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("rendered scan pages not stored; rendered again when viewed", "err", err)
 		}
 	})
 	go every(ctx, insight.Every, func() { // the dashboards' aggregates (docs/insight.md)
@@ -298,6 +312,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			a.Log.Warn("dashboard figures not updated; retried next run", "err", err)
 		}
 	})
+	go a.warningLoop(ctx)
+	go a.assessLoop(ctx) // the monthly performance assessment (docs/insight.md)
 	select {
 	case err := <-errc:
 		return err
@@ -357,6 +373,22 @@ func (a *App) monitorLoop(ctx context.Context, every time.Duration) {
 		case <-t.C:
 		}
 	}
+}
+
+// warningLoop evaluates the early-warning rules every insight.WarnEvery
+// (docs/insight.md); with several replicas, the job's lease lets one run.
+func (a *App) warningLoop(ctx context.Context) {
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("%s:%d", host, os.Getpid())
+	every(ctx, insight.WarnEvery, func() {
+		rep, err := a.Insight.RunWarnings(ctx, holder, insight.WarnEvery)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.Log.Error("warning evaluation failed", "err", err)
+		case rep.Ran:
+			a.Log.Info("warning evaluation", "raised", rep.Raised, "ms", rep.Duration.Milliseconds())
+		}
+	})
 }
 
 // CheckpointEvery is how often Serve signs a ledger checkpoint when the log

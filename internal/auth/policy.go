@@ -113,6 +113,24 @@ const (
 	ActFeedbackTriage Action = "feedback.triage" // read everyone's feedback, triage it, the monthly summary
 	// analysis and decision (分析决策)
 	ActStatsRead Action = "stats.read" // dashboards, figures and maps of a jurisdiction
+	// pilot performance assessment (绩效考核)
+	ActAssessRead  Action = "assessment.read"  // assessments ranking the regions of a jurisdiction, their scores and reports
+	ActAssessRun   Action = "assessment.run"   // compute an assessment on demand (a month, a level, a jurisdiction)
+	ActAssessSheet Action = "assessment.sheet" // edit the scoring sheets (indicators, weights, targets)
+	// emergency command (应急指挥)
+	ActIncidentRead   Action = "incident.read"   // incidents touching the jurisdiction, their batches, tasks, timeline, report
+	ActIncidentManage Action = "incident.manage" // declare incidents, assign tasks, record batch states
+	ActIncidentTask   Action = "incident.task"   // report progress on a task assigned to oneself
+	// early warning (预警)
+	ActWarningRead   Action = "warning.read"   // warnings of a jurisdiction, their evidence and handling
+	ActWarningHandle Action = "warning.handle" // acknowledge, close or dismiss a warning
+	// standard import/export and the changes feed (数据交换)
+	ActExchangeExport Action = "exchange.export" // export operators, batches and stage records of a region (NY/T 4712 field set)
+	ActExchangeImport Action = "exchange.import" // import them: rows written through the services on behalf of their operators
+	ActChangesRead    Action = "changes.read"    // the changes feed: events since a position, in the actor's reach
+	// province ↔ national nodes over NATS JetStream (docs/exchange.md)
+	ActExchangeStatus Action = "exchange.status" // the node's stream positions, lag and parked messages
+	ActExchangeRetry  Action = "exchange.retry"  // apply a parked message again
 )
 
 // Staff permissions an operator grants to its sub-accounts.
@@ -143,6 +161,9 @@ type grant struct {
 // Anything not listed is refused.
 var policy = map[Role]map[Action]grant{
 	RoleAdmin: {
+		ActExchangeExport: {scope: scopeAll}, ActExchangeImport: {scope: scopeAll}, ActChangesRead: {scope: scopeAll},
+		ActExchangeStatus: {scope: scopeAll}, ActExchangeRetry: {scope: scopeAll},
+		ActIncidentRead: {scope: scopeAll}, ActIncidentManage: {scope: scopeAll}, ActIncidentTask: {scope: scopeAll},
 		ActUserManage: {scope: scopeAll}, ActAgencyManage: {scope: scopeAll}, ActCalendarEdit: {scope: scopeAll},
 		ActAuditRead: {scope: scopeAll}, ActTokenManage: {scope: scopeAll}, ActRegionRead: {scope: scopeAll},
 		ActOwnAccount: {scope: scopeSelf}, ActOperatorRead: {scope: scopeAll}, ActOperatorReview: {scope: scopeAll},
@@ -155,6 +176,8 @@ var policy = map[Role]map[Action]grant{
 		ActSampleRead: {scope: scopeAll}, ActRecallManage: {scope: scopeAll}, ActRecallRead: {scope: scopeAll},
 		ActComplaintRead: {scope: scopeAll}, ActComplaintHandle: {scope: scopeAll},
 		ActFeedbackFile: {scope: scopeSelf}, ActFeedbackTriage: {scope: scopeAll}, ActStatsRead: {scope: scopeAll},
+		ActAssessRead: {scope: scopeAll}, ActAssessRun: {scope: scopeAll}, ActAssessSheet: {scope: scopeAll},
+		ActWarningRead: {scope: scopeAll}, ActWarningHandle: {scope: scopeAll},
 	},
 	RoleReviewer: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
@@ -165,6 +188,8 @@ var policy = map[Role]map[Action]grant{
 		ActInspectionRead: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 	},
 	RoleSupervisor: {
+		ActAssessRead: {scope: scopeRegion}, ActAssessRun: {scope: scopeRegion},
+		ActIncidentRead: {scope: scopeRegion}, ActIncidentManage: {scope: scopeRegion}, ActIncidentTask: {scope: scopeRegion},
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
 		ActOperatorRead: {scope: scopeRegion}, ActOperatorSuspend: {scope: scopeRegion}, ActOperatorExport: {scope: scopeRegion},
 		ActDocumentRead: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion}, ActAgreementIssue: {scope: scopeRegion},
@@ -174,6 +199,7 @@ var policy = map[Role]map[Action]grant{
 		ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion}, ActMonitorSettings: {scope: scopeRegion},
 		ActSampleRead: {scope: scopeRegion}, ActRecallManage: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
 		ActComplaintRead: {scope: scopeRegion}, ActComplaintHandle: {scope: scopeRegion},
+		ActWarningRead: {scope: scopeRegion}, ActWarningHandle: {scope: scopeRegion},
 	},
 	RoleTownship: {
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
@@ -181,20 +207,24 @@ var policy = map[Role]map[Action]grant{
 		ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 	},
 	RoleInspector: {
+		ActIncidentRead: {scope: scopeRegion}, ActIncidentTask: {scope: scopeRegion},
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
 		ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActFindingsRead: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion}, ActFindingHandle: {scope: scopeRegion},
 		ActInspect: {scope: scopeRegion}, ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion},
 		ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
+		ActWarningRead: {scope: scopeRegion},
 	},
 	RoleTester: {
+		ActIncidentRead: {scope: scopeRegion}, ActIncidentTask: {scope: scopeRegion},
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
 		ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActInspectionRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 		ActSampleRecord: {scope: scopeRegion}, ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
 	},
 	RoleEnforcer: {
+		ActIncidentRead: {scope: scopeRegion}, ActIncidentTask: {scope: scopeRegion},
 		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
 		ActOperatorRead: {scope: scopeRegion}, ActDocumentRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion},
 		ActTraceRead: {scope: scopeRegion}, ActFindingsRead: {scope: scopeRegion}, ActAgreementRead: {scope: scopeRegion},
@@ -203,17 +233,19 @@ var policy = map[Role]map[Action]grant{
 		ActCaseWrite: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion},
 		ActComplaintRead: {scope: scopeRegion}, ActComplaintHandle: {scope: scopeRegion},
+		ActWarningRead: {scope: scopeRegion},
 	},
 	RoleAnalyst: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
+		ActAssessRead: {scope: scopeRegion}, ActIncidentRead: {scope: scopeRegion}, ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActStatsRead: {scope: scopeRegion},
 		ActOperatorRead: {scope: scopeRegion}, ActOperatorExport: {scope: scopeRegion}, ActRosterRead: {scope: scopeRegion},
 		ActAgreementRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion}, ActTraceRead: {scope: scopeRegion},
 		ActFindingsRead:   {scope: scopeRegion},
 		ActInspectionRead: {scope: scopeRegion}, ActDrawRead: {scope: scopeRegion}, ActCaseRead: {scope: scopeRegion}, ActCreditRead: {scope: scopeRegion},
 		ActSampleRead: {scope: scopeRegion}, ActRecallRead: {scope: scopeRegion}, ActComplaintRead: {scope: scopeRegion},
+		ActWarningRead: {scope: scopeRegion},
 	},
 	RoleOperator: {
-		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
+		ActRegionRead: {}, ActOwnAccount: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf}, ActChangesRead: {scope: scopeOwnOperator},
 		ActOperatorRead: {scope: scopeOwnOperator}, ActOperatorEdit: {scope: scopeOwnOperator},
 		ActStaffManage: {scope: scopeOwnOperator}, ActDocumentRead: {scope: scopeOwnOperator},
 		ActAgreementSign: {scope: scopeOwnOperator}, ActAgreementRead: {scope: scopeOwnOperator},
@@ -237,6 +269,7 @@ var policy = map[Role]map[Action]grant{
 		ActTempOperator: {scope: scopeRegion}, ActOperatorRead: {scope: scopeRegion}, ActMarketManage: {scope: scopeRegion},
 	},
 	RoleIntegration: {
+		ActExchangeExport: {scope: scopeRegion}, ActExchangeImport: {scope: scopeRegion}, ActChangesRead: {scope: scopeRegion},
 		ActRegionRead: {}, ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion},
 		ActTraceRead: {scope: scopeRegion}, ActTokenSelf: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
 	},
@@ -259,7 +292,10 @@ var readActions = map[Action]bool{
 	ActOperatorRead: true, ActDocumentRead: true, ActRosterRead: true, ActAgreementRead: true,
 	ActBatchRead: true, ActTraceRead: true, ActFindingsRead: true, ActAuditRead: true, ActRegionRead: true,
 	ActInspectionRead: true, ActDrawRead: true, ActCaseRead: true, ActCreditRead: true, ActSampleRead: true, ActRecallRead: true,
-	ActComplaintRead: true, ActStatsRead: true,
+	ActComplaintRead: true, ActStatsRead: true, ActAssessRead: true,
+	ActExchangeExport: true, ActChangesRead: true, ActExchangeStatus: true,
+	ActIncidentRead: true,
+	ActWarningRead:  true,
 }
 
 // IsRead reports whether a is a read-only action.

@@ -17,38 +17,43 @@ var allActions = []Action{
 	ActInspect, ActInspectionRead, ActDrawManage, ActDrawRead, ActCaseWrite, ActCaseRead, ActCreditRead, ActMonitorSettings, ActLimitManage,
 	ActSampleRecord, ActSampleRead, ActRecallManage, ActRecallRead, ActComplaintRead, ActComplaintHandle,
 	ActFeedbackFile, ActFeedbackTriage, ActStatsRead,
+	ActAssessRead, ActAssessRun, ActAssessSheet,
+	ActIncidentRead, ActIncidentManage, ActIncidentTask,
+	ActWarningRead, ActWarningHandle,
+	ActExchangeExport, ActExchangeImport, ActChangesRead,
+	ActExchangeStatus, ActExchangeRetry,
 }
 
 // expect says, per role, where each action is allowed: "all" = inside and
 // outside the actor's jurisdiction, "in" = only inside; absent = nowhere.
 // It is written out independently of the policy table on purpose.
 var expect = map[Role]map[Action]string{
-	RoleAdmin: {ActUserManage: "all", ActAgencyManage: "all", ActCalendarEdit: "all", ActAuditRead: "all", ActTokenManage: "all",
+	RoleAdmin: {ActExchangeStatus: "all", ActExchangeRetry: "all", ActExchangeExport: "all", ActExchangeImport: "all", ActChangesRead: "all", ActWarningRead: "all", ActWarningHandle: "all", ActIncidentRead: "all", ActIncidentManage: "all", ActIncidentTask: "all", ActUserManage: "all", ActAgencyManage: "all", ActCalendarEdit: "all", ActAuditRead: "all", ActTokenManage: "all",
 		ActRegionRead: "all", ActOwnAccount: "in", ActOperatorRead: "all", ActOperatorReview: "all", ActOperatorSuspend: "all",
 		ActOperatorExport: "all", ActDocumentRead: "all", ActRosterRead: "all", ActAgreementRead: "all", ActBatchRead: "all",
-		ActTraceRead: "all", ActFindingsRead: "all", ActFindingHandle: "all", ActMarketManage: "all", ActInspectionRead: "all", ActDrawRead: "all", ActDrawManage: "all", ActCaseRead: "all", ActCreditRead: "all", ActMonitorSettings: "all", ActLimitManage: "all", ActSampleRead: "all", ActRecallManage: "all", ActRecallRead: "all", ActComplaintRead: "all", ActComplaintHandle: "all", ActFeedbackFile: "in", ActFeedbackTriage: "all", ActStatsRead: "all"},
+		ActTraceRead: "all", ActFindingsRead: "all", ActFindingHandle: "all", ActMarketManage: "all", ActInspectionRead: "all", ActDrawRead: "all", ActDrawManage: "all", ActCaseRead: "all", ActCreditRead: "all", ActMonitorSettings: "all", ActLimitManage: "all", ActSampleRead: "all", ActRecallManage: "all", ActRecallRead: "all", ActComplaintRead: "all", ActComplaintHandle: "all", ActFeedbackFile: "in", ActFeedbackTriage: "all", ActStatsRead: "all", ActAssessRead: "all", ActAssessRun: "all", ActAssessSheet: "all"},
 	RoleReviewer: {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActStatsRead: "in", ActOperatorRead: "in", ActOperatorReview: "in", ActOperatorSuspend: "in",
 		ActOperatorExport: "in", ActDocumentRead: "in", ActRosterRead: "in", ActAgreementIssue: "in", ActAgreementRead: "in",
 		ActBatchRead: "in", ActTraceRead: "in", ActFindingsRead: "in", ActMarketManage: "in", ActInspectionRead: "in", ActCaseRead: "in", ActCreditRead: "in"},
-	RoleSupervisor: {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActStatsRead: "in", ActOperatorRead: "in", ActOperatorSuspend: "in", ActOperatorExport: "in",
+	RoleSupervisor: {ActAssessRead: "in", ActAssessRun: "in", ActWarningRead: "in", ActWarningHandle: "in", ActIncidentRead: "in", ActIncidentManage: "in", ActIncidentTask: "in", ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActStatsRead: "in", ActOperatorRead: "in", ActOperatorSuspend: "in", ActOperatorExport: "in",
 		ActDocumentRead: "in", ActRosterRead: "in", ActAgreementIssue: "in", ActAgreementRead: "in", ActBatchRead: "in",
 		ActTraceRead: "in", ActFindingsRead: "in", ActFindingHandle: "in", ActMarketManage: "in", ActInspect: "in", ActInspectionRead: "in", ActDrawManage: "in", ActDrawRead: "in", ActCaseRead: "in", ActCreditRead: "in", ActMonitorSettings: "in", ActSampleRead: "in", ActRecallManage: "in", ActRecallRead: "in", ActComplaintRead: "in", ActComplaintHandle: "in"},
 	RoleTownship: {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActOperatorRead: "in", ActRosterWrite: "in", ActRosterRead: "in",
 		ActBatchRead: "in", ActTraceRead: "in"},
-	RoleInspector: {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActStatsRead: "in", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in",
+	RoleInspector: {ActWarningRead: "in", ActIncidentRead: "in", ActIncidentTask: "in", ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActStatsRead: "in", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in",
 		ActFindingsRead: "in", ActAgreementRead: "in", ActFindingHandle: "in", ActInspect: "in", ActInspectionRead: "in", ActDrawRead: "in", ActCaseRead: "in", ActCreditRead: "in", ActSampleRead: "in", ActRecallRead: "in"},
-	RoleTester:   {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActInspectionRead: "in", ActCreditRead: "in", ActSampleRecord: "in", ActSampleRead: "in", ActRecallRead: "in"},
-	RoleEnforcer: {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActStatsRead: "in", ActOperatorRead: "in", ActDocumentRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActFindingsRead: "in", ActAgreementRead: "in", ActFindingHandle: "in", ActInspect: "in", ActInspectionRead: "in", ActDrawRead: "in", ActCaseWrite: "in", ActCaseRead: "in", ActCreditRead: "in", ActSampleRead: "in", ActRecallRead: "in", ActComplaintRead: "in", ActComplaintHandle: "in"},
-	RoleAnalyst: {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActStatsRead: "in", ActOperatorRead: "in", ActOperatorExport: "in", ActRosterRead: "in",
+	RoleTester:   {ActIncidentRead: "in", ActIncidentTask: "in", ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActInspectionRead: "in", ActCreditRead: "in", ActSampleRecord: "in", ActSampleRead: "in", ActRecallRead: "in"},
+	RoleEnforcer: {ActWarningRead: "in", ActIncidentRead: "in", ActIncidentTask: "in", ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActStatsRead: "in", ActOperatorRead: "in", ActDocumentRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActFindingsRead: "in", ActAgreementRead: "in", ActFindingHandle: "in", ActInspect: "in", ActInspectionRead: "in", ActDrawRead: "in", ActCaseWrite: "in", ActCaseRead: "in", ActCreditRead: "in", ActSampleRead: "in", ActRecallRead: "in", ActComplaintRead: "in", ActComplaintHandle: "in"},
+	RoleAnalyst: {ActAssessRead: "in", ActWarningRead: "in", ActIncidentRead: "in", ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActStatsRead: "in", ActOperatorRead: "in", ActOperatorExport: "in", ActRosterRead: "in",
 		ActAgreementRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActFindingsRead: "in", ActInspectionRead: "in", ActDrawRead: "in", ActCaseRead: "in", ActCreditRead: "in", ActSampleRead: "in", ActRecallRead: "in", ActComplaintRead: "in"},
-	RoleOperator: {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActOperatorRead: "in", ActOperatorEdit: "in", ActStaffManage: "in",
+	RoleOperator: {ActChangesRead: "in", ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActOperatorRead: "in", ActOperatorEdit: "in", ActStaffManage: "in",
 		ActDocumentRead: "in", ActAgreementSign: "in", ActAgreementRead: "in", ActBatchWrite: "in", ActBatchRead: "in",
 		ActLabelPrint: "in", ActTransferSell: "in", ActTransferConfirm: "in", ActTraceRead: "in", ActTempOperator: "in", ActInspectionRead: "in", ActCaseRead: "in", ActCreditRead: "in", ActSampleRead: "in", ActRecallRead: "in"},
 	RoleStaff: {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActOperatorRead: "in", ActBatchWrite: "in", ActBatchRead: "in",
 		ActLabelPrint: "in", ActTransferSell: "in", ActTransferConfirm: "in", ActTraceRead: "in"},
 	RoleMarket: {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActMarketAccept: "in", ActBatchRead: "in", ActTraceRead: "in",
 		ActTempOperator: "in", ActOperatorRead: "in", ActMarketManage: "in"},
-	RoleIntegration: {ActRegionRead: "all", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActTokenSelf: "in", ActFeedbackFile: "in"},
+	RoleIntegration: {ActExchangeExport: "in", ActExchangeImport: "in", ActChangesRead: "in", ActRegionRead: "all", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActTokenSelf: "in", ActFeedbackFile: "in"},
 }
 
 func actorFor(role Role) *Actor {

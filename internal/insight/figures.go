@@ -44,12 +44,21 @@ type Touch struct {
 	Join     string // "<table> <alias> ON <condition on a.resource_id>"
 }
 
+// Records a national node applied from a province (docs/exchange.md) are
+// reached from the apply's audit row (resource exchanged) through the
+// exchange_records rows its transaction wrote, which carry its instant.
+const exchanged = "exchange_batch"
+
+func exchangedOf(kind string) string {
+	return "exchange_records x ON x.written_at = a.at AND x.kind = '" + kind + "'"
+}
+
 // Figures are the dashboard's figures, in display order.
 var Figures = []Figure{
 	{Name: "registrations", ZH: "主体注册", EN: "Registrations", List: "/operators", DayCol: "o.created_at", Instant: true, State: true,
 		Select: `SELECT SUBSTR(o.county_code, 1, 6), '', {day}, o.status, o.category, COUNT(*) FROM operators o
 			WHERE o.category <> 'temporary' AND {when} GROUP BY 1, 2, 3, 4, 5`,
-		Touch: []Touch{{"operator", "operators o ON o.id = {rid}"}},
+		Touch: []Touch{{"operator", "operators o ON o.id = {rid}"}, {exchanged, exchangedOf("operator") + " JOIN operators o ON o.code = x.record_key"}},
 		Keys:  []string{"approved", "pending", "draft", "rejected", "suspended", "cancelled"}},
 	{Name: "coverage", ZH: "重点主体覆盖", EN: "Key operators covered", List: "/coverage", DayCol: "e.created_at", Instant: true, State: true,
 		Select: `SELECT SUBSTR(e.county_code, 1, 6), '', {day},
@@ -67,23 +76,23 @@ var Figures = []Figure{
 		Select: `SELECT SUBSTR(c.region_code, 1, 6), c.product_code, {day},
 			CASE c.type WHEN 1 THEN 'production' WHEN 2 THEN 'circulation' ELSE 'market_entry' END, c.source, COUNT(*)
 			FROM trace_codes c WHERE {when} GROUP BY 1, 2, 3, 4, 5`,
-		Touch: []Touch{{"trace_code", "trace_codes c ON c.code = a.resource_id"}, {"transformation", "trace_codes c ON c.transformation_id = {rid}"}},
+		Touch: []Touch{{"trace_code", "trace_codes c ON c.code = a.resource_id"}, {"transformation", "trace_codes c ON c.transformation_id = {rid}"}, {exchanged, exchangedOf("trace_code") + " JOIN trace_codes c ON c.code = x.record_key"}},
 		Keys:  []string{"production", "circulation", "market_entry"}},
 	{Name: "transfers", ZH: "流通交易", EN: "Transfers", List: "/batches", DayCol: "t.created_at", Instant: true,
 		Select: `SELECT SUBSTR(t.seller_region, 1, 6), c.product_code, {day}, t.status, '', COUNT(*)
 			FROM transfers t JOIN trace_codes c ON c.code = t.code WHERE t.kind = 'operator' AND {when} GROUP BY 1, 2, 3, 4, 5`,
-		Touch: []Touch{{"trace_code", "transfers t ON t.code = a.resource_id"}, {"trace_code", "transfers t ON t.from_code = a.resource_id"}},
+		Touch: []Touch{{"trace_code", "transfers t ON t.code = a.resource_id"}, {"trace_code", "transfers t ON t.from_code = a.resource_id"}, {exchanged, exchangedOf("trace_code") + " JOIN transfers t ON t.code = x.record_key"}},
 		Keys:  []string{"confirmed", "pending", "rejected", "withdrawn"}},
 	{Name: "market_entries", ZH: "入市", EN: "Market entries", List: "/batches", DayCol: "t.created_at", Instant: true,
 		Select: `SELECT SUBSTR(t.buyer_region, 1, 6), c.product_code, {day}, t.status, t.market_kind, COUNT(*)
 			FROM transfers t JOIN trace_codes c ON c.code = t.code WHERE t.kind = 'market' AND {when} GROUP BY 1, 2, 3, 4, 5`,
-		Touch: []Touch{{"trace_code", "transfers t ON t.code = a.resource_id"}, {"trace_code", "transfers t ON t.from_code = a.resource_id"}},
+		Touch: []Touch{{"trace_code", "transfers t ON t.code = a.resource_id"}, {"trace_code", "transfers t ON t.from_code = a.resource_id"}, {exchanged, exchangedOf("trace_code") + " JOIN transfers t ON t.code = x.record_key"}},
 		Keys:  []string{"accepted", "issued", "rejected", "withdrawn"}},
 	{Name: "certificates", ZH: "承诺达标合格证", EN: "Compliance certificates", List: "/batches", DayCol: "f.issued_on",
 		Select: `SELECT SUBSTR(o.county_code, 1, 6), c.product_code, {day}, f.basis, f.scope, COUNT(*)
 			FROM certificates f JOIN operators o ON o.id = f.operator_id JOIN trace_codes c ON c.code = f.code
 			WHERE {when} GROUP BY 1, 2, 3, 4, 5`,
-		Touch: []Touch{{"certificate", "certificates f ON f.number = a.resource_id"}},
+		Touch: []Touch{{"certificate", "certificates f ON f.number = a.resource_id"}, {exchanged, exchangedOf("trace_code") + " JOIN certificates f ON f.code = x.record_key"}},
 		Keys:  []string{"control", "self_test", "commissioned_test"}},
 	{Name: "findings", ZH: "发现的问题", EN: "Findings", List: "/findings", DayCol: "f.on_date",
 		Select: `SELECT SUBSTR(f.region_code, 1, 6), COALESCE(c.product_code, ''), {day}, f.status, f.kind, COUNT(*)

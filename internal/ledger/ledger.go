@@ -109,7 +109,7 @@ func (s *Service) Init(ctx context.Context, alg string) error {
 		return err
 	}
 	s.tree = NewTree(s.hasher)
-	s.db.SetEmitHook(s.appendTx)
+	s.db.AddEmitHook(s.appendTx)
 	return s.backfill(ctx)
 }
 

@@ -37,8 +37,9 @@ type DB struct {
 	writer  *writer       // SQLite write transactions: one connection, queued, group commit (nil on PostgreSQL; writer.go)
 	public  chan struct{} // public-class slots: connections − 2 (see limits.go)
 	clk     Clock
-	// emitHook runs after each Emit in the writer's transaction (the ledger)
-	emitHook EmitHook
+	// emitHooks run after each Emit in the writer's transaction (the
+	// ledger, the public page store); set up before the DB is used
+	emitHooks []EmitHook
 	// commits counts this process's committed transactions (Commits)
 	commits atomic.Uint64
 }

@@ -49,11 +49,13 @@ type Emitted struct {
 }
 
 // EmitHook runs in the writer's transaction after each event's audit row
-// (the ledger appends its leaf there); an error rolls the write back.
+// (the ledger appends its leaf there, the page store stales pages); an
+// error rolls the write back.
 type EmitHook func(ctx context.Context, tx *Tx, e Emitted) error
 
-// SetEmitHook installs the hook every Emit calls (nil removes it).
-func (db *DB) SetEmitHook(h EmitHook) { db.emitHook = h }
+// AddEmitHook adds a hook every Emit calls, in the order added. Hooks are
+// added while the application is wired up, before it serves.
+func (db *DB) AddEmitHook(h EmitHook) { db.emitHooks = append(db.emitHooks, h) }
 
 // Emit records ev in the same transaction as the write it describes: the
 // audit log, the outbox and (through the emit hook) the ledger.
@@ -77,10 +79,10 @@ func (tx *Tx) Emit(ctx context.Context, ev Event) error {
 		VALUES ($1, $2, $3, $4, $5)`, at, ev.Action, ev.ResourceType, ev.ResourceID, string(detail)); err != nil {
 		return fmt.Errorf("outbox %s: %w", ev.Action, err)
 	}
-	if h := tx.db.emitHook; h != nil {
+	for _, h := range tx.db.emitHooks {
 		if err := h(ctx, tx, Emitted{AuditID: auditID, At: at, ActorID: o.UserID, Action: ev.Action, ResourceType: ev.ResourceType,
 			ResourceID: ev.ResourceID, Detail: detail}); err != nil {
-			return fmt.Errorf("ledger %s: %w", ev.Action, err)
+			return fmt.Errorf("emit hook %s: %w", ev.Action, err)
 		}
 	}
 	return nil

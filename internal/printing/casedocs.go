@@ -1,10 +1,8 @@
 package printing
 
 import (
-	"encoding/base64"
 	"fmt"
 	"io"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -126,17 +124,7 @@ func (d *CaseDoc) validate() error {
 	if d.DecidedOn != "" || d.Kind == CaseRectify || d.Kind == CasePenalty {
 		v.caseDate("DecidedOn", d.DecidedOn)
 	}
-	if v.required("VerifyURL", d.VerifyURL) {
-		u, err := url.Parse(d.VerifyURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(d.VerifyURL) > caseMaxURL {
-			v.fail("VerifyURL", "must be an absolute http(s) URL of at most %d bytes, got %q", caseMaxURL, d.VerifyURL)
-		}
-	}
-	if d.Signature != "" {
-		if _, err := base64.StdEncoding.DecodeString(d.Signature); err != nil {
-			v.fail("Signature", "is not valid base64: %v", err)
-		}
-	}
+	v.verification(d.VerifyURL, d.Signature)
 	switch d.Kind {
 	case CaseFiling:
 		v.required("Source", d.Source)

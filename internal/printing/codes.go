@@ -1,6 +1,7 @@
 package printing
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -107,6 +108,23 @@ func (v *validator) required(field, value string) bool {
 		return false
 	}
 	return true
+}
+
+// verification checks a signed document's footer: the absolute http(s)
+// URL its QR code opens (VerifyURL) and the base64 signature (Signature,
+// optional).
+func (v *validator) verification(verifyURL, signature string) {
+	if v.required("VerifyURL", verifyURL) {
+		u, err := url.Parse(verifyURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(verifyURL) > caseMaxURL {
+			v.fail("VerifyURL", "must be an absolute http(s) URL of at most %d bytes, got %q", caseMaxURL, verifyURL)
+		}
+	}
+	if signature != "" {
+		if _, err := base64.StdEncoding.DecodeString(signature); err != nil {
+			v.fail("Signature", "is not valid base64: %v", err)
+		}
+	}
 }
 
 func (v *validator) date(field string, t time.Time) {

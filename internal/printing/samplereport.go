@@ -1,10 +1,8 @@
 package printing
 
 import (
-	"encoding/base64"
 	"fmt"
 	"io"
-	"net/url"
 )
 
 // ReportItem is one tested substance of a sampling test report.
@@ -73,17 +71,7 @@ func (r *SampleReport) validate() error {
 		v.required(f+"Verdict", it.Verdict)
 	}
 	v.required("Basis", r.Basis)
-	if v.required("VerifyURL", r.VerifyURL) {
-		u, err := url.Parse(r.VerifyURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(r.VerifyURL) > caseMaxURL {
-			v.fail("VerifyURL", "must be an absolute http(s) URL of at most %d bytes, got %q", caseMaxURL, r.VerifyURL)
-		}
-	}
-	if r.Signature != "" {
-		if _, err := base64.StdEncoding.DecodeString(r.Signature); err != nil {
-			v.fail("Signature", "is not valid base64: %v", err)
-		}
-	}
+	v.verification(r.VerifyURL, r.Signature)
 	return v.err
 }
 

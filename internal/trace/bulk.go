@@ -26,6 +26,7 @@ type Importer struct {
 	tx    *platform.Tx
 	short *shortage
 	ops   map[int64]operator.Operator // acting operators, checked once per import
+	kept  *keptCodes                  // codes the next operation keeps instead of issuing (port.go)
 }
 
 // Import runs fn with an Importer bound to one transaction: every

@@ -35,6 +35,7 @@ type PublicTrace struct {
 	Scans        ScanStats           `json:"scans"`
 	Ledger       *LedgerRef          `json:"ledger,omitempty"`
 	ETag         string              `json:"-"` // the facts' fingerprint (scans excluded)
+	stamp        PageStamp           // the page revs the facts were read under (pagestore.go)
 }
 
 // PublicProduct is what the batch is.
@@ -121,12 +122,7 @@ func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace,
 	}
 	key := pageKey{code, verified}
 	if e, ok := s.pages.get(key, gen); ok && gen >= 0 {
-		p := e.p
-		p.Scans.Count += s.scans.Seen(code) - e.seenAt
-		if p.Scans.FirstAt == "" && p.Scans.Count > 0 {
-			p.Scans.FirstAt = platform.Today(s.clock.Now()) // counted since the entry was built, not flushed yet
-		}
-		return p, nil
+		return s.withSeen(e), nil
 	}
 	seenAt := s.scans.Seen(code)
 	p, err := s.buildPublic(ctx, code, verified)
@@ -139,6 +135,31 @@ func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace,
 	return p, nil
 }
 
+// withSeen is a cached answer with the views counted since it was built.
+func (s *Service) withSeen(e *pageEntry) PublicTrace {
+	p := e.p
+	p.Scans.Count += s.scans.Seen(p.Code) - e.seenAt
+	if p.Scans.FirstAt == "" && p.Scans.Count > 0 {
+		p.Scans.FirstAt = platform.Today(s.clock.Now()) // counted since the entry was built, not flushed yet
+	}
+	return p
+}
+
+// PublicCached is a code's public answer when this process holds it and
+// nothing was written since it was read (ok false: see StoredPage, then
+// Public). code must be a valid code.
+func (s *Service) PublicCached(ctx context.Context, code string, verified bool) (PublicTrace, bool, error) {
+	gen, err := s.generation(ctx)
+	if err != nil || gen < 0 {
+		return PublicTrace{}, false, err
+	}
+	e, ok := s.pages.get(pageKey{code, verified}, gen)
+	if !ok {
+		return PublicTrace{}, false, nil
+	}
+	return s.withSeen(e), true, nil
+}
+
 // SetCreditLookup gives the public answer the producer's credit level (the
 // supervision feature's, which imports this package).
 func (s *Service) SetCreditLookup(f func(ctx context.Context, operatorCode string) (string, error)) {
@@ -147,6 +168,10 @@ func (s *Service) SetCreditLookup(f func(ctx context.Context, operatorCode strin
 
 // buildPublic reads a code's public answer from the database.
 func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (PublicTrace, error) {
+	stamp, err := s.readStamp(ctx, code) // before the facts: a write meanwhile leaves the page stale
+	if err != nil {
+		return PublicTrace{}, err
+	}
 	root, err := s.node(ctx, code)
 	if errors.Is(err, errCodeNotFound) {
 		return PublicTrace{}, s.missed(ctx)
@@ -164,7 +189,7 @@ func (s *Service) buildPublic(ctx context.Context, code string, verified bool) (
 			return PublicTrace{}, err
 		}
 	}
-	p := PublicTrace{Code: code, Type: root.Type, CodeType: codes.TraceCodeType(root.Type).String(), Verified: verified,
+	p := PublicTrace{Code: code, Type: root.Type, CodeType: codes.TraceCodeType(root.Type).String(), Verified: verified, stamp: stamp,
 		Product: PublicProduct{Code: root.ProductCode, Name: root.ProductName}, Status: root.Status, Market: root.Market}
 	if verified {
 		p.Batch.Quantity, p.Batch.Unit = root.Quantity, UnitName(root.Unit)

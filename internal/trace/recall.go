@@ -58,6 +58,9 @@ func DownstreamTx(ctx context.Context, q platform.Querier, root string) ([]Scope
 // HoldTx holds the batches for recallID (those another recall already
 // holds stay held by it).
 func HoldTx(ctx context.Context, tx *platform.Tx, recallID int64, codes []string) error {
+	if err := bumpCodes(ctx, tx, codes); err != nil { // the banner shows at once (pagestore.go)
+		return err
+	}
 	return forChunks(codes, func(chunk []string, args []any) error {
 		_, err := tx.Exec(ctx, `UPDATE trace_codes SET held_recall = $1 WHERE held_recall IS NULL AND code IN (`+chunkPlaceholders(len(chunk), 2)+`)`,
 			append([]any{recallID}, args...)...)
@@ -67,6 +70,9 @@ func HoldTx(ctx context.Context, tx *platform.Tx, recallID int64, codes []string
 
 // ReleaseTx frees the batches recallID holds (all of them when codes is nil).
 func ReleaseTx(ctx context.Context, tx *platform.Tx, recallID int64, codes []string) error {
+	if _, err := tx.Exec(ctx, bumpSQL(pageSeeds["recall"].query, reachOwn), recallID); err != nil { // the banner goes at once
+		return err
+	}
 	if codes == nil {
 		_, err := tx.Exec(ctx, `UPDATE trace_codes SET held_recall = NULL WHERE held_recall = $1`, recallID)
 		return err

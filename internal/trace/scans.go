@@ -24,10 +24,11 @@ type ScanCounter struct {
 	pending map[scanKey]int64
 	last    map[scanKey]time.Time
 	seen    map[string]int64 // views counted by this process since it started, per code
+	byCode  map[string]int64 // pending views per code (not flushed yet)
 }
 
 func newScanCounter() *ScanCounter {
-	return &ScanCounter{pending: map[scanKey]int64{}, last: map[scanKey]time.Time{}, seen: map[string]int64{}}
+	return &ScanCounter{pending: map[scanKey]int64{}, last: map[scanKey]time.Time{}, seen: map[string]int64{}, byCode: map[string]int64{}}
 }
 
 // maxSeen bounds the per-process totals kept for display (a flood of
@@ -40,6 +41,7 @@ func (c *ScanCounter) record(code string, v ScanView, now time.Time) {
 	c.mu.Lock()
 	c.pending[k]++
 	c.last[k] = now
+	c.byCode[code]++
 	if _, ok := c.seen[code]; ok || len(c.seen) < maxSeen {
 		c.seen[code]++
 	}
@@ -60,8 +62,15 @@ func (c *ScanCounter) take() (map[scanKey]int64, map[scanKey]time.Time) {
 	if len(p) == 0 {
 		return nil, nil
 	}
-	c.pending, c.last = map[scanKey]int64{}, map[scanKey]time.Time{}
+	c.pending, c.last, c.byCode = map[scanKey]int64{}, map[scanKey]time.Time{}, map[string]int64{}
 	return p, l
+}
+
+// unflushed is how many views of code are counted but not written yet.
+func (c *ScanCounter) unflushed(code string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byCode[code]
 }
 
 // CountScan counts a public view of a code (in memory; see FlushScans).
@@ -93,6 +102,7 @@ func (s *Service) FlushScans(ctx context.Context) error {
 		s.scans.mu.Lock()
 		for k, n := range p {
 			s.scans.pending[k] += n
+			s.scans.byCode[k.code] += n
 			if last[k].After(s.scans.last[k]) {
 				s.scans.last[k] = last[k]
 			}

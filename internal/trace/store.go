@@ -96,6 +96,9 @@ func stockOf(ctx context.Context, q platform.Querier, code string) (stock int64,
 
 // newCode allocates the next trace code of type t in county.
 func newCode(ctx context.Context, tx *platform.Tx, t codes.TraceCodeType, county string) (string, error) {
+	if k := keptFrom(ctx); k != nil { // an imported record keeps its codes (port.go)
+		return k.take(ctx, tx, t, county)
+	}
 	serial, err := tx.NextSerial(ctx, "trace:"+county)
 	if err != nil {
 		return "", err

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"agtrace/internal/auth"
@@ -57,6 +58,8 @@ type Service struct {
 	tolerance MismatchTolerance // quantity-mismatch tolerance (nil: every difference is a finding)
 	scans     *ScanCounter      // public views, counted in memory (scans.go)
 	pages     *publicCache      // public answers per code, valid while nothing was written (publiccache.go)
+	keeper    pageKeeper        // rendered pages waiting to be stored (pagestore.go)
+	storeHits atomic.Int64      // views answered from stored pages
 	gen       genCache          // the last write generation read (publiccache.go)
 	creditOf  func(ctx context.Context, operatorCode string) (string, error)
 }
@@ -67,9 +70,13 @@ func NewService(db *platform.DB, clock platform.Clock, ops Operators, regions *r
 	if clock == nil {
 		clock = platform.SystemClock{}
 	}
-	return &Service{db: db, clock: clock, ops: ops, regions: regions, cal: cal, publicURL: strings.TrimRight(publicURL, "/"),
+	s := &Service{db: db, clock: clock, ops: ops, regions: regions, cal: cal, publicURL: strings.TrimRight(publicURL, "/"),
 		verifyKey: randomVerifyKey(), misses: NewMissLimiter(MissAllowance, MissWindow, clock.Now),
 		scans: newScanCounter(), pages: newPublicCache()}
+	if db != nil { // (unit tests of pure functions pass none)
+		db.AddEmitHook(s.pagesTouched)
+	}
+	return s
 }
 
 // PublicURL is the origin printed in QR codes.

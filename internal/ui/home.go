@@ -36,6 +36,8 @@ const (
 	queueTasks      queue = "tasks"      // the inspector's pending draw tasks (and how many past due)
 	queueCases      queue = "cases"      // open enforcement cases in the jurisdiction (and how many past their step's deadline)
 	queueRecalls    queue = "recalls"    // recalls holding batches in the jurisdiction, not yet closed or released
+	queueWarnings   queue = "warnings"   // early warnings of the jurisdiction not yet closed or dismissed
+	queueIncidents  queue = "incidents"  // open incident tasks assigned to the actor (and how many past due)
 )
 
 // queueCap is where a count stops ("99+"): the lists behind it page.
@@ -82,23 +84,29 @@ var (
 	tileDashboard   = tile{Key: "task.dashboard", Href: "/dashboard", Action: auth.ActStatsRead}
 	tileComplaints  = tile{Key: "task.complaints", Href: "/complaints", Action: auth.ActComplaintRead}
 	tileFeedback    = tile{Key: "task.feedback", Href: "/admin/feedback", Action: auth.ActFeedbackTriage}
+	tileAssess      = tile{Key: "task.assessments", Href: "/assessments", Action: auth.ActAssessRead}
+	tileSheets      = tile{Key: "task.assessment_sheets", Href: "/admin/assessment-sheets", Action: auth.ActAssessSheet}
+	tileExchange    = tile{Key: "task.exchange", Href: "/admin/exchange", Action: auth.ActExchangeStatus}
+	tileWarnings    = tile{Key: "task.warnings", Href: "/warnings", Action: auth.ActWarningRead, Queue: queueWarnings}
+	tilePort        = tile{Key: "task.exchangeport", Href: "/admin/exchange/port", Action: auth.ActExchangeImport}
+	tileIncidents   = tile{Key: "task.incidents", Href: "/incidents", Action: auth.ActIncidentRead, Queue: queueIncidents}
 )
 
 // homeTiles is the home page of each role, in display order.
 var homeTiles = map[auth.Role][]tile{
-	auth.RoleAdmin: {tileReview, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileDraws, tileCases, tileComplaints, tileMonitoring, tileLimits, tileMarkets,
-		tileUsers, tileAgencies, tileCalendar, tileAudit, tileFeedback, tileAPI},
+	auth.RoleAdmin: {tileReview, tileWarnings, tileIncidents, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileDraws, tileCases, tileComplaints, tileMonitoring, tileLimits, tileMarkets,
+		tileUsers, tileAgencies, tileCalendar, tileAudit, tileFeedback, tileAssess, tileSheets, tileExchange, tilePort, tileAPI},
 	auth.RoleReviewer:    {tileReview, tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileMarkets},
-	auth.RoleSupervisor:  {tileDashboard, tileDraws, tileInspection, tileCases, tileComplaints, tileSampling, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring},
+	auth.RoleSupervisor:  {tileDashboard, tileAssess, tileWarnings, tileIncidents, tileDraws, tileInspection, tileCases, tileComplaints, tileSampling, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring},
 	auth.RoleTownship:    {tileRoster, tileCoverage, tileTrace},
-	auth.RoleInspector:   {tileInspection, tileFindings, tileTrace, tileDraws, tileCases},
-	auth.RoleTester:      {tileTrace, tileSampling, tileLimits},
-	auth.RoleEnforcer:    {tileCases, tileComplaints, tileFindings, tileInspection, tileTrace, tileDraws},
-	auth.RoleAnalyst:     {tileDashboard, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileCases, tileComplaints},
+	auth.RoleInspector:   {tileIncidents, tileInspection, tileFindings, tileTrace, tileDraws, tileCases},
+	auth.RoleTester:      {tileTrace, tileSampling, tileLimits, tileIncidents},
+	auth.RoleEnforcer:    {tileCases, tileComplaints, tileIncidents, tileFindings, tileInspection, tileTrace, tileDraws},
+	auth.RoleAnalyst:     {tileDashboard, tileAssess, tileWarnings, tileIncidents, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileCases, tileComplaints},
 	auth.RoleOperator:    {tileMyOperator, tileNewBatch, tileBatches, tileSell, tileIncoming, tileStaff, tileSign, tileRecalls},
 	auth.RoleStaff:       {tileNewBatch, tileBatches, tileSell, tileIncoming},
 	auth.RoleMarket:      {tileMarketCheck, tileMarkets, tileTrace},
-	auth.RoleIntegration: {tileAPI},
+	auth.RoleIntegration: {tilePort, tileAPI},
 }
 
 // tilesFor is the actor's home page: its role's tiles whose action it may take.
@@ -205,6 +213,17 @@ func (s homePages) count(r *http.Request, a *auth.Actor, q queue) (waiting, over
 		return len(list), overdue
 	case queueTasks, queueCases:
 		return s.supervisionCount(r, a, q)
+	case queueWarnings:
+		return s.warningCount(r, a)
+	case queueIncidents:
+		if s.svc.Incidents == nil {
+			return 0, 0
+		}
+		open, overdue, err := s.svc.Incidents.MyTasks(ctx, a)
+		if err != nil {
+			return 0, 0
+		}
+		return open, overdue
 	case queueRecalls:
 		return s.recallCount(r, a)
 	case queueAgreements:

@@ -1,18 +1,14 @@
 package ui
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"agtrace/internal/codes"
 	"agtrace/internal/httpx"
@@ -156,73 +152,99 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 		s.codeProblem(w, r, raw, err)
 		return
 	}
-	pub, err := s.svc.Trace.Public(r.Context(), code, r.URL.Query().Get("v"))
+	token, lang := r.URL.Query().Get("v"), langOf(r)
+	verified := s.svc.Trace.VerifyToken(code, token)
+	view := trace.ScanView{Client: trace.ClientClass(r.UserAgent()), Region: trace.SharedProvince(r.URL.Query().Get("r"))}
+	shared := view.Region != ""
+	key := lang + " " + r.URL.RequestURI()
+	// 1. the facts in memory (nothing written since they were read) and the page as rendered in memory
+	pub, cached, err := s.svc.Trace.PublicCached(r.Context(), code, verified)
 	if err != nil {
 		s.codeProblem(w, r, code, err)
 		return
 	}
-	d := trPublicData{Code: code}
-	view := trace.ScanView{Client: trace.ClientClass(r.UserAgent()), Region: trace.SharedProvince(r.URL.Query().Get("r"))}
+	if cached {
+		if page, ok := s.scanPages.get(key, pub.ETag); ok {
+			s.svc.Trace.CountScan(code, view)
+			if s.scanHeaders(w, r, pub.ETag, lang, shared) {
+				page.write(w, r, lang, pub.Scans)
+			}
+			return
+		}
+	}
+	// 2. the stored page, when current: one read
+	variant, storable := storedVariant(r, code, lang, verified)
+	variant += "." + s.pageVersion
+	if storable {
+		sp, st, found, err := s.svc.Trace.StoredPage(r.Context(), code, variant)
+		if err != nil {
+			s.codeProblem(w, r, code, err)
+			return
+		}
+		if page, ok := s.heads.fromStore(lang, sp); found && ok {
+			s.svc.Trace.CountScan(code, view)
+			if s.scanHeaders(w, r, page.etag, lang, false) {
+				page.write(w, r, lang, st)
+			}
+			return
+		}
+	}
+	// 3. built from the database and rendered
+	if !cached {
+		if pub, err = s.svc.Trace.Public(r.Context(), code, token); err != nil {
+			s.codeProblem(w, r, code, err)
+			return
+		}
+	}
 	s.svc.Trace.CountScan(code, view)
-	p := s.page(r, "tr.public.title", nil)
-	etag := `W/"` + pub.ETag + "-" + p.Lang + `"`
-	if view.Region != "" {
-		etag = `W/"` + pub.ETag + "-" + p.Lang + `-s"`
+	if !s.scanHeaders(w, r, pub.ETag, lang, shared) {
+		return
+	}
+	page, err := s.renderScanPage(r, code, token, lang, pub, shared)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.scanPages.put(key, page)
+	if sp, ok := page.stored(code, variant, pub.Stamp()); ok && storable {
+		s.svc.Trace.KeepPage(sp)
+	}
+	page.write(w, r, lang, pub.Scans)
+}
+
+// renderScanPage renders a found code's page into its parts.
+func (s tracePublicPages) renderScanPage(r *http.Request, code, token, lang string, pub trace.PublicTrace, shared bool) (*scanPage, error) {
+	d := trPublicData{Code: code, Found: true, P: pub, Shared: shared}
+	if pub.Verified {
+		d.Token = token
+	}
+	var err error
+	if d.Provinces, err = s.provinces.get(r.Context(), s.svc.Regions); err != nil {
+		return nil, err
+	}
+	text, err := s.renderBytes("tr_public", s.page(r, "tr.public.title", d))
+	if err != nil {
+		return nil, err
+	}
+	return s.heads.newScanPage(lang, pub.ETag, text), nil
+}
+
+// scanHeaders sets a scan page's validators and cache lifetime and answers
+// a matching conditional request with 304 (false: nothing more to send).
+func (s tracePublicPages) scanHeaders(w http.ResponseWriter, r *http.Request, facts, lang string, shared bool) bool {
+	etag := `W/"` + facts + "-" + lang + `"`
+	if shared {
+		etag = `W/"` + facts + "-" + lang + `-s"`
 	}
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d", trace.PublicMaxAge, trace.PublicStale))
 	w.Header().Add("Vary", "Cookie") // the language is a cookie
 	if httpx.ETagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
-		return
+		return false
 	}
-	d.Found, d.P, d.Shared = true, pub, view.Region != ""
-	if pub.Verified {
-		d.Token = r.URL.Query().Get("v")
-	}
-	key := code + "|" + strconv.FormatBool(pub.Verified) + "|" + strconv.FormatBool(d.Shared) + "|" + p.Lang
-	page, err := s.scanPages.get(key, etag, func() ([]byte, error) {
-		if d.Provinces, err = s.provinces.get(r.Context(), s.svc.Regions); err != nil {
-			return nil, err
-		}
-		p.Data = d
-		return s.renderBytes("tr_public", p)
-	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if httpx.AcceptsGzip(r) {
-		w.Header().Set("Content-Encoding", "gzip")
-		_, _ = w.Write(page.gz)
-		return
-	}
-	_, _ = w.Write(page.plain)
+	return true
 }
-
-// renderedPages keeps each scan page as rendered (and gzipped) for
-// trace.PublicMaxAge seconds while its facts' ETag is unchanged: the template and
-// the compression run once per code and language every ten seconds, not
-// per view. The scan count on a kept page is as of its rendering — no
-// staler than what a shared cache may show under Cache-Control.
-type renderedPages struct {
-	mu sync.Mutex
-	m  map[string]*renderedPage
-}
-
-type renderedPage struct {
-	etag      string
-	at        time.Time
-	plain, gz []byte
-}
-
-const maxRenderedPages = 20_000
-
-// scanGzip reuses compressors (each holds ~1 MB of state); the default
-// level compresses a 4 KB page to within a few bytes of the best at a
-// fraction of the cost, which matters when most views are a code's first.
-var scanGzip = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression); return w }}
 
 // provinces are the share form's choices, read once (region data does not
 // change while the platform runs; a failed read is tried again).
@@ -242,32 +264,4 @@ func (p *provinceList) get(ctx context.Context, rs *region.Service) ([]region.Re
 		p.list = list
 	}
 	return list, err
-}
-
-func (c *renderedPages) get(key, etag string, render func() ([]byte, error)) (*renderedPage, error) {
-	now := time.Now()
-	c.mu.Lock()
-	e, ok := c.m[key]
-	c.mu.Unlock()
-	if ok && e.etag == etag && now.Sub(e.at) < trace.PublicMaxAge*time.Second {
-		return e, nil
-	}
-	plain, err := render()
-	if err != nil {
-		return nil, err
-	}
-	var gz bytes.Buffer
-	zw := scanGzip.Get().(*gzip.Writer)
-	zw.Reset(&gz)
-	_, _ = zw.Write(plain)
-	_ = zw.Close()
-	scanGzip.Put(zw)
-	e = &renderedPage{etag: etag, at: now, plain: plain, gz: gz.Bytes()}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxRenderedPages {
-		c.m = map[string]*renderedPage{}
-	}
-	c.m[key] = e
-	c.mu.Unlock()
-	return e, nil
 }

@@ -18,10 +18,14 @@ import (
 	"strings"
 	"time"
 
+	"agtrace/internal/assess"
 	"agtrace/internal/auth"
 	"agtrace/internal/complaints"
+	"agtrace/internal/exchange"
+	"agtrace/internal/exchange/port"
 	"agtrace/internal/feedback"
 	"agtrace/internal/httpx"
+	"agtrace/internal/incident"
 	"agtrace/internal/insight"
 	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
@@ -53,6 +57,14 @@ type Services struct {
 	Feedback *feedback.Service
 	// Insight: the dashboards (nil: pages not served)
 	Insight *insight.Service
+	// Assess: the performance assessment (nil: pages not served)
+	Assess *assess.Service
+	// Node: the province ↔ national exchange (nil: pages not served)
+	Node *exchange.Node
+	// Port: the standard import/export (nil: pages not served)
+	Port *port.Service
+	// Incidents: emergency command (nil: pages not served)
+	Incidents *incident.Service
 }
 
 // Options configure the pages.
@@ -69,6 +81,10 @@ type Server struct {
 	pages     map[string]*template.Template
 	scanPages *renderedPages // the public scan pages as rendered (public_scan.go)
 	provinces *provinceList  // the scan page's share form (public_scan.go)
+	heads     *layoutHeads   // the scan pages' compressed layout heads (public_scan_page.go)
+	// pageVersion names the scan page's templates and words: stored pages
+	// of another version are never served (public_scan_page.go)
+	pageVersion string
 }
 
 // access says who may reach a route.
@@ -93,7 +109,7 @@ type pageGroup interface {
 
 // Register parses the templates and adds every page route to mux.
 func Register(mux *http.ServeMux, svc Services, opts Options) error {
-	s := &Server{svc: svc, opts: opts, scanPages: &renderedPages{}, provinces: &provinceList{}}
+	s := &Server{svc: svc, opts: opts, scanPages: &renderedPages{}, provinces: &provinceList{}, heads: &layoutHeads{}, pageVersion: scanPageVersion()}
 	if _, err := loadCatalogues(); err != nil {
 		return err
 	}
@@ -136,7 +152,19 @@ func (s *Server) groups() []pageGroup {
 		gs = append(gs, feedbackPages{s})
 	}
 	if s.svc.Insight != nil {
-		gs = append(gs, dashboardPages{s})
+		gs = append(gs, dashboardPages{s}, warningPages{s})
+	}
+	if s.svc.Incidents != nil {
+		gs = append(gs, incidentPages{s})
+	}
+	if s.svc.Assess != nil {
+		gs = append(gs, assessPages{s})
+	}
+	if s.svc.Node != nil {
+		gs = append(gs, exchangePages{s})
+	}
+	if s.svc.Port != nil {
+		gs = append(gs, portPages{s})
 	}
 	return gs
 }

@@ -27,7 +27,7 @@ var valuePrefixes = map[string][]string{
 	"result":        {"sv.result."},
 	"verdict":       {"mn.verdict."},
 	"level":         {"sv.credit."},
-	"rule":          {"sv.rule."},
+	"rule":          {"sv.rule.", "wr.rule."},
 	"violation":     {"sv.violation."},
 	"record":        {"sv.record."},
 	"scope":         {"tr.scope."},
@@ -42,6 +42,12 @@ var valuePrefixes = map[string][]string{
 	"action":        {"op.decision."},
 	"permissions":   {"op.perm."},
 	"leading_level": {"op.leading."},
+	"state":         {"in.state."},
+	"task_kind":     {"in.task.kind."},
+	"task_status":   {"in.task.status."},
+	"source_kind":   {"in.source."},
+	"topic":         {"words.action."}, // an exchanged event's action
+	"outcome":       {"xc.outcome."},
 }
 
 // detailOrder puts the keys a reader looks for first; the others follow
