@@ -53,9 +53,17 @@ type Emitted struct {
 // error rolls the write back.
 type EmitHook func(ctx context.Context, tx *Tx, e Emitted) error
 
-// AddEmitHook adds a hook every Emit calls, in the order added. Hooks are
-// added while the application is wired up, before it serves.
+// AddEmitHook adds a hook every Emit calls after those already added.
+// Hooks are added while the application is wired up, before it serves.
 func (db *DB) AddEmitHook(h EmitHook) { db.emitHooks = append(db.emitHooks, h) }
+
+// AddEarlyEmitHook adds a hook every Emit calls before those already added:
+// work that need not wait for the ledger (whose hook takes the ledger's
+// row lock, held to commit) runs before it — for most writes, whose only
+// event is their first, outside that serialised stretch.
+func (db *DB) AddEarlyEmitHook(h EmitHook) {
+	db.emitHooks = append([]EmitHook{h}, db.emitHooks...)
+}
 
 // Emit records ev in the same transaction as the write it describes: the
 // audit log, the outbox and (through the emit hook) the ledger.

@@ -182,7 +182,7 @@ type reach int
 
 const (
 	reachOwn  reach = iota // the code's own page only (a hold banner, a clone warning)
-	reachUp                // and up to publicDownDepth steps upstream, whose pages show the downstream chain (a sale)
+	reachUp                // and the codes it came from, whose pages show their buyers (a sale); publicDownDepth is 1
 	reachDown              // and everything downstream, whose pages show the code's facts, certificates and checks
 	reachBoth              // both (a correction)
 )
@@ -197,8 +197,7 @@ func bumpSQL(seed string, r reach) string {
 		sets = append(sets, "SELECT code FROM down")
 	}
 	if r == reachUp || r == reachBoth {
-		with += `, up(code, depth) AS (SELECT code, 0 FROM seed UNION SELECT e.from_code, u.depth + 1 FROM trace_edges e JOIN up u ON e.to_code = u.code WHERE u.depth < ` + strconv.Itoa(publicDownDepth) + `)`
-		sets = append(sets, "SELECT code FROM up")
+		sets = append(sets, "SELECT e.from_code FROM trace_edges e JOIN seed s ON e.to_code = s.code") // publicDownDepth steps: 1
 	}
 	return with + `
 	INSERT INTO public_page_revs (code, rev) SELECT code, 1 FROM (` + strings.Join(sets, " UNION ") + `) x WHERE true
@@ -303,8 +302,7 @@ func bumpOperatorPages(ctx context.Context, tx *platform.Tx, resourceID string) 
 
 // StalePagesTx stales the stored pages that records written outside the
 // services may change — a national node applying another node's codes —
-// (their own, everything downstream, and up to publicDownDepth steps
-// upstream), in the caller's transaction.
+// (their own, everything downstream, and the codes they came from), in the caller's transaction.
 func StalePagesTx(ctx context.Context, tx *platform.Tx, codes []string) error {
 	for _, c := range codes {
 		if _, err := tx.Exec(ctx, bumpSQL(pageSeeds["trace_code"].query, reachBoth), c); err != nil {

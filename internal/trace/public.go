@@ -84,12 +84,17 @@ type ChainStep struct {
 }
 
 // How far the public answer walks the graph: upstream to the origin (the
-// producer is found there), downstream only as far as the page shows — its
-// chain lists at most 12 parties, so a production code with thousands of
-// descendants does not cost a walk over all of them.
+// producer is found there), downstream one step — who bought from this
+// batch — and at most 24 of them, so a production code with thousands of
+// descendants does not cost a walk over all of them. One step, because a
+// stored page must be staled by every write that changes it, in the
+// writer's transaction (pagestore.go): a sale stales its seller's page, and
+// with a deeper downstream view every sale would have to stale the pages of
+// all its ancestors up to that depth — on PostgreSQL the shared ancestors'
+// rev rows serialised concurrent sales and halved the write rate.
 const (
 	publicUpDepth, publicUpNodes     = 50, 2000
-	publicDownDepth, publicDownNodes = 4, 24
+	publicDownDepth, publicDownNodes = 1, 24
 )
 
 // publicName masks the names of natural persons.

@@ -74,7 +74,7 @@ func NewService(db *platform.DB, clock platform.Clock, ops Operators, regions *r
 		verifyKey: randomVerifyKey(), misses: NewMissLimiter(MissAllowance, MissWindow, clock.Now),
 		scans: newScanCounter(), pages: newPublicCache()}
 	if db != nil { // (unit tests of pure functions pass none)
-		db.AddEmitHook(s.pagesTouched)
+		db.AddEarlyEmitHook(s.pagesTouched) // before the ledger's lock (pagestore.go)
 	}
 	return s
 }
