@@ -22,6 +22,7 @@ import (
 	"agtrace/internal/demo"
 	"agtrace/internal/httpx"
 	"agtrace/internal/platform"
+	"agtrace/internal/trace"
 )
 
 type command struct {
@@ -169,6 +170,8 @@ func serve(ctx context.Context, args []string) error {
 		"the same for imports, exports and uploads; also PostgreSQL's statement_timeout [AGTRACE_TIMEOUT_LONG]")
 	monitorEvery := fs.Duration("monitor-every", envDur("AGTRACE_MONITOR_EVERY", time.Hour),
 		"how often to run the online-monitoring rules (one replica runs them per period; 0 disables) [AGTRACE_MONITOR_EVERY]")
+	pageMemory := fs.Int("page-memory", envInt("AGTRACE_PAGE_MEMORY", trace.DefaultPageMemory>>20),
+		"MiB of public scan pages kept in memory, answered without a database read (0: none) [AGTRACE_PAGE_MEMORY]")
 	var xf exchangeFlags
 	xf.register(fs)
 	legacy := fs.Bool("trust-proxy", os.Getenv("AGTRACE_TRUST_PROXY") == "1", "deprecated: same as --trusted-proxies 127.0.0.0/8,::1 [AGTRACE_TRUST_PROXY=1]")
@@ -190,6 +193,9 @@ func serve(ctx context.Context, args []string) error {
 	cfg.Addr, cfg.PublicURL, cfg.MetricsToken = *addr, strings.TrimRight(*public, "/"), *metricsToken
 	cfg.Timeouts = to
 	cfg.MonitorEvery = *monitorEvery
+	if cfg.PageMemory = int64(*pageMemory) << 20; *pageMemory <= 0 {
+		cfg.PageMemory = -1
+	}
 	if cfg.Exchange, err = xf.config(); err != nil {
 		ln.Close()
 		return err

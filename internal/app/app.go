@@ -61,6 +61,9 @@ type Config struct {
 	// LedgerHash is the ledger's hash algorithm when the log is created
 	// (sm3, the default, or sha256); an existing log keeps its own.
 	LedgerHash string
+	// PageMemory is the byte budget of public scan pages kept in memory
+	// (trace/pagememory.go): 0 = trace.DefaultPageMemory, negative = none.
+	PageMemory int64
 }
 
 // App is a running platform instance: database plus services.
@@ -186,6 +189,9 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 		return nil, err
 	}
 	a.Trace = trace.NewService(db, clock, a.Operators, a.Regions, a.Calendar, cfg.PublicURL)
+	if cfg.PageMemory != 0 {
+		a.Trace.SetPageMemory(max(cfg.PageMemory, 0))
+	}
 	a.Trace.SetVerifyKey(key)
 	if _, err := monitoring.SeedLimits(ctx, db); err != nil {
 		return nil, err

@@ -134,6 +134,7 @@ func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace,
 	if err != nil {
 		return PublicTrace{}, err
 	}
+	p.stamp.Gen = gen // read before the facts
 	if gen >= 0 {
 		s.pages.put(key, &pageEntry{gen: gen, p: p, seenAt: seenAt})
 	}

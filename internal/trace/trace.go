@@ -60,6 +60,8 @@ type Service struct {
 	pages     *publicCache      // public answers per code, valid while nothing was written (publiccache.go)
 	keeper    pageKeeper        // rendered pages waiting to be stored (pagestore.go)
 	storeHits atomic.Int64      // views answered from stored pages
+	mem       *pageMemory       // stored pages kept in memory (pagememory.go)
+	memHits   atomic.Int64      // views answered from them
 	gen       genCache          // the last write generation read (publiccache.go)
 	creditOf  func(ctx context.Context, operatorCode string) (string, error)
 }
@@ -72,7 +74,7 @@ func NewService(db *platform.DB, clock platform.Clock, ops Operators, regions *r
 	}
 	s := &Service{db: db, clock: clock, ops: ops, regions: regions, cal: cal, publicURL: strings.TrimRight(publicURL, "/"),
 		verifyKey: randomVerifyKey(), misses: NewMissLimiter(MissAllowance, MissWindow, clock.Now),
-		scans: newScanCounter(), pages: newPublicCache()}
+		scans: newScanCounter(), pages: newPublicCache(), mem: newPageMemory(DefaultPageMemory)}
 	if db != nil { // (unit tests of pure functions pass none)
 		db.AddEarlyEmitHook(s.pagesTouched) // before the ledger's lock (pagestore.go)
 	}

@@ -157,25 +157,12 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 	view := trace.ScanView{Client: trace.ClientClass(r.UserAgent()), Region: trace.SharedProvince(r.URL.Query().Get("r"))}
 	shared := view.Region != ""
 	key := lang + " " + r.URL.RequestURI()
-	// 1. the facts in memory (nothing written since they were read) and the page as rendered in memory
-	pub, cached, err := s.svc.Trace.PublicCached(r.Context(), code, verified)
-	if err != nil {
-		s.codeProblem(w, r, code, err)
-		return
-	}
-	if cached {
-		if page, ok := s.scanPages.get(key, pub.ETag); ok {
-			s.svc.Trace.CountScan(code, view)
-			if s.scanHeaders(w, r, pub.ETag, lang, shared) {
-				page.write(w, r, lang, pub.Scans)
-			}
-			return
-		}
-	}
-	// 2. the stored page, when current: one read
 	variant, storable := storedVariant(r, code, lang, verified)
 	variant += "." + s.pageVersion
+	var pub trace.PublicTrace
+	cached := false
 	if storable {
+		// 1. the stored page, when current: from memory, else one read
 		sp, st, found, err := s.svc.Trace.StoredPage(r.Context(), code, variant)
 		if err != nil {
 			s.codeProblem(w, r, code, err)
@@ -185,6 +172,21 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 			s.svc.Trace.CountScan(code, view)
 			if s.scanHeaders(w, r, page.etag, lang, false) {
 				page.write(w, r, lang, st)
+			}
+			return
+		}
+	} else {
+		// 2. a page that is not stored (an alias, a share): the facts in
+		// memory (nothing written since they were read) and the page as
+		// rendered in memory
+		if pub, cached, err = s.svc.Trace.PublicCached(r.Context(), code, verified); err != nil {
+			s.codeProblem(w, r, code, err)
+			return
+		}
+		if page, ok := s.scanPages.get(key, pub.ETag); ok && cached {
+			s.svc.Trace.CountScan(code, view)
+			if s.scanHeaders(w, r, pub.ETag, lang, shared) {
+				page.write(w, r, lang, pub.Scans)
 			}
 			return
 		}
@@ -205,9 +207,10 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.scanPages.put(key, page)
 	if sp, ok := page.stored(code, variant, pub.Stamp()); ok && storable {
-		s.svc.Trace.KeepPage(sp)
+		s.svc.Trace.KeepPage(sp, pub.Scans)
+	} else {
+		s.scanPages.put(key, page)
 	}
 	page.write(w, r, lang, pub.Scans)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"html"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -120,7 +121,7 @@ func (p *scanPage) stored(code, variant string, stamp trace.PageStamp) (trace.St
 	if p.head == nil {
 		return trace.StoredPage{}, false
 	}
-	return trace.StoredPage{Code: code, Variant: variant, Rev: stamp.Rev, Epoch: stamp.Epoch, ETag: p.etag,
+	return trace.StoredPage{Code: code, Variant: variant, Rev: stamp.Rev, Epoch: stamp.Epoch, Gen: stamp.Gen, ETag: p.etag,
 		Head: trace.PagePart(p.body), Tail: trace.PagePart(p.tail)}, true
 }
 
@@ -153,8 +154,14 @@ func (p *scanPage) write(w http.ResponseWriter, r *http.Request, lang string, st
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if httpx.AcceptsGzip(r) {
+		// one write with its length: no chunked encoding, one syscall
+		buf := responseBuffers.Get().(*bytes.Buffer)
+		buf.Reset()
+		defer responseBuffers.Put(buf)
+		_ = httpx.WriteSplicedGzip(buf, parts, words)
 		w.Header().Set("Content-Encoding", "gzip")
-		_ = httpx.WriteSplicedGzip(w, parts, words)
+		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		_, _ = w.Write(buf.Bytes())
 		return
 	}
 	text, err := httpx.Inflate(parts, words)
@@ -164,6 +171,9 @@ func (p *scanPage) write(w http.ResponseWriter, r *http.Request, lang string, st
 	}
 	_, _ = w.Write(text)
 }
+
+// responseBuffers hold gzip answers while they are joined.
+var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // storedVariant names the stored page a request may be answered with: the
 // canonical path (not an alias, whose links differ), and no query but the

@@ -15,12 +15,13 @@ import (
 	"agtrace/internal/trace"
 )
 
-// TestStoredScanPage: a page once rendered is stored and answers later
-// views with one read (after unrelated writes, which empty the in-memory
-// cache), its scan count current; and every write that changes a page — a
+// TestStoredScanPage: a page once rendered is kept in memory and stored;
+// later views are answered from memory (after unrelated writes too, once
+// the code's revs are read) or, when memory lost it, from the store, the
+// scan count current either way; and every write that changes a page — a
 // correction, a sale and its confirmation, a failed sample and its hold,
-// also on the pages downstream — makes the stored page stale at once, so
-// the next view is right.
+// also on the pages downstream — makes both copies stale at once, so the
+// next view is right.
 func TestStoredScanPage(t *testing.T) {
 	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
 		ctx := context.Background()
@@ -41,16 +42,24 @@ func TestStoredScanPage(t *testing.T) {
 			t.Helper()
 			f.apples(t, a, 1)
 		}
-		// view answers path; fromStore says whether the stored page must have answered
-		view := func(what string, fromStore bool, want ...string) scanResp {
+		// view answers path; from is where the answer must have come from:
+		// "memory", "store" or "build"
+		view := func(what, from string, want ...string) scanResp {
 			t.Helper()
-			before := a.Trace.PageStoreHits()
+			mem, store := a.Trace.PageMemoryHits(), a.Trace.PageStoreHits()
 			r := scan(t, srv.URL, path, "", "")
 			if r.status != 200 {
 				t.Fatalf("%s: %d", what, r.status)
 			}
-			if hit := a.Trace.PageStoreHits() > before; hit != fromStore {
-				t.Fatalf("%s: answered from the store %v, want %v", what, hit, fromStore)
+			got := "build"
+			switch {
+			case a.Trace.PageMemoryHits() > mem:
+				got = "memory"
+			case a.Trace.PageStoreHits() > store:
+				got = "store"
+			}
+			if got != from {
+				t.Fatalf("%s: answered from %s, want %s", what, got, from)
 			}
 			for _, w := range want {
 				if !strings.Contains(r.body, w) {
@@ -59,20 +68,30 @@ func TestStoredScanPage(t *testing.T) {
 			}
 			return r
 		}
+		forget := func() { // memory lost (a restart, an eviction)
+			a.Trace.SetPageMemory(0)
+			a.Trace.SetPageMemory(trace.DefaultPageMemory)
+		}
 
-		first := view("first view", false, "100 千克", "这是首次查询")
+		first := view("first view", "build", "100 千克", "这是首次查询")
 		flush()
 		elsewhere()
-		stored := view("stored", true, "100 千克", "已被查询 1 次")
+		inMemory := view("after a write elsewhere", "memory", "100 千克", "已被查询 1 次")
+		if inMemory.etag != first.etag {
+			t.Fatalf("the kept page's ETag %q differs from the rendered one's %q", inMemory.etag, first.etag)
+		}
+		flush()
+		forget()
+		stored := view("memory lost", "store", "100 千克", "已被查询 2 次")
 		if stored.etag != first.etag {
 			t.Fatalf("the stored page's ETag %q differs from the rendered one's %q", stored.etag, first.etag)
 		}
-		flush()
+		view("loaded from the store", "memory", "已被查询 3 次")
 		elsewhere()
-		view("stored, count current", true, "已被查询 2 次")
+		view("count current", "memory", "已被查询 4 次")
 		// a client that takes no gzip gets the same page as text
 		flush()
-		elsewhere()
+		forget()
 		req, _ := http.NewRequest("GET", srv.URL+path, nil)
 		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
 		if err != nil {
@@ -80,7 +99,7 @@ func TestStoredScanPage(t *testing.T) {
 		}
 		plain, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.Header.Get("Content-Encoding") != "" || !strings.Contains(string(plain), "已被查询 3 次") || !strings.HasSuffix(strings.TrimSpace(string(plain)), "</html>") {
+		if resp.Header.Get("Content-Encoding") != "" || !strings.Contains(string(plain), "已被查询 5 次") || !strings.HasSuffix(strings.TrimSpace(string(plain)), "</html>") {
 			t.Fatalf("the stored page without gzip (%q):\n%s", resp.Header.Get("Content-Encoding"), plain)
 		}
 		if r := scan(t, srv.URL, path, "", "en"); r.status != 200 || !strings.Contains(r.body, "Batch quantity") && !strings.Contains(r.body, "100 kg") {
@@ -91,10 +110,12 @@ func TestStoredScanPage(t *testing.T) {
 		if _, err := a.Trace.Correct(ctx, f.actor, lot.TraceCode, trace.CorrectionInput{Reason: "复称", Quantity: 96}); err != nil {
 			t.Fatal(err)
 		}
-		view("after a correction", false, "96 千克")
+		view("after a correction", "build", "96 千克")
 		flush()
 		elsewhere()
-		view("corrected, stored", true, "96 千克")
+		view("corrected, kept", "memory", "96 千克")
+		forget()
+		view("corrected, stored", "store", "96 千克")
 
 		// a sale and its confirmation: the seller's page shows the buyer
 		buyer, buyerUser, _ := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "烟台鲜果批发商行", Kind: "enterprise", Category: "trader", RegionCode: "370686"})
@@ -105,7 +126,7 @@ func TestStoredScanPage(t *testing.T) {
 		if _, err := a.Trace.Confirm(ctx, actorFor(t, a, buyerUser), sold.TraceCode, trace.ConfirmInput{ReceivedQuantity: 40}); err != nil {
 			t.Fatal(err)
 		}
-		view("after a sale", false, "烟台鲜果批发商行")
+		view("after a sale", "build", "烟台鲜果批发商行")
 		// the buyer's page, stored
 		soldPath := "/q/" + sold.TraceCode + "?v=" + a.Trace.Token(sold.TraceCode)
 		if r := scan(t, srv.URL, soldPath, "", ""); r.status != 200 || strings.Contains(r.body, `id="checks"`) {
@@ -113,7 +134,7 @@ func TestStoredScanPage(t *testing.T) {
 		}
 		flush()
 		elsewhere()
-		view("sold, stored", true, "烟台鲜果批发商行")
+		view("sold, kept", "memory", "烟台鲜果批发商行")
 
 		// a failed sample of the producer's batch: its hold banner at once, and
 		// the verdict on the buyer's page downstream (an input's check)
@@ -126,13 +147,16 @@ func TestStoredScanPage(t *testing.T) {
 			Items: []monitoring.SampleItemInput{{Substance: "chlorpyrifos", Value: &v, Unit: "mg/kg"}}}); err != nil {
 			t.Fatal(err)
 		}
-		view("after a failed sample", false, `id="hold"`, "请勿购买或食用")
-		before := a.Trace.PageStoreHits()
-		if r := scan(t, srv.URL, soldPath, "", ""); !strings.Contains(r.body, `id="checks"`) || a.Trace.PageStoreHits() != before {
-			t.Fatalf("the buyer's page after its input failed a test (store hits %d → %d):\n%s", before, a.Trace.PageStoreHits(), r.body)
+		view("after a failed sample", "build", `id="hold"`, "请勿购买或食用")
+		before, beforeMem := a.Trace.PageStoreHits(), a.Trace.PageMemoryHits()
+		if r := scan(t, srv.URL, soldPath, "", ""); !strings.Contains(r.body, `id="checks"`) || a.Trace.PageStoreHits() != before || a.Trace.PageMemoryHits() != beforeMem {
+			t.Fatalf("the buyer's page after its input failed a test (store hits %d → %d, memory hits %d → %d):\n%s",
+				before, a.Trace.PageStoreHits(), beforeMem, a.Trace.PageMemoryHits(), r.body)
 		}
 		flush()
 		elsewhere()
-		view("held, stored", true, `id="hold"`)
+		view("held, kept", "memory", `id="hold"`)
+		forget()
+		view("held, stored", "store", `id="hold"`)
 	})
 }
