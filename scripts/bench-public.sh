@@ -7,18 +7,21 @@
 #   scripts/bench-public.sh DATA_DIR [DB_URL]
 #
 # Env: CONNS (64), SECS (30), HOT (0: every request a random code; 90: 90 %
-# of requests repeat a hot set of 100 codes with If-None-Match).
+# of requests repeat a hot set of 100 codes with If-None-Match), CODES
+# (200000: how many codes are drawn from), WARM (1: view every drawn code
+# once before measuring — a running server's state; 0: measure cold),
+# PAGE_MEMORY (1024: MiB of pages the server keeps in memory).
 set -euo pipefail
 DATA=${1:?data directory}
 DBURL=${2:-}
-CONNS=${CONNS:-64} SECS=${SECS:-30} HOT=${HOT:-0}
+CONNS=${CONNS:-64} SECS=${SECS:-30} HOT=${HOT:-0} CODES=${CODES:-200000} WARM=${WARM:-1} PAGE_MEMORY=${PAGE_MEMORY:-1024}
 BIN=${BIN:-bin/agtrace}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # the codes to ask for, with their label tokens (the full page)
 dbflag=(--data "$DATA"); [ -n "$DBURL" ] && dbflag+=(--db "$DBURL")
-go run ./scripts/labelurls "${dbflag[@]}" --limit 200000 > "$WORK/paths.txt"
+go run ./scripts/labelurls "${dbflag[@]}" --limit "$CODES" > "$WORK/paths.txt"
 echo "$(wc -l < "$WORK/paths.txt") codes"
 
 cat > "$WORK/scan.lua" <<LUA
@@ -41,10 +44,16 @@ request = function()
 end
 LUA
 
-"$BIN" serve "${dbflag[@]}" --addr 127.0.0.1:18080 --public-url http://127.0.0.1:18080 --trusted-proxies 127.0.0.1/32 --monitor-every 0 2>"$WORK/serve.log" &
+"$BIN" serve "${dbflag[@]}" --addr 127.0.0.1:18080 --public-url http://127.0.0.1:18080 --trusted-proxies 127.0.0.1/32 --monitor-every 0 --page-memory "$PAGE_MEMORY" --metrics-token bench 2>"$WORK/serve.log" &
 go build -o "$WORK/ceiling" ./scripts/ceiling
 "$WORK/ceiling" --addr 127.0.0.1:18081 &
 for _ in $(seq 1 60); do curl -fs http://127.0.0.1:18080/healthz >/dev/null && curl -fs http://127.0.0.1:18081/ >/dev/null && break; sleep 0.5; done
+
+if [ "$WARM" = 1 ]; then
+  go run ./scripts/warm --url http://127.0.0.1:18080 --conns 16 < "$WORK/paths.txt"
+  sleep 2 # the last pages written to the store
+  curl -s -H "Authorization: Bearer bench" http://127.0.0.1:18080/metrics | grep -E '^agtrace_scan_pages_memory_(pages|bytes) '
+fi
 
 # the hot set: 100 codes with the ETag a shopper's browser would hold
 : > "$WORK/hot.txt"
@@ -63,3 +72,4 @@ echo "== ceiling: bare net/http, fixed 1 KB page (same requests)"
 wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18081 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
 echo "== /q/{code}, random codes (hot $HOT %)"
 wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18080 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
+curl -s -H "Authorization: Bearer bench" http://127.0.0.1:18080/metrics | grep -E '^agtrace_scan_pages_'

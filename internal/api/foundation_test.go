@@ -264,7 +264,8 @@ func TestHTTPSurface(t *testing.T) {
 
 	m := c.Do("GET", "/metrics", nil).Expect(t, 200)
 	body := string(m.Body)
-	for _, want := range []string{`agtrace_http_requests_total{code="OK",route="GET /api/v1/regions/{code}"}`, "agtrace_http_request_duration_seconds", "go_goroutines"} {
+	for _, want := range []string{`agtrace_http_requests_total{code="OK",route="GET /api/v1/regions/{code}"}`, "agtrace_http_request_duration_seconds", "go_goroutines",
+		"agtrace_scan_pages_memory_hits_total", "agtrace_scan_pages_store_hits_total", "agtrace_scan_pages_memory_bytes"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}

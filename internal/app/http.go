@@ -61,12 +61,14 @@ func (a *App) Handler() (http.Handler, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(a.DB.SQL(), "agtrace"))
 	m := newMetrics(reg)
-	mux.Handle("GET /metrics", metricsGuard(a.Config.MetricsToken, a.Config.TrustedProxies, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	registerPageMetrics(reg, a.Trace)
+	metricsH := metricsGuard(a.Config.MetricsToken, a.Config.TrustedProxies, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
 	var h http.Handler = m.wrap(mux)
 	h = rateLimitPublic(a.Config.TrustedProxies, h)
 	h = httpx.Authenticate(a.Auth, a.Config.TrustedProxies, h)
-	h = a.dbLimits(h) // request-class deadline and public slots (limits.go); covers Authenticate's lookup
+	h = metricsRoute(metricsH, h) // /metrics carries its own bearer token, not a user's: it skips Authenticate
+	h = a.dbLimits(h)             // request-class deadline and public slots (limits.go); covers Authenticate's lookup
 	h = httpx.StrictText(h)
 	h = limitBody(h)
 	h = http.NewCrossOriginProtection().Handler(h)
@@ -109,6 +111,32 @@ func (m *metrics) wrap(mux *http.ServeMux) http.Handler {
 			code = "Client Closed Request"
 		}
 		m.requests.WithLabelValues(pattern, code).Inc()
+	})
+}
+
+// registerPageMetrics exports where scan pages are answered from
+// (docs/operations.md, "Metrics"): memory, the page store, or built.
+func registerPageMetrics(reg prometheus.Registerer, t *trace.Service) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agtrace_scan_pages_memory_hits_total", Help: "Scan page views answered from pages kept in memory."},
+			func() float64 { return float64(t.PageMemoryHits()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "agtrace_scan_pages_store_hits_total", Help: "Scan page views answered from the page store (one database read)."},
+			func() float64 { return float64(t.PageStoreHits()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agtrace_scan_pages_memory_pages", Help: "Scan pages kept in memory."},
+			func() float64 { n, _ := t.PageMemoryUsage(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "agtrace_scan_pages_memory_bytes", Help: "Bytes of scan pages kept in memory (budget: --page-memory)."},
+			func() float64 { _, b := t.PageMemoryUsage(); return float64(b) }),
+	)
+}
+
+// metricsRoute sends GET /metrics to metrics and everything else to next.
+func metricsRoute(metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
