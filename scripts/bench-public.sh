@@ -10,7 +10,8 @@
 # of requests repeat a hot set of 100 codes with If-None-Match), CODES
 # (200000: how many codes are drawn from), WARM (1: view every drawn code
 # once before measuring — a running server's state; 0: measure cold),
-# PAGE_MEMORY (1024: MiB of pages the server keeps in memory).
+# PAGE_MEMORY (1024: MiB of pages the server keeps in memory), PROFILE (a
+# file: the server's CPU profile over the scan-page run).
 set -euo pipefail
 DATA=${1:?data directory}
 DBURL=${2:-}
@@ -71,5 +72,8 @@ fi
 echo "== ceiling: bare net/http, fixed 1 KB page (same requests)"
 wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18081 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
 echo "== /q/{code}, random codes (hot $HOT %)"
+if [ -n "${PROFILE:-}" ]; then
+  (sleep 2; curl -s -H "Authorization: Bearer bench" -o "$PROFILE" "http://127.0.0.1:18080/debug/pprof/profile?seconds=$((SECS - 4))") &
+fi
 wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18080 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
 curl -s -H "Authorization: Bearer bench" http://127.0.0.1:18080/metrics | grep -E '^agtrace_scan_pages_'

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"os"
 	"strconv"
@@ -63,12 +64,13 @@ func (a *App) Handler() (http.Handler, error) {
 	m := newMetrics(reg)
 	registerPageMetrics(reg, a.Trace)
 	metricsH := metricsGuard(a.Config.MetricsToken, a.Config.TrustedProxies, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	profileH := metricsGuard(a.Config.MetricsToken, a.Config.TrustedProxies, profiles())
 
 	var h http.Handler = m.wrap(mux)
 	h = rateLimitPublic(a.Config.TrustedProxies, h)
 	h = httpx.Authenticate(a.Auth, a.Config.TrustedProxies, h)
-	h = metricsRoute(metricsH, h) // /metrics carries its own bearer token, not a user's: it skips Authenticate
-	h = a.dbLimits(h)             // request-class deadline and public slots (limits.go); covers Authenticate's lookup
+	h = metricsRoute(metricsH, profileH, h) // /metrics carries its own bearer token, not a user's: it skips Authenticate
+	h = a.dbLimits(h)                       // request-class deadline and public slots (limits.go); covers Authenticate's lookup
 	h = httpx.StrictText(h)
 	h = limitBody(h)
 	h = http.NewCrossOriginProtection().Handler(h)
@@ -129,15 +131,33 @@ func registerPageMetrics(reg prometheus.Registerer, t *trace.Service) {
 	)
 }
 
-// metricsRoute sends GET /metrics to metrics and everything else to next.
-func metricsRoute(metrics, next http.Handler) http.Handler {
+// metricsRoute sends GET /metrics to metrics, /debug/pprof/ to profiles
+// (both behind metricsGuard) and everything else to next.
+func metricsRoute(metrics, profiles, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		switch {
+		case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		case r.URL.Path == "/metrics":
 			metrics.ServeHTTP(w, r)
+			return
+		case strings.HasPrefix(r.URL.Path, "/debug/pprof/"):
+			profiles.ServeHTTP(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// profiles are Go's runtime profiles (docs/operations.md, "Profiles"):
+// go tool pprof http://127.0.0.1:8080/debug/pprof/profile?seconds=20
+func profiles() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 type statusWriter struct {

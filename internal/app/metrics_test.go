@@ -10,7 +10,7 @@ import (
 
 // TestMetricsToken: through the whole handler, /metrics answers the
 // configured bearer token (which is not a user's API token) and nothing
-// else, local or not.
+// else, local or not; so do the runtime profiles.
 func TestMetricsToken(t *testing.T) {
 	a := apptest.NewApp(t, "sqlite")
 	a.Config.MetricsToken = "scrape-2026"
@@ -36,6 +36,17 @@ func TestMetricsToken(t *testing.T) {
 		h.ServeHTTP(w, r)
 		if w.Code != c.want || c.want == 200 && !strings.Contains(w.Body.String(), "agtrace_scan_pages_memory_bytes") {
 			t.Errorf("%s %q: %d, want %d\n%.300s", c.peer, c.auth, w.Code, c.want, w.Body.String())
+		}
+		// the runtime profiles answer the same, and only the same, requests
+		r = httptest.NewRequest("GET", "/debug/pprof/cmdline", nil)
+		r.RemoteAddr = c.peer
+		if c.auth != "" {
+			r.Header.Set("Authorization", c.auth)
+		}
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != c.want {
+			t.Errorf("profiles, %s %q: %d, want %d", c.peer, c.auth, w.Code, c.want)
 		}
 	}
 }
