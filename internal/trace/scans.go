@@ -2,6 +2,8 @@ package trace
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +17,11 @@ import (
 
 // ScanFlushEvery is how often counted scans are written.
 const ScanFlushEvery = time.Second
+
+// scanFlushRows is how many counts one statement writes (6 parameters a
+// row: 996 stays under SQLite's default limit of 32,766 and PostgreSQL's
+// 65,535).
+const scanFlushRows = 166
 
 type scanKey struct{ code, day, client, region string }
 
@@ -88,11 +95,28 @@ func (s *Service) FlushScans(ctx context.Context) error {
 	if len(p) == 0 {
 		return nil
 	}
+	keys := make([]scanKey, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		for k, n := range p {
-			if _, err := tx.Exec(ctx, `INSERT INTO trace_scans (code, day, client, region, count, last_at) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (code, day, client, region) DO UPDATE SET count = trace_scans.count + $5, last_at = $6`,
-				k.code, k.day, k.client, k.region, n, last[k]); err != nil {
+		// many rows a statement: at tens of thousands of views a second one
+		// statement a row was a round trip each on PostgreSQL
+		for len(keys) > 0 {
+			chunk := keys[:min(len(keys), scanFlushRows)]
+			keys = keys[len(chunk):]
+			var sb strings.Builder
+			sb.WriteString(`INSERT INTO trace_scans (code, day, client, region, count, last_at) VALUES `)
+			args := make([]any, 0, 6*len(chunk))
+			for i, k := range chunk {
+				if i > 0 {
+					sb.WriteByte(',')
+				}
+				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d)", 6*i+1, 6*i+2, 6*i+3, 6*i+4, 6*i+5, 6*i+6)
+				args = append(args, k.code, k.day, k.client, k.region, p[k], last[k])
+			}
+			sb.WriteString(` ON CONFLICT (code, day, client, region) DO UPDATE SET count = trace_scans.count + excluded.count, last_at = excluded.last_at`)
+			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
 				return err
 			}
 		}

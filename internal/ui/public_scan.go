@@ -152,12 +152,13 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 		s.codeProblem(w, r, raw, err)
 		return
 	}
-	token, lang := r.URL.Query().Get("v"), langOf(r)
+	q := r.URL.Query() // parsed once
+	token, lang := q.Get("v"), langOf(r)
 	verified := s.svc.Trace.VerifyToken(code, token)
-	view := trace.ScanView{Client: trace.ClientClass(r.UserAgent()), Region: trace.SharedProvince(r.URL.Query().Get("r"))}
+	view := trace.ScanView{Client: trace.ClientClass(r.UserAgent()), Region: trace.SharedProvince(q.Get("r"))}
 	shared := view.Region != ""
 	key := lang + " " + r.URL.RequestURI()
-	variant, storable := storedVariant(r, code, lang, verified)
+	variant, storable := storedVariant(r, q, code, lang, verified)
 	variant += "." + s.pageVersion
 	var pub trace.PublicTrace
 	cached := false
@@ -232,6 +233,9 @@ func (s tracePublicPages) renderScanPage(r *http.Request, code, token, lang stri
 	return s.heads.newScanPage(lang, pub.ETag, text), nil
 }
 
+// scanCacheControl is every scan page's cache lifetime.
+var scanCacheControl = fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d", trace.PublicMaxAge, trace.PublicStale)
+
 // scanHeaders sets a scan page's validators and cache lifetime and answers
 // a matching conditional request with 304 (false: nothing more to send).
 func (s tracePublicPages) scanHeaders(w http.ResponseWriter, r *http.Request, facts, lang string, shared bool) bool {
@@ -240,7 +244,7 @@ func (s tracePublicPages) scanHeaders(w http.ResponseWriter, r *http.Request, fa
 		etag = `W/"` + facts + "-" + lang + `-s"`
 	}
 	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d", trace.PublicMaxAge, trace.PublicStale))
+	w.Header().Set("Cache-Control", scanCacheControl)
 	w.Header().Add("Vary", "Cookie") // the language is a cookie
 	if httpx.ETagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)

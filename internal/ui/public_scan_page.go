@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"html"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -178,11 +179,10 @@ var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // storedVariant names the stored page a request may be answered with: the
 // canonical path (not an alias, whose links differ), and no query but the
 // label's valid token (a share, a flash or a wrong token is rendered live).
-func storedVariant(r *http.Request, code, lang string, verified bool) (string, bool) {
+func storedVariant(r *http.Request, q url.Values, code, lang string, verified bool) (string, bool) {
 	if r.PathValue("code") != code {
 		return "", false
 	}
-	q := r.URL.Query()
 	switch {
 	case len(q) == 0 && !verified:
 		return lang + ".u", true
