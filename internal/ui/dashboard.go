@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sort"
@@ -74,6 +75,9 @@ type stData struct {
 	By                 string // the charts' dimension: day for short ranges, else month
 	Query              string // region, product, from, to as a query string
 	AsOf               time.Time
+	Home               bool        // shown as the home page (home.go dashboardHome)
+	Tasks              []tileCount // the home page's tiles
+	Waiting            int         // items waiting behind them
 }
 
 func (s dashboardPages) query(r *http.Request) insight.Query {
@@ -95,6 +99,24 @@ func (s dashboardPages) show(w http.ResponseWriter, r *http.Request) {
 	}
 	d := s.data(r, a, figs)
 	s.render(w, r, "st_dashboard", s.page(r, "st.title", d))
+}
+
+// home renders the actor's dashboard as their home page, with tasks
+// (false when the figures cannot be read: the caller shows the tiles).
+func (s dashboardPages) home(w http.ResponseWriter, r *http.Request, tasks []tileCount) bool {
+	a := httpx.Actor(r)
+	figs, err := s.svc.Insight.Overview(r.Context(), a, insight.Query{})
+	if err != nil {
+		slog.Warn("dashboard home: figures unavailable, showing the tiles", "err", err)
+		return false
+	}
+	d := s.data(r, a, figs)
+	d.Home, d.Tasks = true, tasks
+	for _, t := range tasks {
+		d.Waiting += t.Waiting
+	}
+	s.render(w, r, "st_dashboard", s.page(r, "st.title", d))
+	return true
 }
 
 // data arranges the figures for the page: KPI tiles, key tables and the

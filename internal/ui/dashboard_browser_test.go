@@ -12,8 +12,8 @@ import (
 	"agtrace/internal/demo"
 )
 
-// TestBrowserDashboard: the ministry analyst's dashboard renders the map of
-// China and a chart per figure from the JSON API, drills down nation →
+// TestBrowserDashboard: the ministry analyst's home page is the nation's
+// dashboard with their task tiles above it; it renders the map of China and a chart per figure from the JSON API, drills down nation →
 // province → prefecture → county through the child-region table, and
 // exports that table to Excel.
 func TestBrowserDashboard(t *testing.T) {
@@ -25,8 +25,10 @@ func TestBrowserDashboard(t *testing.T) {
 	base := apptest.LiveServer(t, a)
 	ctx := apptest.Browser(t, 1280, 1000)
 	apptest.BrowserLogin(t, ctx, base, "ministry-analyst", pw)
-	apptest.Do(t, ctx, chromedp.Navigate(base+"/"), chromedp.Click(chromedp.CSS(`a[href="/dashboard"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#st-map[data-rendered="1"]`)))
+	apptest.Do(t, ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#st-map[data-rendered="1"]`)))
+	if tiles := apptest.Text(t, ctx, `#st-tasks`); !strings.Contains(tiles, "预警") {
+		t.Errorf("the dashboard home page lacks the analyst's tiles: %q", tiles)
+	}
 	waitCharts(t, ctx)
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#st-map canvas').length`)); err != nil || n == 0 {
 		t.Fatalf("the map drew no canvas: %d %v", n, err)

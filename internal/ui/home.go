@@ -245,16 +245,32 @@ func (s homePages) home(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "landing", s.page(r, "app.name", nil))
 		return
 	}
-	d := homeData{RegionName: s.regionName(r, a.Region)}
+	d := homeData{RegionName: s.regionName(r, a.Region), Tasks: s.tasks(r, a)}
+	if dashboardHome[a.Role] && a.Can(auth.ActStatsRead) && s.svc.Insight != nil {
+		if dashboardPages(s).home(w, r, d.Tasks) {
+			return
+		}
+	}
+	s.render(w, r, "home", s.page(r, "home.title", d))
+}
+
+// dashboardHome are the roles whose home page is their jurisdiction's
+// dashboard, with their task tiles above it (the analysts' and
+// supervisors' work starts from the figures).
+var dashboardHome = map[auth.Role]bool{auth.RoleAnalyst: true, auth.RoleSupervisor: true}
+
+// tasks are the actor's tiles with what waits behind each.
+func (s homePages) tasks(r *http.Request, a *auth.Actor) []tileCount {
+	var out []tileCount
 	for _, t := range tilesFor(a) {
 		c := tileCount{tile: t}
 		if t.Queue != "" {
 			c.Waiting, c.Overdue = s.count(r, a, t.Queue)
 			c.More = c.Waiting >= queueCap
 		}
-		d.Tasks = append(d.Tasks, c)
+		out = append(out, c)
 	}
-	s.render(w, r, "home", s.page(r, "home.title", d))
+	return out
 }
 
 // supervisionCount counts the inspector's pending tasks or the open cases.
