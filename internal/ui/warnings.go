@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"agtrace/internal/auth"
 	"agtrace/internal/httpx"
 	"agtrace/internal/insight"
+	"agtrace/internal/platform"
 )
 
 // warningPages: early warning (预警) — the warnings of the jurisdiction
@@ -20,6 +22,7 @@ func (s warningPages) routes() []route {
 	return []route{
 		{"GET /warnings", loggedIn, s.list},
 		{"POST /warnings/evaluate", loggedIn, s.evaluate},
+		{"POST /warnings/rules", loggedIn, s.setRule},
 		{"GET /warnings/{id}", loggedIn, s.view},
 		{"POST /warnings/{id}/status", loggedIn, s.setStatus},
 	}
@@ -37,6 +40,11 @@ type wrListData struct {
 	Rules       []wrRuleRow
 	Params      []insight.Param
 	CanEvaluate bool
+	// the settings form (administrators; supervisors in their jurisdiction)
+	CanSet    bool
+	RuleKeys  []string
+	SetParams []insight.Param
+	Region    string // the form's default region: the actor's jurisdiction
 }
 
 // wrRuleRow is a rule's parameters in the actor's jurisdiction: a cell per
@@ -67,8 +75,20 @@ func ruleRow(st insight.RuleSetting) wrRuleRow {
 }
 
 func (s warningPages) list(w http.ResponseWriter, r *http.Request) {
+	p, err := s.listPage(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "warnings", p)
+}
+
+// listPage is the list with the rules table and, for those who may change
+// them, the settings form.
+func (s warningPages) listPage(r *http.Request) (*Page, error) {
 	a, q := httpx.Actor(r), r.URL.Query()
-	d := wrListData{Status: q.Get("status"), Filters: wrFilters, Params: wrParams, CanEvaluate: a.Can(auth.ActStatsRead)}
+	d := wrListData{Status: q.Get("status"), Filters: wrFilters, Params: wrParams, CanEvaluate: a.Can(auth.ActStatsRead),
+		CanSet: a.Can(auth.ActMonitorSettings), RuleKeys: insight.RuleKeys(), SetParams: insight.ParamNames, Region: a.Region}
 	if d.Status == "" {
 		d.Status = "active"
 	}
@@ -80,21 +100,47 @@ func (s warningPages) list(w http.ResponseWriter, r *http.Request) {
 	list, err := s.svc.Insight.Warnings(r.Context(), a, insight.WarningFilter{Region: q.Get("region"), Status: status, Rule: q.Get("rule"),
 		Limit: fetch, Offset: offset})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	d.Items = list[:pg.more(len(list))]
 	settings, err := s.svc.Insight.RuleSettings(r.Context(), a, "")
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	for _, st := range settings {
 		d.Rules = append(d.Rules, ruleRow(st))
 	}
 	p := s.page(r, "wr.title", d)
 	p.Pager = pg
-	s.render(w, r, "warnings", p)
+	return p, nil
+}
+
+// setRule sets one parameter of a rule for a region (the form under the
+// rules table); a refusal shows the list again with the field's message.
+func (s warningPages) setRule(w http.ResponseWriter, r *http.Request) {
+	in := insight.RuleParamInput{Region: strings.TrimSpace(r.PostFormValue("region_code")), Rule: r.PostFormValue("rule"), Param: r.PostFormValue("param")}
+	v, err := strconv.ParseFloat(strings.TrimSpace(r.PostFormValue("value")), 64)
+	if err != nil {
+		err = platform.Invalid(platform.FieldError{Field: "value", Code: "number", ZH: "请输入数字", EN: "enter a number"})
+	} else {
+		in.Value = v
+		_, err = s.svc.Insight.SetRuleParam(r.Context(), httpx.Actor(r), in)
+	}
+	if err == nil {
+		redirect(w, r, "/warnings?rules=1", "wr.rule_set")
+		return
+	}
+	if httpx.StatusOf(err) != http.StatusUnprocessableEntity {
+		s.fail(w, r, err)
+		return
+	}
+	p, lerr := s.listPage(r)
+	if lerr != nil {
+		s.fail(w, r, lerr)
+		return
+	}
+	status := formError(p, r, err)
+	s.render(w, r, "warnings", p, status)
 }
 
 // evaluate runs the rules over the jurisdiction now and returns to the list.

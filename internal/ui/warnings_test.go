@@ -105,3 +105,61 @@ func TestWarningPages(t *testing.T) {
 		}
 	})
 }
+
+// TestWarningRuleForm: a supervisor changes a rule's window for the county
+// from the form under the rules table and sees it there; a value that is
+// not a number, one out of range and an unknown region come back on the
+// page naming the field, and nothing is stored; an analyst has no form.
+func TestWarningRuleForm(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		ctx := context.Background()
+		srv := apptest.Server(t, a)
+		const pw = "warning-rule-2026"
+		for _, u := range []struct{ name, role string }{{"wf-sup", "supervisor"}, {"wf-analyst", "analyst"}} {
+			if _, err := a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: u.name, Password: pw, Name: u.name, Role: u.role, RegionCode: "370686"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		anon := apptest.NewClient(t, srv)
+		sup, analyst := anon.Login("wf-sup", pw), anon.Login("wf-analyst", pw)
+		stored := func() int {
+			var n int
+			if err := a.DB.QueryRow(ctx, `SELECT COUNT(*) FROM warning_settings WHERE region_code = '370686'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for _, c := range []struct {
+			name, param, value, field string
+		}{
+			{"not a number", "window", "十四", "请输入数字"},
+			{"out of range", "window", "100000", "应在"},
+			{"a whole number", "window", "7.5", "请填写整数"},
+			{"unknown parameter", "speed", "1", "没有这个参数"},
+		} {
+			st, _, body := postForm(t, srv.URL, sup.Token, "/warnings/rules", url.Values{"region_code": {"370686"}, "rule": {"failure_rate"}, "param": {c.param}, "value": {c.value}})
+			if st != http.StatusUnprocessableEntity || !strings.Contains(body, `<span class="ferr" role="alert">`+c.field) || !strings.Contains(body, `id="wr-rules" open`) {
+				t.Errorf("%s: %d, want 422 naming the field (%q) in the open rules block", c.name, st, c.field)
+			}
+			if n := stored(); n != 0 {
+				t.Fatalf("%s: %d settings stored", c.name, n)
+			}
+		}
+		// another county is not the supervisor's to set
+		if st, _, _ := postForm(t, srv.URL, sup.Token, "/warnings/rules", url.Values{"region_code": {"440981"}, "rule": {"failure_rate"}, "param": {"window"}, "value": {"21"}}); st != http.StatusForbidden && st != http.StatusNotFound {
+			t.Errorf("another county's setting: %d, want 403 or 404", st)
+		}
+		st, loc, _ := postForm(t, srv.URL, sup.Token, "/warnings/rules", url.Values{"region_code": {"370686"}, "rule": {"failure_rate"}, "param": {"window"}, "value": {"21"}})
+		if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/warnings?rules=1&msg=") || stored() != 1 {
+			t.Fatalf("a valid setting: %d %s, %d stored", st, loc, stored())
+		}
+		page := getPage(t, srv.URL+"/warnings?rules=1", sup.Token)
+		row := regexp.MustCompile(`<tr><td>[^<]*</td><td>21</td>`).FindString(page)
+		if row == "" || !strings.Contains(page, `id="wr-set"`) {
+			t.Errorf("the rules table does not show the new window of 21 days, or the form is gone")
+		}
+		if p := getPage(t, srv.URL+"/warnings", analyst.Token); strings.Contains(p, `id="wr-set"`) {
+			t.Error("an analyst sees the settings form")
+		}
+	})
+}
