@@ -109,6 +109,14 @@ var Figures = []Figure{
 			WHERE {when} GROUP BY 1, 2, 3, 4, 5`,
 		Touch: []Touch{{"sample", "samples s ON s.id = {rid}"}},
 		Keys:  []string{"pass", "fail", "not_judged", "negative", "positive"}},
+	// sample_items counts the substances tested (one row per item, keyed
+	// by its verdict, sub-keyed by the substance): by=kind gives the pass
+	// rate by substance.
+	{Name: "sample_items", ZH: "抽检项目（按物质）", EN: "Substances tested", List: "/samples", DayCol: "s.sampled_on",
+		Select: `SELECT SUBSTR(s.region_code, 1, 6), s.product_code, {day}, i.verdict, i.substance, COUNT(*)
+			FROM sample_items i JOIN samples s ON s.id = i.sample_id WHERE {when} GROUP BY 1, 2, 3, 4, 5`,
+		Touch: []Touch{{"sample", "samples s ON s.id = {rid}"}},
+		Keys:  []string{"pass", "fail", "not_judged"}},
 	{Name: "recalls", ZH: "召回", EN: "Recalls", List: "/samples", DayCol: "r.opened_at", Instant: true,
 		Select: `SELECT SUBSTR(r.region_code, 1, 6), c.product_code, {day}, r.status, '', COUNT(*)
 			FROM recalls r JOIN trace_codes c ON c.code = r.root_code WHERE {when} GROUP BY 1, 2, 3, 4, 5`,

@@ -51,6 +51,7 @@ func direct(t *testing.T, a *app.App, prefix string) map[string]map[string]int64
 		"findings":       `SELECT status, COUNT(*) FROM findings WHERE region_code >= $1 AND region_code < $2 GROUP BY status`,
 		"inspections":    `SELECT result, COUNT(*) FROM inspections WHERE region_code >= $1 AND region_code < $2 GROUP BY result`,
 		"samples":        `SELECT verdict, COUNT(*) FROM samples WHERE region_code >= $1 AND region_code < $2 GROUP BY verdict`,
+		"sample_items":   `SELECT i.verdict, COUNT(*) FROM sample_items i JOIN samples s ON s.id = i.sample_id WHERE s.region_code >= $1 AND s.region_code < $2 GROUP BY i.verdict`,
 		"cases":          `SELECT status, COUNT(*) FROM cases WHERE region_code >= $1 AND region_code < $2 GROUP BY status`,
 		"complaints":     `SELECT status, COUNT(*) FROM complaints WHERE region_code >= $1 AND region_code < $2 GROUP BY status`,
 		"recalls":        `SELECT status, COUNT(*) FROM recalls WHERE region_code >= $1 AND region_code < $2 GROUP BY status`,
@@ -142,6 +143,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 		}
 		sys := auth.System()
 		compare(t, "after the demo", fromStats(t, a, sys, "000000"), direct(t, a, ""))
+		checkBySubstance(t, a)
 		inc := snapshot(t, a)
 		if len(inc) == 0 {
 			t.Fatal("no aggregates after the demo")
@@ -242,5 +244,45 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := a.Insight.Stats(ctx, nil, "batches", insight.Query{}); httpx.StatusOf(err) != http.StatusUnauthorized {
 		t.Errorf("no actor: %v", err)
+	}
+}
+
+// checkBySubstance: sample_items by kind gives each substance's items by
+// verdict (the pass rate by substance), as counted from the raw rows.
+func checkBySubstance(t *testing.T, a *app.App) {
+	t.Helper()
+	to := time.Now().In(platform.ChinaTZ)
+	ans, err := a.Insight.Stats(context.Background(), auth.System(), "sample_items",
+		insight.Query{Region: "000000", By: "kind", From: to.AddDate(-3, 0, 1).Format(time.DateOnly), To: to.Format(time.DateOnly)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, s := range ans.Series {
+		for _, v := range s.Values {
+			if v.Value != 0 {
+				got[v.Key+"|"+s.Key] += v.Value
+			}
+		}
+	}
+	want := map[string]int64{}
+	rows, err := a.DB.Query(context.Background(), `SELECT i.substance, i.verdict, COUNT(*) FROM sample_items i GROUP BY i.substance, i.verdict`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sub, verdict string
+		var n int64
+		if err := rows.Scan(&sub, &verdict, &n); err != nil {
+			t.Fatal(err)
+		}
+		want[sub+"|"+verdict] = n
+	}
+	if len(want) == 0 {
+		t.Fatal("the demo tested no substances")
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("items by substance and verdict: from the aggregates %v, counted directly %v", got, want)
 	}
 }
