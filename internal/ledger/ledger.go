@@ -30,10 +30,39 @@ type Leaf struct {
 	Digest  string `json:"digest"`  // hash of the full record's canonical JSON, lowercase hex
 }
 
-// Bytes is the leaf's canonical JSON, the input of its leaf hash.
+// Bytes is the leaf's canonical JSON, the input of its leaf hash. Leaves
+// of plain printable ASCII (all the platform writes: actions, type:id
+// subjects, RFC 3339 instants, hex digests) are written directly, the
+// keys in Canonical's order; anything else goes through Canonical. The
+// direct way is ~50 times cheaper, which matters when a process builds its
+// tree from a million leaves at start (TestLeafBytes checks both agree).
 func (l Leaf) Bytes() []byte {
+	if plainASCII(l.Kind) && plainASCII(l.Subject) && plainASCII(l.At) && plainASCII(l.Digest) {
+		b := make([]byte, 0, 48+len(l.Kind)+len(l.Subject)+len(l.At)+len(l.Digest))
+		b = append(b, `{"at":"`...)
+		b = append(b, l.At...)
+		b = append(b, `","digest":"`...)
+		b = append(b, l.Digest...)
+		b = append(b, `","kind":"`...)
+		b = append(b, l.Kind...)
+		b = append(b, `","seq":`...)
+		b = strconv.AppendUint(b, l.Seq, 10)
+		b = append(b, `,"subject":"`...)
+		b = append(b, l.Subject...)
+		return append(b, `"}`...)
+	}
 	b, _ := Canonical(l)
 	return b
+}
+
+// plainASCII: s needs no escaping in JSON (printable ASCII but " and \).
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // Record is what a leaf's digest covers: the audit row and, for subjects

@@ -77,6 +77,7 @@ const GenerationPoll = 100 * time.Millisecond
 // genCache is the last write generation read, with this process's commit
 // count before the read and when it was read.
 type genCache struct {
+	read    sync.Mutex // one read at a time: the others wait for it (a crowd would otherwise all read at once)
 	mu      sync.Mutex
 	gen     int64
 	commits uint64
@@ -89,13 +90,19 @@ type genCache struct {
 func (s *Service) generation(ctx context.Context) (int64, error) {
 	commits, now := s.db.Commits(), time.Now()
 	c := &s.gen
-	c.mu.Lock()
-	if c.ok && c.commits == commits && now.Sub(c.at) < GenerationPoll {
-		g := c.gen
-		c.mu.Unlock()
+	fresh := func() (int64, bool) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.gen, c.ok && c.commits == commits && now.Sub(c.at) < GenerationPoll
+	}
+	if g, ok := fresh(); ok {
 		return g, nil
 	}
-	c.mu.Unlock()
+	c.read.Lock()
+	defer c.read.Unlock()
+	if g, ok := fresh(); ok { // read by another view meanwhile (after this one's commits and start)
+		return g, nil
+	}
 	var g int64
 	err := s.db.QueryRow(ctx, `SELECT size FROM ledger_head WHERE id = 1`).Scan(&g)
 	if errors.Is(err, sql.ErrNoRows) {

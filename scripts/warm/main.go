@@ -33,6 +33,8 @@ func main() {
 	}
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: *conns}}
 	var next, ok, failed atomic.Int64
+	var mu sync.Mutex
+	why := map[string]int{} // failures by status or error
 	var wg sync.WaitGroup
 	start := time.Now()
 	for w := range *conns {
@@ -50,6 +52,9 @@ func main() {
 				resp, err := client.Do(req)
 				if err != nil {
 					failed.Add(1)
+					mu.Lock()
+					why[err.Error()]++
+					mu.Unlock()
 					continue
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
@@ -58,6 +63,9 @@ func main() {
 					ok.Add(1)
 				} else {
 					failed.Add(1)
+					mu.Lock()
+					why[resp.Status]++
+					mu.Unlock()
 				}
 			}
 		}()
@@ -65,7 +73,10 @@ func main() {
 	wg.Wait()
 	took := time.Since(start)
 	fmt.Printf("warm-up: %d pages viewed once in %.0f s (%.0f views/s), %d failed\n", ok.Load(), took.Seconds(), float64(ok.Load())/took.Seconds(), failed.Load())
-	if failed.Load() > 0 {
+	for k, n := range why {
+		fmt.Printf("  %d × %s\n", n, k)
+	}
+	if failed.Load()*100 > int64(len(paths)) { // more than 1 %: not a warm server
 		os.Exit(1)
 	}
 }
