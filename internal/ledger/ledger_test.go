@@ -221,3 +221,38 @@ func TestLedgerSequenceTwoInstances(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 }
+
+// TestLedgerSyncInChunks: a second instance opening a log of more leaves
+// than one read takes builds the same tree as the first, chunk by chunk,
+// and a sync cut short by its deadline keeps what it read.
+func TestLedgerSyncInChunks(t *testing.T) {
+	defer ledger.SetSyncChunk(4)()
+	a := apptest.NewApp(t, "sqlite")
+	ctx := context.Background()
+	_, user, _ := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "分块同步合作社", RegionCode: "370686", Products: []string{"apple"}})
+	u, _ := a.Auth.GetUserByName(ctx, user)
+	for range 6 {
+		if _, err := a.Trace.CreateBatch(ctx, apptest.ActorOf(u), trace.NewBatch{ProductCode: "apple", Quantity: 10, Unit: "kg", ProducedAt: time.Now().Format(time.DateOnly)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size, root, err := a.Ledger.SyncedRoot(ctx)
+	if err != nil || size < 3*4 {
+		t.Fatalf("first instance: %d leaves (%v); want more than three chunks", size, err)
+	}
+	b, err := app.Open(ctx, app.Config{DataDir: a.Config.DataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	// a deadline already past: nothing read, nothing lost
+	gone, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	cancel()
+	if _, _, err := b.Ledger.SyncedRoot(gone); err == nil {
+		t.Fatal("a sync past its deadline succeeded")
+	}
+	size2, root2, err := b.Ledger.SyncedRoot(ctx)
+	if err != nil || size2 != size || root2 != root {
+		t.Fatalf("second instance: %d leaves, root %s (%v); first: %d, %s", size2, root2, err, size, root)
+	}
+}
