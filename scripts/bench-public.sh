@@ -53,7 +53,7 @@ for _ in $(seq 1 60); do curl -fs http://127.0.0.1:18080/healthz >/dev/null && c
 # the server's start-up work: the ledger's in-memory tree is built from
 # every leaf on the first checkpoint (about a minute at 1.3 million leaves)
 t0=$(date +%s)
-curl -s -m 900 -o /dev/null http://127.0.0.1:18080/ledger/checkpoint
+until [ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' http://127.0.0.1:18080/ledger/checkpoint)" = 200 ]; do sleep 1; done
 echo "ledger tree loaded in $(( $(date +%s) - t0 )) s"
 
 if [ "$WARM" = 1 ]; then

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -82,9 +83,11 @@ func (a *App) Handler() (http.Handler, error) {
 }
 
 type metrics struct {
-	mux      *http.ServeMux
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	mux       *http.ServeMux
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	observers sync.Map // route pattern → its latency histogram
+	counters  sync.Map // routeStatus → its request counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -100,20 +103,46 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 
 func (m *metrics) wrap(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, pattern := mux.Handler(r)
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		start := time.Now()
+		mux.ServeHTTP(sw, r) // sets r.Pattern: the route is matched once
+		pattern := r.Pattern
 		if pattern == "" {
 			pattern = "unmatched"
 		}
-		sw := &statusWriter{ResponseWriter: w, status: 200}
-		start := time.Now()
-		mux.ServeHTTP(sw, r)
-		m.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
-		code := http.StatusText(sw.status)
-		if sw.status == httpx.StatusClientClosed {
-			code = "Client Closed Request"
-		}
-		m.requests.WithLabelValues(pattern, code).Inc()
+		m.observer(pattern).Observe(time.Since(start).Seconds())
+		m.counter(pattern, sw.status).Inc()
 	})
+}
+
+// observer and counter are the route's series, looked up once each (the
+// scan page answers tens of thousands of requests a second).
+func (m *metrics) observer(pattern string) prometheus.Observer {
+	if o, ok := m.observers.Load(pattern); ok {
+		return o.(prometheus.Observer)
+	}
+	o := m.latency.WithLabelValues(pattern)
+	m.observers.Store(pattern, o)
+	return o
+}
+
+func (m *metrics) counter(pattern string, status int) prometheus.Counter {
+	k := routeStatus{pattern, status}
+	if c, ok := m.counters.Load(k); ok {
+		return c.(prometheus.Counter)
+	}
+	code := http.StatusText(status)
+	if status == httpx.StatusClientClosed {
+		code = "Client Closed Request"
+	}
+	c := m.requests.WithLabelValues(pattern, code)
+	m.counters.Store(k, c)
+	return c
+}
+
+type routeStatus struct {
+	pattern string
+	status  int
 }
 
 // registerPageMetrics exports where scan pages are answered from
@@ -204,15 +233,23 @@ func bodyLimit(path string) int64 {
 }
 
 func securityHeaders(proxies *httpx.TrustedProxies, next http.Handler) http.Handler {
+	// the values are set as shared one-element slices: no allocation per
+	// request (a header added later to one of them copies, len = cap = 1)
+	fixed := map[string][]string{
+		"X-Content-Type-Options":  {"nosniff"},
+		"X-Frame-Options":         {"DENY"},
+		"Referrer-Policy":         {"same-origin"},
+		"Content-Security-Policy": {"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"},
+		"Permissions-Policy":      {"camera=(self), geolocation=(self)"},
+	}
+	hsts := []string{"max-age=31536000"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-		h.Set("Permissions-Policy", "camera=(self), geolocation=(self)")
+		for k, v := range fixed {
+			h[k] = v[:1:1]
+		}
 		if proxies.IsHTTPS(r) {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
+			h["Strict-Transport-Security"] = hsts[:1:1]
 		}
 		next.ServeHTTP(w, r)
 	})
