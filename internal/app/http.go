@@ -83,7 +83,6 @@ func (a *App) Handler() (http.Handler, error) {
 }
 
 type metrics struct {
-	mux       *http.ServeMux
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	observers sync.Map // route pattern → its latency histogram

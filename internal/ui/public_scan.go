@@ -157,11 +157,14 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 	verified := s.svc.Trace.VerifyToken(code, token)
 	view := trace.ScanView{Client: trace.ClientClass(r.UserAgent()), Region: trace.SharedProvince(q.Get("r"))}
 	shared := view.Region != ""
-	key := lang + " " + r.URL.RequestURI()
 	variant, storable := storedVariant(r, q, code, lang, verified)
 	variant += "." + s.pageVersion
 	var pub trace.PublicTrace
 	cached := false
+	key := "" // the rendered-page cache's key, for pages not stored
+	if !storable {
+		key = lang + " " + r.URL.RequestURI()
+	}
 	if storable {
 		// 1. the stored page, when current: from memory, else one read
 		sp, st, found, err := s.svc.Trace.StoredPage(r.Context(), code, variant)
