@@ -47,7 +47,8 @@ func TestBrowserIncident(t *testing.T) {
 
 	phone := apptest.Browser(t, 390, 844)
 	apptest.BrowserLogin(t, phone, base, "gaozhou-tester", pw)
-	apptest.Do(t, phone, chromedp.Click(chromedp.CSS(`a[href="/incidents"]`)), chromedp.WaitVisible(chromedp.CSS(`#incidents`)),
+	apptest.Do(t, phone, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`a[href="/incidents"]`)),
+		chromedp.Click(chromedp.CSS(`a[href="/incidents"]`)), chromedp.WaitVisible(chromedp.CSS(`#incidents`)),
 		chromedp.Click(chromedp.CSS(`#incidents a.code`)), chromedp.WaitVisible(chromedp.CSS(`#incident-tasks form.in-inline`)))
 	apptest.Do(t, phone,
 		chromedp.SetValue(chromedp.CSS(`#incident-tasks form.in-inline select[name=status]`), "done"),
