@@ -384,11 +384,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 	go every(ctx, trace.ScanFlushEvery, func() { // the counted public views (trace.ScanCounter) and rendered pages (trace.StoredPage)
-		if err := a.Trace.FlushScans(ctx); err != nil && ctx.Err() == nil {
+		if err := a.Trace.LogScans(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("scan counts not written; kept for the next flush", "err", err)
 		}
 		if err := a.Trace.FlushPages(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("rendered scan pages not stored; rendered again when viewed", "err", err)
+		}
+	})
+	go every(ctx, trace.ScanFoldEvery, func() { // the scan log into trace_scans (trace/scans.go)
+		if err := a.Trace.FoldScans(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("scan log not folded; folded next time", "err", err)
 		}
 	})
 	go every(ctx, insight.Every, func() { // the dashboards' aggregates (docs/insight.md)

@@ -74,6 +74,11 @@ func Classify(r *http.Request) platform.Class {
 
 func isHealth(p string) bool { return p == "/healthz" || p == "/readyz" }
 
+// isScanPage: a label's public page, answered from memory when it can be.
+func isScanPage(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/q/")
+}
+
 // MaxPublicInFlight bounds the public requests one instance holds at once
 // (running or waiting for a database slot); beyond it they are shed with
 // 503 at once. Sized so that a full queue drains within the public timeout
@@ -85,11 +90,12 @@ const MaxPublicInFlight = 512
 var errShed = fmt.Errorf("more than %d public requests in flight: %w", MaxPublicInFlight, context.DeadlineExceeded)
 
 // dbLimits gives every request its class's deadline and, for public
-// requests, one of the database's public slots (platform/limits.go), so
-// scans can never take the connections logged-in users need. Health checks
-// take no slot: a busy public side must not take the instance out of the
-// load balancer. A request that cannot get a slot before its deadline is
-// answered 503 with Retry-After.
+// requests, one of the database's public slots (platform/limits.go; a scan
+// page takes it only when it needs the database), so scans can never take
+// the connections logged-in users need. Health checks take no slot: a busy public side must not take
+// the instance out of the load balancer. A request that cannot get a slot
+// before its deadline fails its query with the deadline: 503 with
+// Retry-After.
 func (a *App) dbLimits(next http.Handler) http.Handler {
 	t := a.Config.Timeouts.withDefaults()
 	var inFlight atomic.Int64
@@ -107,15 +113,19 @@ func (a *App) dbLimits(next http.Handler) http.Handler {
 		}
 		ctx, cancel := context.WithTimeout(platform.WithClass(r.Context(), c), t.of(c))
 		defer cancel()
-		r = r.WithContext(ctx)
 		if c == platform.ClassPublic && !isHealth(r.URL.Path) {
-			release, err := a.DB.AcquirePublic(ctx)
-			if err != nil {
-				httpx.WriteProblem(w, r, err)
-				return
-			}
+			var release func()
+			ctx, release = platform.WithPublicSlot(ctx, a.DB)
 			defer release()
+			// a scan page takes its slot when it misses the pages in memory
+			// (trace.StoredPage); other public requests take theirs now
+			if !isScanPage(r) {
+				if err := a.DB.TakeSlot(ctx); err != nil {
+					httpx.WriteProblem(w, r, err)
+					return
+				}
+			}
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +13,9 @@ import (
 
 	"agtrace/internal/app"
 	"agtrace/internal/apptest"
+	"agtrace/internal/httpx"
 	"agtrace/internal/platform"
+	"agtrace/internal/trace"
 )
 
 func TestClassify(t *testing.T) {
@@ -202,6 +205,21 @@ func TestPublicCannotStarveUsers(t *testing.T) {
 			if r := timedGet(t, srv+"/q/"+code, ""); r.status != 200 {
 				t.Errorf("/q/ after the slots are free: %d", r.status)
 			}
+			// the page is in memory now: it needs no slot
+			releases = releases[:0]
+			for range a.DB.PublicSlots() {
+				rel, err := a.DB.AcquirePublic(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				releases = append(releases, rel)
+			}
+			if r := timedGet(t, srv+"/q/"+code, ""); r.status != 200 {
+				t.Errorf("/q/ from memory with the public slots taken: %d, want 200", r.status)
+			}
+			for _, rel := range releases {
+				rel()
+			}
 		})
 	}
 	t.Run("postgres-flood", func(t *testing.T) {
@@ -231,6 +249,87 @@ func TestPublicCannotStarveUsers(t *testing.T) {
 				t.Errorf("flooding /q/ with trace_codes locked: %d (Retry-After %q) in %v: %.200s", r.status, r.retryAfter, r.took, r.body)
 				break
 			}
+		}
+	})
+}
+
+// TestScanCrowdWithWrites: a crowd viewing scan pages while an operator
+// records batches (each write sends the pages in memory back to check their
+// revs) is answered 200 every time: views that need the database wait for
+// a public slot, those answered from memory take none, and neither waits on
+// the other (a view holding a slot while it waited for the generation read,
+// held by a view waiting for a slot, stalled both until the deadline).
+func TestScanCrowdWithWrites(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		ctx := context.Background()
+		_, user, _ := apptest.ApprovedOperator(t, a, apptest.OperatorSpec{Name: "人群合作社", RegionCode: "370686", Products: []string{"apple"}})
+		u, err := a.Auth.GetUserByName(ctx, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch := func() string {
+			b, err := a.Trace.CreateBatch(ctx, apptest.ActorOf(u), trace.NewBatch{ProductCode: "apple", Quantity: 10, Unit: "kg",
+				ProducedAt: time.Now().In(time.FixedZone("CST", 8*3600)).Format(time.DateOnly)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b.TraceCode
+		}
+		var paths []string
+		for range 12 {
+			code := batch()
+			paths = append(paths, "/q/"+code+"?v="+a.Trace.Token(code), "/q/"+code)
+		}
+		proxies, err := httpx.ParseTrustedProxies("127.0.0.1/32") // each viewer its own address (X-Forwarded-For)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Config.TrustedProxies = proxies
+		srv := apptest.Server(t, a).URL
+		stop := make(chan struct{})
+		var writes sync.WaitGroup
+		writes.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(20 * time.Millisecond):
+					batch()
+				}
+			}
+		})
+		const viewers, views = 32, 25
+		bad := make(chan string, viewers*views)
+		var wg sync.WaitGroup
+		for v := range viewers {
+			wg.Go(func() {
+				for i := range views {
+					p := paths[(v*7+i)%len(paths)]
+					req, _ := http.NewRequest("GET", srv+p, nil)
+					req.Header.Set("Accept-Encoding", "gzip")
+					req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.0.%d.%d", v, i))
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						bad <- p + ": " + err.Error()
+						continue
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						bad <- fmt.Sprintf("%s: %d", p, resp.StatusCode)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(stop)
+		writes.Wait()
+		close(bad)
+		var failed []string
+		for b := range bad {
+			failed = append(failed, b)
+		}
+		if len(failed) > 0 {
+			t.Fatalf("%d of %d views not answered 200, e.g. %v", len(failed), viewers*views, failed[:min(len(failed), 5)])
 		}
 	})
 }

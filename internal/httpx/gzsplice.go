@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // A page that is the same for every view except a few words (the public
@@ -56,7 +57,13 @@ const maxStored = 65535
 func WriteSplicedGzip(w io.Writer, parts []Deflated, words [][]byte) error {
 	var crc uint32
 	var n int64
-	add := func(c uint32, l int64) { crc, n = crc32Combine(crc, c, l), n+l }
+	add := func(c uint32, l int64) {
+		if n == 0 { // the first part's CRC is the text's so far
+			crc, n = c, l
+			return
+		}
+		crc, n = crc32Combine(crc, c, l), n+l
+	}
 	buf := make([]byte, 0, 64)
 	buf = append(buf, gzipHeader...)
 	if _, err := w.Write(buf); err != nil {
@@ -81,7 +88,7 @@ func WriteSplicedGzip(w io.Writer, parts []Deflated, words [][]byte) error {
 		if _, err := w.Write(word); err != nil {
 			return err
 		}
-		add(crc32.ChecksumIEEE(word), int64(len(word)))
+		crc, n = crc32.Update(crc, crc32.IEEETable, word), n+int64(len(word)) // the words continue the CRC
 	}
 	buf = append(buf[:0], finalBlock...)
 	buf = binary.LittleEndian.AppendUint32(buf, crc)
@@ -114,7 +121,24 @@ func crc32Combine(crc1, crc2 uint32, len2 int64) uint32 {
 	if len2 <= 0 {
 		return crc1 // B is empty
 	}
-	return multModP(x2nModP(len2, 3), crc1) ^ crc2
+	return multModP(shiftOf(len2), crc1) ^ crc2
+}
+
+// shifts memoizes x^(8·n) modulo the polynomial for the lengths of page
+// parts (a page's parts are served again and again; 0: not computed yet,
+// as x^k mod P never is).
+var shifts [1 << 16]atomic.Uint32
+
+func shiftOf(n int64) uint32 {
+	if n >= int64(len(shifts)) {
+		return x2nModP(n, 3)
+	}
+	if v := shifts[n].Load(); v != 0 {
+		return v
+	}
+	v := x2nModP(n, 3)
+	shifts[n].Store(v)
+	return v
 }
 
 // crcPoly is the reflected CRC-32 (IEEE) polynomial.

@@ -221,6 +221,7 @@ type Querier interface {
 
 // Exec, Query and QueryRow run a query through the statement cache (SQLite).
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	db.takeSlot(ctx)
 	q := db.Q(query)
 	if st := db.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
@@ -229,6 +230,7 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	db.takeSlot(ctx)
 	q := db.Q(query)
 	if st := db.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -237,6 +239,7 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	db.takeSlot(ctx)
 	q := db.Q(query)
 	if st := db.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
@@ -290,6 +293,7 @@ func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 // On SQLite, transactions queue in Go and may share a commit (writer.go);
 // do not start one inside another.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	db.takeSlot(ctx)
 	fn, settle := claimingFn(ctx, db, fn) // an Idempotency-Key commits with the request's write
 	defer func() {
 		if p := recover(); p != nil {

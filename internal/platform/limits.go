@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -112,3 +113,67 @@ func (db *DB) ExtraConn(ctx context.Context) (release func(), ok bool) {
 // PostgreSQL sessions when OpenOptions.StatementTimeout is zero; it matches
 // the longest request class (imports and exports).
 const DefaultStatementTimeout = 120 * time.Second
+
+// A deferred public slot: a public request may take its slot when it
+// first needs the database rather than when it arrives, so a scan answered
+// from memory never waits for or holds one. The request calls TakeSlot
+// before its database work and before taking any lock another request may
+// hold while it queries (else a slot holder waiting on the lock and the
+// lock holder waiting on a slot stall each other until the deadline); a
+// query on a context whose slot is not taken yet takes it first, as a
+// safety net. The slot is held until the request ends (the release
+// WithPublicSlot returns).
+type publicSlot struct {
+	db      *DB
+	mu      sync.Mutex
+	release func()
+}
+
+type slotKey struct{}
+
+// WithPublicSlot gives ctx a deferred public slot of db. Call release once,
+// when the request is done.
+func WithPublicSlot(ctx context.Context, db *DB) (context.Context, func()) {
+	s := &publicSlot{db: db}
+	return context.WithValue(ctx, slotKey{}, s), func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.release != nil {
+			s.release()
+			s.release = nil
+		}
+	}
+}
+
+// Unslotted marks ctx's queries as taking no public slot: for a read one
+// request makes on behalf of all (a single-flight read, at most one
+// connection per process), which must not wait for a slot while others
+// wait for it.
+func Unslotted(ctx context.Context) context.Context {
+	return context.WithValue(ctx, slotKey{}, (*publicSlot)(nil))
+}
+
+// TakeSlot takes ctx's deferred public slot now if it has one not taken
+// yet, waiting at most until ctx ends (then it returns an error the HTTP
+// layer answers 503 + Retry-After). Without a deferred slot it does nothing.
+func (db *DB) TakeSlot(ctx context.Context) error {
+	s, ok := ctx.Value(slotKey{}).(*publicSlot)
+	if !ok || s == nil || s.db != db {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.release != nil {
+		return nil
+	}
+	release, err := db.AcquirePublic(ctx)
+	if err != nil {
+		return err
+	}
+	s.release = release
+	return nil
+}
+
+// takeSlot is TakeSlot before a query: a failure leaves the query to fail
+// with ctx's error (ctx has ended).
+func (db *DB) takeSlot(ctx context.Context) { _ = db.TakeSlot(ctx) }

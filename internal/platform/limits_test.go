@@ -131,3 +131,91 @@ func TestStatementTimeout(t *testing.T) {
 		t.Fatalf("URL's statement_timeout = %q, want 5s", setting)
 	}
 }
+
+// TestLazyPublicSlot: a public request's slot is taken at its first query
+// and held, one only, across its queries and transactions until released;
+// a request that never queries takes none; with every slot taken a query
+// fails with the deadline (read as unavailable) instead of running.
+func TestLazyPublicSlot(t *testing.T) {
+	for _, engine := range apptest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			db := openBare(t, engine)
+			free := func() int { // slots free now: take them all, then give them back
+				n := 0
+				var rels []func()
+				for {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+					rel, err := db.AcquirePublic(ctx)
+					cancel()
+					if err != nil {
+						break
+					}
+					n++
+					rels = append(rels, rel)
+				}
+				for _, r := range rels {
+					r()
+				}
+				return n
+			}
+			all := db.PublicSlots()
+			_, idle := platform.WithPublicSlot(context.Background(), db)
+			if got := free(); got != all {
+				t.Fatalf("a request that has not queried holds a slot: %d of %d free", got, all)
+			}
+			idle()
+
+			ctx, release := platform.WithPublicSlot(context.Background(), db)
+			var one int
+			for range 3 {
+				if err := db.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.InTx(ctx, func(tx *platform.Tx) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if got := free(); got != all-1 {
+				t.Fatalf("after queries: %d of %d slots free, want one taken", got, all)
+			}
+			release()
+			release() // twice is harmless
+			if got := free(); got != all {
+				t.Fatalf("after release: %d of %d slots free", got, all)
+			}
+
+			var rels []func()
+			for range all {
+				rel, err := db.AcquirePublic(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				rels = append(rels, rel)
+			}
+			short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			short, release = platform.WithPublicSlot(short, db)
+			err := db.QueryRow(short, `SELECT 1`).Scan(&one)
+			if !errors.Is(err, context.DeadlineExceeded) || !platform.IsUnavailable(err) {
+				t.Fatalf("query with every slot taken: %v, want the deadline, read as unavailable", err)
+			}
+			release()
+			if err := db.QueryRow(platform.Unslotted(short), `SELECT 1`).Scan(&one); err == nil {
+				t.Fatal("a query on an ended context ran")
+			}
+			if err := db.QueryRow(platform.Unslotted(context.Background()), `SELECT 1`).Scan(&one); err != nil {
+				t.Fatalf("an unslotted query with every slot taken: %v", err)
+			}
+			waiting, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel2()
+			waiting, release = platform.WithPublicSlot(waiting, db)
+			if err := db.TakeSlot(waiting); !platform.IsUnavailable(err) {
+				t.Fatalf("TakeSlot with every slot taken: %v, want unavailable", err)
+			}
+			release()
+			for _, r := range rels {
+				r()
+			}
+		})
+	}
+}

@@ -9,3 +9,10 @@ func ExpireCatalogue(s *Service) (reloaded func() bool) {
 	s.cat.cur.Store(&expired)
 	return func() bool { return s.cat.cur.Load() != &expired }
 }
+
+// Unfolded is how many views of code this instance counted that are not in
+// trace_scans yet.
+func Unfolded(s *Service, code string) int64 { return s.scans.unflushed(code) }
+
+// VerifyKey is the service's token key.
+func VerifyKey(s *Service) []byte { return s.verifyKey }

@@ -186,6 +186,9 @@ func (s *Service) memoryPage(ctx context.Context, code, variant string, gen int6
 		return StoredPage{}, ScanStats{}, false, nil
 	}
 	if known := e.gen.Load(); gen > known { // written since: are the code's revs unchanged?
+		if err := s.db.TakeSlot(ctx); err != nil {
+			return StoredPage{}, ScanStats{}, false, err
+		}
 		st, err := s.readStamp(ctx, code)
 		if err != nil {
 			return StoredPage{}, ScanStats{}, false, err

@@ -81,6 +81,9 @@ func (s *Service) StoredPage(ctx context.Context, code, variant string) (StoredP
 	if sp, st, ok, err := s.memoryPage(ctx, code, variant, gen); ok || err != nil {
 		return sp, st, ok, err
 	}
+	if err := s.db.TakeSlot(ctx); err != nil { // the database from here on (platform.WithPublicSlot)
+		return StoredPage{}, ScanStats{}, false, err
+	}
 	sp := StoredPage{Code: code, Variant: variant, Gen: gen}
 	var rev, epoch int64
 	var st ScanStats

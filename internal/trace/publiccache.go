@@ -9,6 +9,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"agtrace/internal/platform"
 )
 
 // The public answer of a code is cached per (code, verified) and is valid
@@ -104,7 +106,9 @@ func (s *Service) generation(ctx context.Context) (int64, error) {
 		return g, nil
 	}
 	var g int64
-	err := s.db.QueryRow(ctx, `SELECT size FROM ledger_head WHERE id = 1`).Scan(&g)
+	// no public slot: one read for every waiting view (a slot holder may be
+	// among them)
+	err := s.db.QueryRow(platform.Unslotted(ctx), `SELECT size FROM ledger_head WHERE id = 1`).Scan(&g)
 	if errors.Is(err, sql.ErrNoRows) {
 		return -1, nil
 	}

@@ -2,7 +2,11 @@ package trace
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -11,12 +15,26 @@ import (
 )
 
 // Scan counting: the public page is the hottest path, so a view never
-// writes. Views are counted in memory and flushed in one transaction every
-// ScanFlushEvery (Serve) and when the app closes; a crash loses at most that
-// much counting.
+// writes. Views are counted in memory; every ScanFlushEvery (Serve) the
+// views counted since the last time are appended to the scan log as one
+// row (LogScans: one insert, whatever the number of codes), and every
+// ScanFoldEvery this instance folds its rows of the log into trace_scans
+// (FoldScans: an upsert per distinct code, day, client and region, and the
+// rows deleted in the same transaction). A crash loses at most a second of
+// counting; trace_scans lags the views by at most ScanFoldEvery, and pages
+// this instance serves add the views it has not folded yet.
 
-// ScanFlushEvery is how often counted scans are written.
+// ScanFlushEvery is how often counted scans are appended to the scan log.
 const ScanFlushEvery = time.Second
+
+// ScanFoldEvery is how often an instance folds its scan log into
+// trace_scans. At a crowd's random scans a minute's log folds a fifth as
+// many upserts as one a second would (docs/benchmarks.md).
+const ScanFoldEvery = time.Minute
+
+// scanOrphanAge: log rows of an instance that has not folded for this long
+// (it stopped without closing) are folded by whichever instance folds next.
+const scanOrphanAge = 10 * ScanFoldEvery
 
 // scanFlushRows is how many counts one statement writes (6 parameters a
 // row). Not more: SQLite looks a numbered parameter's name up in a list,
@@ -26,17 +44,33 @@ const scanFlushRows = 32
 
 type scanKey struct{ code, day, client, region string }
 
-// ScanCounter counts public views in memory until flushed.
+// scanCount is a key's views and the time of the last.
+type scanCount struct {
+	n    int64
+	last time.Time
+}
+
+// ScanCounter counts public views in memory until logged, and per code
+// until folded.
 type ScanCounter struct {
+	owner   string     // this instance in the scan log
+	logMu   sync.Mutex // one log write or fold at a time (a fold's accounting needs the log still)
 	mu      sync.Mutex
-	pending map[scanKey]int64
-	last    map[scanKey]time.Time
+	pending map[scanKey]scanCount
 	seen    map[string]int64 // views counted by this process since it started, per code
-	byCode  map[string]int64 // pending views per code (not flushed yet)
+	byCode  map[string]int64 // views per code not folded into trace_scans yet
 }
 
 func newScanCounter() *ScanCounter {
-	return &ScanCounter{pending: map[scanKey]int64{}, last: map[scanKey]time.Time{}, seen: map[string]int64{}, byCode: map[string]int64{}}
+	return &ScanCounter{owner: newOwner(), pending: map[scanKey]scanCount{}, seen: map[string]int64{}, byCode: map[string]int64{}}
+}
+
+// newOwner names an instance in the scan log: random, so replicas and
+// restarts never share rows.
+func newOwner() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // maxSeen bounds the per-process totals kept for display (a flood of
@@ -47,8 +81,10 @@ const maxSeen = 200_000
 func (c *ScanCounter) record(code string, v ScanView, now time.Time) {
 	k := scanKey{code, platform.Today(now), v.Client, v.Region}
 	c.mu.Lock()
-	c.pending[k]++
-	c.last[k] = now
+	e := c.pending[k]
+	e.n++
+	e.last = now
+	c.pending[k] = e
 	c.byCode[code]++
 	if _, ok := c.seen[code]; ok || len(c.seen) < maxSeen {
 		c.seen[code]++
@@ -63,25 +99,39 @@ func (c *ScanCounter) Seen(code string) int64 {
 	return c.seen[code]
 }
 
-func (c *ScanCounter) take() (map[scanKey]int64, map[scanKey]time.Time) {
+func (c *ScanCounter) take() map[scanKey]scanCount {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, l := c.pending, c.last
+	p := c.pending
 	if len(p) == 0 {
-		return nil, nil
+		return nil
 	}
-	c.pending, c.last, c.byCode = map[scanKey]int64{}, map[scanKey]time.Time{}, map[string]int64{}
-	return p, l
+	c.pending = map[scanKey]scanCount{}
+	return p
 }
 
-// unflushed is how many views of code are counted but not written yet.
+// putBack returns counts whose log write failed.
+func (c *ScanCounter) putBack(p map[scanKey]scanCount) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, v := range p {
+		e := c.pending[k]
+		e.n += v.n
+		if v.last.After(e.last) {
+			e.last = v.last
+		}
+		c.pending[k] = e
+	}
+}
+
+// unflushed is how many views of code are counted but not in trace_scans yet.
 func (c *ScanCounter) unflushed(code string) int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.byCode[code]
 }
 
-// CountScan counts a public view of a code (in memory; see FlushScans).
+// CountScan counts a public view of a code (in memory; see LogScans).
 func (s *Service) CountScan(code string, v ScanView) {
 	if v.Client == "" {
 		v.Client = ClientOther
@@ -89,52 +139,156 @@ func (s *Service) CountScan(code string, v ScanView) {
 	s.scans.record(code, v, s.clock.Now())
 }
 
-// FlushScans writes the counted views in one transaction (per code and
-// day). On failure the counts are put back for the next flush.
-func (s *Service) FlushScans(ctx context.Context) error {
-	p, last := s.scans.take()
+// encodeScanLog is a log row's entries: a line per key.
+func encodeScanLog(p map[scanKey]scanCount) string {
+	var b strings.Builder
+	b.Grow(len(p) * 64)
+	for k, v := range p {
+		b.WriteString(k.code)
+		b.WriteByte('\t')
+		b.WriteString(k.day)
+		b.WriteByte('\t')
+		b.WriteString(k.client)
+		b.WriteByte('\t')
+		b.WriteString(k.region)
+		b.WriteByte('\t')
+		b.WriteString(strconv.FormatInt(v.n, 10))
+		b.WriteByte('\t')
+		b.WriteString(strconv.FormatInt(v.last.UnixNano(), 10))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// decodeScanLog adds a log row's entries to into.
+func decodeScanLog(entries string, into map[scanKey]scanCount) error {
+	for line := range strings.Lines(entries) {
+		f := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
+		if len(f) != 6 {
+			return fmt.Errorf("scan log: bad entry %q", line)
+		}
+		n, err1 := strconv.ParseInt(f[4], 10, 64)
+		ns, err2 := strconv.ParseInt(f[5], 10, 64)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("scan log: bad entry %q: %w", line, err)
+		}
+		k := scanKey{f[0], f[1], f[2], f[3]}
+		e := into[k]
+		e.n += n
+		if at := time.Unix(0, ns).UTC(); at.After(e.last) {
+			e.last = at
+		}
+		into[k] = e
+	}
+	return nil
+}
+
+// LogScans appends the views counted since the last call to the scan log,
+// one row. On failure the counts are kept for the next call.
+func (s *Service) LogScans(ctx context.Context) error {
+	s.scans.logMu.Lock()
+	defer s.scans.logMu.Unlock()
+	return s.logScans(ctx)
+}
+
+func (s *Service) logScans(ctx context.Context) error {
+	p := s.scans.take()
 	if len(p) == 0 {
 		return nil
 	}
-	keys := make([]scanKey, 0, len(p))
-	for k := range p {
-		keys = append(keys, k)
+	_, err := s.db.Exec(ctx, `INSERT INTO trace_scan_log (owner, at, entries) VALUES ($1, $2, $3)`,
+		s.scans.owner, s.clock.Now(), encodeScanLog(p))
+	if err != nil {
+		s.scans.putBack(p)
 	}
+	return err
+}
+
+// FoldScans logs what is pending and moves this instance's scan log rows (and those of instances
+// silent for scanOrphanAge) into trace_scans in one transaction: the rows
+// are deleted as they are read, so a row is folded exactly once even with
+// several instances folding at the same time.
+func (s *Service) FoldScans(ctx context.Context) error {
+	s.scans.logMu.Lock()
+	defer s.scans.logMu.Unlock()
+	if err := s.logScans(ctx); err != nil {
+		return err
+	}
+	s.scans.mu.Lock()
+	folding := s.scans.byCode // views logged by now; those counted since stay unfolded
+	s.scans.byCode = map[string]int64{}
+	for k, v := range s.scans.pending {
+		s.scans.byCode[k.code] += v.n
+		folding[k.code] -= v.n
+	}
+	s.scans.mu.Unlock()
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		// many rows a statement: at tens of thousands of views a second one
-		// statement a row was a round trip each on PostgreSQL
-		for len(keys) > 0 {
-			chunk := keys[:min(len(keys), scanFlushRows)]
-			keys = keys[len(chunk):]
-			var sb strings.Builder
-			sb.WriteString(`INSERT INTO trace_scans (code, day, client, region, count, last_at) VALUES `)
-			args := make([]any, 0, 6*len(chunk))
-			for i, k := range chunk {
-				if i > 0 {
-					sb.WriteByte(',')
-				}
-				fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d)", 6*i+1, 6*i+2, 6*i+3, 6*i+4, 6*i+5, 6*i+6)
-				args = append(args, k.code, k.day, k.client, k.region, p[k], last[k])
+		rows, err := tx.Query(ctx, `DELETE FROM trace_scan_log WHERE owner = $1 OR at < $2 RETURNING entries`,
+			s.scans.owner, s.clock.Now().Add(-scanOrphanAge))
+		if err != nil {
+			return err
+		}
+		sum := map[scanKey]scanCount{}
+		for rows.Next() {
+			var entries string
+			if err := rows.Scan(&entries); err != nil {
+				rows.Close()
+				return err
 			}
-			sb.WriteString(` ON CONFLICT (code, day, client, region) DO UPDATE SET count = trace_scans.count + excluded.count, last_at = excluded.last_at`)
-			if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
+			if err := decodeScanLog(entries, sum); err != nil {
+				rows.Close()
 				return err
 			}
 		}
-		return nil
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return upsertScans(ctx, tx, sum)
 	})
 	if err != nil {
 		s.scans.mu.Lock()
-		for k, n := range p {
-			s.scans.pending[k] += n
-			s.scans.byCode[k.code] += n
-			if last[k].After(s.scans.last[k]) {
-				s.scans.last[k] = last[k]
+		for code, n := range folding {
+			if n > 0 {
+				s.scans.byCode[code] += n
 			}
 		}
 		s.scans.mu.Unlock()
 	}
 	return err
+}
+
+// FlushScans logs the counted views and folds them: trace_scans then holds
+// every view counted so far (at close, and where a test reads the counts).
+func (s *Service) FlushScans(ctx context.Context) error { return s.FoldScans(ctx) }
+
+// upsertScans adds counts to trace_scans, many rows a statement (one a
+// row would be a round trip each on PostgreSQL).
+func upsertScans(ctx context.Context, tx *platform.Tx, p map[scanKey]scanCount) error {
+	keys := make([]scanKey, 0, len(p))
+	for k := range p {
+		keys = append(keys, k)
+	}
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), scanFlushRows)]
+		keys = keys[len(chunk):]
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO trace_scans (code, day, client, region, count, last_at) VALUES `)
+		args := make([]any, 0, 6*len(chunk))
+		for i, k := range chunk {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, "($%d, $%d, $%d, $%d, $%d, $%d)", 6*i+1, 6*i+2, 6*i+3, 6*i+4, 6*i+5, 6*i+6)
+			args = append(args, k.code, k.day, k.client, k.region, p[k].n, p[k].last)
+		}
+		sb.WriteString(` ON CONFLICT (code, day, client, region) DO UPDATE SET count = trace_scans.count + excluded.count,
+			last_at = CASE WHEN excluded.last_at > trace_scans.last_at THEN excluded.last_at ELSE trace_scans.last_at END`)
+		if _, err := tx.Exec(ctx, sb.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ScanStats is how often a code was scanned and since when.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"agtrace/internal/app"
 	"agtrace/internal/apptest"
@@ -43,5 +44,94 @@ func TestFlushScansMany(t *testing.T) {
 		check(2 * codes * 3)
 		count(2)
 		check(2 * codes * 5)
+	})
+}
+
+// TestScanLogFold: views are logged as one row a second and reach
+// trace_scans only when folded, exactly once; until then this instance
+// counts them as unfolded (the page adds them). An instance's rows are
+// folded by another only once it has been silent for ten minutes, and a
+// damaged log row stops the fold without losing anything.
+func TestScanLogFold(t *testing.T) {
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		ctx := context.Background()
+		stored := func(code string) (sum int64) {
+			t.Helper()
+			if err := a.DB.QueryRow(ctx, `SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM trace_scans WHERE code = $1`, code).Scan(&sum); err != nil {
+				t.Fatal(err)
+			}
+			return sum
+		}
+		logRows := func() (n int64) {
+			t.Helper()
+			if err := a.DB.QueryRow(ctx, `SELECT COUNT(*) FROM trace_scan_log`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		const code = "90000000000000000001"
+		for range 5 {
+			a.Trace.CountScan(code, trace.ScanView{Client: trace.ClientWeChat, Region: "350000"})
+		}
+		if err := a.Trace.LogScans(ctx); err != nil {
+			t.Fatal(err)
+		}
+		a.Trace.CountScan(code, trace.ScanView{Client: trace.ClientMobile})
+		if err := a.Trace.LogScans(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := logRows(); got != 2 {
+			t.Fatalf("log rows after two writes: %d, want 2", got)
+		}
+		if got := stored(code); got != 0 {
+			t.Fatalf("trace_scans before the fold: %d views, want 0", got)
+		}
+		if got := trace.Unfolded(a.Trace, code); got != 6 {
+			t.Fatalf("unfolded views: %d, want 6", got)
+		}
+
+		// another instance's fresh row stays; a silent one's is folded
+		now := time.Now().UTC()
+		if _, err := a.DB.Exec(ctx, `INSERT INTO trace_scan_log (owner, at, entries) VALUES ('live', $1, $2), ('gone', $3, $4)`,
+			now, code+"\t2026-11-30\tmobile\t\t7\t1\n", now.Add(-11*time.Minute), code+"\t2026-11-30\tdesktop\t\t4\t1\n"); err != nil {
+			t.Fatal(err)
+		}
+		a.Trace.CountScan(code, trace.ScanView{Client: trace.ClientWeChat, Region: "350000"}) // pending at the fold: logged by it
+		if err := a.Trace.FoldScans(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := stored(code); got != 5+1+1+4 {
+			t.Fatalf("trace_scans after the fold: %d views, want 11 (7 of this instance, 4 of the silent one)", got)
+		}
+		if got := logRows(); got != 1 {
+			t.Fatalf("log rows after the fold: %d, want 1 (the live instance's)", got)
+		}
+		if got := trace.Unfolded(a.Trace, code); got != 0 {
+			t.Fatalf("unfolded views after the fold: %d, want 0", got)
+		}
+		if err := a.Trace.FoldScans(ctx); err != nil { // nothing left of ours: no double count
+			t.Fatal(err)
+		}
+		if got := stored(code); got != 11 {
+			t.Fatalf("trace_scans after a second fold: %d, want 11", got)
+		}
+
+		// a damaged row: the fold fails whole, the rows and counts stay
+		if _, err := a.DB.Exec(ctx, `INSERT INTO trace_scan_log (owner, at, entries) VALUES ('gone', $1, 'not an entry')`, now.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		a.Trace.CountScan(code, trace.ScanView{Client: trace.ClientWeChat})
+		if err := a.Trace.FoldScans(ctx); err == nil {
+			t.Fatal("fold over a damaged log row succeeded")
+		}
+		if got := stored(code); got != 11 {
+			t.Fatalf("trace_scans after a failed fold: %d, want 11", got)
+		}
+		if got := trace.Unfolded(a.Trace, code); got != 1 {
+			t.Fatalf("unfolded views after a failed fold: %d, want 1", got)
+		}
+		if got := logRows(); got != 3 {
+			t.Fatalf("log rows after a failed fold: %d, want 3 (live, damaged, ours)", got)
+		}
 	})
 }

@@ -53,7 +53,8 @@ type Service struct {
 	publicURL string
 	cat       catalogueCache
 	yields    yieldCache
-	verifyKey []byte            // verification token key (verify.go)
+	verifyKey []byte // verification token key (verify.go)
+	macs      atomic.Pointer[tokenMACs]
 	misses    *MissLimiter      // public lookups of codes that do not exist
 	tolerance MismatchTolerance // quantity-mismatch tolerance (nil: every difference is a finding)
 	scans     *ScanCounter      // public views, counted in memory (scans.go)
@@ -75,6 +76,7 @@ func NewService(db *platform.DB, clock platform.Clock, ops Operators, regions *r
 	s := &Service{db: db, clock: clock, ops: ops, regions: regions, cal: cal, publicURL: strings.TrimRight(publicURL, "/"),
 		verifyKey: randomVerifyKey(), misses: NewMissLimiter(MissAllowance, MissWindow, clock.Now),
 		scans: newScanCounter(), pages: newPublicCache(), mem: newPageMemory(DefaultPageMemory)}
+	s.macs.Store(newTokenMACs(s.verifyKey))
 	if db != nil { // (unit tests of pure functions pass none)
 		db.AddEarlyEmitHook(s.pagesTouched) // before the ledger's lock (pagestore.go)
 	}
