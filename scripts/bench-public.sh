@@ -7,11 +7,12 @@
 #   scripts/bench-public.sh DATA_DIR [DB_URL]
 #
 # Env: CONNS (64), SECS (30), HOT (0: every request a random code; 90: 90 %
-# of requests repeat a hot set of 100 codes with If-None-Match), CODES
+# of requests repeat a hot set of 100 codes with If-None-Match; "0 90":
+# both in turn on the same warmed server), CODES
 # (200000: how many codes are drawn from), WARM (1: view every drawn code
 # once before measuring — a running server's state; 0: measure cold),
 # PAGE_MEMORY (1024: MiB of pages the server keeps in memory), PROFILE (a
-# file: the server's CPU profile over the scan-page run).
+# file prefix: the server's CPU profile over each scan-page run, PROFILE.HOT).
 set -euo pipefail
 DATA=${1:?data directory}
 DBURL=${2:-}
@@ -25,25 +26,6 @@ dbflag=(--data "$DATA"); [ -n "$DBURL" ] && dbflag+=(--db "$DBURL")
 go run ./scripts/labelurls "${dbflag[@]}" --limit "$CODES" > "$WORK/paths.txt"
 echo "$(wc -l < "$WORK/paths.txt") codes"
 
-cat > "$WORK/scan.lua" <<LUA
-local paths = {}
-for line in io.lines("$WORK/paths.txt") do paths[#paths + 1] = line end
-local hot, etags, hotpaths = $HOT, {}, {}
-for line in io.lines("$WORK/hot.txt") do
-  local p, e = line:match("^(%S+)\t(.+)$")
-  if p then hotpaths[#hotpaths + 1] = p; etags[p] = e end
-end
-math.randomseed(os.time())
-request = function()
-  local p
-  if hot > 0 and #hotpaths > 0 and math.random(100) <= hot then p = hotpaths[math.random(#hotpaths)] else p = paths[math.random(#paths)] end
-  -- each request from another shopper's address (the server trusts the loopback proxy)
-  local h = { ["X-Forwarded-For"] = "10." .. math.random(0,255) .. "." .. math.random(0,255) .. "." .. math.random(1,254),
-              ["Accept-Encoding"] = "gzip" }
-  if hot > 0 and etags[p] then h["If-None-Match"] = etags[p] end
-  return wrk.format("GET", p, h)
-end
-LUA
 
 "$BIN" serve "${dbflag[@]}" --addr 127.0.0.1:18080 --public-url http://127.0.0.1:18080 --trusted-proxies 127.0.0.1/32 --monitor-every 0 --page-memory "$PAGE_MEMORY" --metrics-token bench 2>"$WORK/serve.log" &
 go build -o "$WORK/ceiling" ./scripts/ceiling
@@ -64,7 +46,7 @@ fi
 
 # the hot set: 100 codes with the ETag a shopper's browser would hold
 : > "$WORK/hot.txt"
-if [ "$HOT" -gt 0 ]; then
+if [ "$HOT" != 0 ]; then
   head -100 "$WORK/paths.txt" | while read -r p; do
     e=$(curl -s -o /dev/null -D - -H 'X-Forwarded-For: 10.9.9.9' "http://127.0.0.1:18080$p" | tr -d '\r' | sed -n 's/^[Ee][Tt]ag: //p')
     [ -n "$e" ] && printf '%s\t%s\n' "$p" "$e" >> "$WORK/hot.txt"
@@ -72,14 +54,39 @@ if [ "$HOT" -gt 0 ]; then
   echo "$(wc -l < "$WORK/hot.txt") hot codes with ETags"
 fi
 
+lua() { # the request script for a hot share of $1 %
+cat > "$WORK/scan.lua" <<LUA
+local paths = {}
+for line in io.lines("$WORK/paths.txt") do paths[#paths + 1] = line end
+local hot, etags, hotpaths = $1, {}, {}
+for line in io.lines("$WORK/hot.txt") do
+  local p, e = line:match("^(%S+)\t(.+)$")
+  if p then hotpaths[#hotpaths + 1] = p; etags[p] = e end
+end
+math.randomseed(os.time())
+request = function()
+  local p
+  if hot > 0 and #hotpaths > 0 and math.random(100) <= hot then p = hotpaths[math.random(#hotpaths)] else p = paths[math.random(#paths)] end
+  -- each request from another shopper's address (the server trusts the loopback proxy)
+  local h = { ["X-Forwarded-For"] = "10." .. math.random(0,255) .. "." .. math.random(0,255) .. "." .. math.random(1,254),
+              ["Accept-Encoding"] = "gzip" }
+  if hot > 0 and etags[p] then h["If-None-Match"] = etags[p] end
+  return wrk.format("GET", p, h)
+end
+LUA
+}
+
 # The ceiling gets the same requests from the same Lua script (random paths,
 # headers): both runs pay wrk's per-request Lua cost, so the ratio compares
 # the servers, not the load generators.
-echo "== ceiling: bare net/http, fixed 1 KB page (same requests)"
-wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18081 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
-echo "== /q/{code}, random codes (hot $HOT %)"
-if [ -n "${PROFILE:-}" ]; then
-  (sleep 2; curl -s -H "Authorization: Bearer bench" -o "$PROFILE" "http://127.0.0.1:18080/debug/pprof/profile?seconds=$((SECS - 4))") &
-fi
-wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18080 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
-curl -s -H "Authorization: Bearer bench" http://127.0.0.1:18080/metrics | grep -E '^agtrace_scan_pages_'
+for hot in $HOT; do
+  lua "$hot"
+  echo "== ceiling: bare net/http, fixed 1 KB page (same requests, hot $hot %)"
+  wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18081 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
+  echo "== /q/{code} (hot $hot %)"
+  if [ -n "${PROFILE:-}" ]; then
+    (sleep 2; curl -s -H "Authorization: Bearer bench" -o "$PROFILE.$hot" "http://127.0.0.1:18080/debug/pprof/profile?seconds=$((SECS - 4))") &
+  fi
+  wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18080 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
+  curl -s -H "Authorization: Bearer bench" http://127.0.0.1:18080/metrics | grep -E '^agtrace_scan_pages_'
+done

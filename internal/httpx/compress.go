@@ -17,7 +17,11 @@ import (
 // stream too.
 func Compress(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", "Accept-Encoding")
+		if h := w.Header(); h["Vary"] == nil {
+			h["Vary"] = varyEncoding[:1:1] // shared, no allocation (an Add copies: len = cap)
+		} else {
+			h.Add("Vary", "Accept-Encoding")
+		}
 		if r.Method == http.MethodHead || r.Header.Get("Range") != "" || !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			next.ServeHTTP(w, r)
 			return
@@ -34,9 +38,11 @@ func AcceptsGzip(r *http.Request) bool {
 	return r.Method != http.MethodHead && r.Header.Get("Range") == "" && acceptsGzip(r.Header.Get("Accept-Encoding"))
 }
 
+var varyEncoding = []string{"Accept-Encoding"}
+
 // acceptsGzip reads Accept-Encoding ("gzip", "gzip;q=0" refuses it).
 func acceptsGzip(h string) bool {
-	for _, part := range strings.Split(h, ",") {
+	for part := range strings.SplitSeq(h, ",") {
 		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
 			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")

@@ -318,6 +318,12 @@ func (s *Service) publicChain(ctx context.Context, code string, nodes []Node) []
 	return chain
 }
 
+// errInvalidCode is the answer to a code that cannot be one (made when
+// needed: every scan passes through PublicCode).
+func errInvalidCode() error {
+	return platform.BadRequest("追溯码无效：请核对是否输错", "invalid trace code: please check for a typo").With("field", "code").Typed("invalid-code")
+}
+
 // PublicCode turns what a shopper scanned or typed into the trace code it
 // names, accepting only the shapes a label carries: a 20-digit trace code
 // (a wrong check digit is a 400 before any lookup), a 15-digit ear tag, a
@@ -327,9 +333,8 @@ func (s *Service) publicChain(ctx context.Context, code string, nodes []Node) []
 // miss allowance (404, then 429).
 func (s *Service) PublicCode(ctx context.Context, input string) (string, error) {
 	in := strings.TrimSpace(input)
-	bad := platform.BadRequest("追溯码无效：请核对是否输错", "invalid trace code: please check for a typo").With("field", "code").Typed("invalid-code")
 	if in == "" || len(in) > 300 {
-		return "", bad
+		return "", errInvalidCode()
 	}
 	n := codes.NormalizeCode(in)
 	alias := false
@@ -337,7 +342,7 @@ func (s *Service) PublicCode(ctx context.Context, input string) (string, error) 
 	case allDigits(n) && len(n) == codes.TraceCodeLen:
 		tc, err := codes.ParseTraceCode(n)
 		if err != nil {
-			return "", bad
+			return "", errInvalidCode()
 		}
 		return tc.Code, nil
 	case allDigits(n) && len(n) == 15: // an ear tag
@@ -350,7 +355,7 @@ func (s *Service) PublicCode(ctx context.Context, input string) (string, error) 
 		}
 	}
 	if !alias {
-		return "", bad
+		return "", errInvalidCode()
 	}
 	code, err := s.Resolve(ctx, in)
 	switch {
@@ -359,7 +364,7 @@ func (s *Service) PublicCode(ctx context.Context, input string) (string, error) 
 	case errors.Is(err, errCodeNotFound) || platform.IsNotFound(err):
 		return "", s.missed(ctx)
 	case platform.KindOf(err) == platform.KindInvalid || platform.KindOf(err) == platform.KindBadRequest:
-		return "", bad
+		return "", errInvalidCode()
 	}
 	return "", err
 }

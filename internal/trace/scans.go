@@ -57,12 +57,21 @@ type ScanCounter struct {
 	logMu   sync.Mutex // one log write or fold at a time (a fold's accounting needs the log still)
 	mu      sync.Mutex
 	pending map[scanKey]scanCount
-	seen    map[string]int64 // views counted by this process since it started, per code
-	byCode  map[string]int64 // views per code not folded into trace_scans yet
+	codes   map[string]*codeViews
+	tracked int       // codes whose views since start are kept (at most maxSeen)
+	day     string    // today in China, for keys
+	dayEnd  time.Time // when day ends
+}
+
+// codeViews are a code's views: counted by this process since it started
+// (for display; kept for maxSeen codes) and not folded into trace_scans yet.
+type codeViews struct {
+	seen, unfolded int64
+	tracked        bool // seen is counted (one of the first maxSeen codes)
 }
 
 func newScanCounter() *ScanCounter {
-	return &ScanCounter{owner: newOwner(), pending: map[scanKey]scanCount{}, seen: map[string]int64{}, byCode: map[string]int64{}}
+	return &ScanCounter{owner: newOwner(), pending: map[scanKey]scanCount{}, codes: map[string]*codeViews{}}
 }
 
 // newOwner names an instance in the scan log: random, so replicas and
@@ -79,15 +88,28 @@ func newOwner() string {
 const maxSeen = 200_000
 
 func (c *ScanCounter) record(code string, v ScanView, now time.Time) {
-	k := scanKey{code, platform.Today(now), v.Client, v.Region}
 	c.mu.Lock()
+	if !now.Before(c.dayEnd) || now.Before(c.dayEnd.AddDate(0, 0, -1)) {
+		c.day = platform.Today(now)
+		start, _ := time.ParseInLocation(time.DateOnly, c.day, platform.ChinaTZ)
+		c.dayEnd = start.AddDate(0, 0, 1)
+	}
+	k := scanKey{code, c.day, v.Client, v.Region}
 	e := c.pending[k]
 	e.n++
 	e.last = now
 	c.pending[k] = e
-	c.byCode[code]++
-	if _, ok := c.seen[code]; ok || len(c.seen) < maxSeen {
-		c.seen[code]++
+	cv := c.codes[code]
+	if cv == nil {
+		cv = &codeViews{tracked: c.tracked < maxSeen}
+		if cv.tracked {
+			c.tracked++
+		}
+		c.codes[code] = cv
+	}
+	cv.unfolded++
+	if cv.tracked {
+		cv.seen++
 	}
 	c.mu.Unlock()
 }
@@ -96,7 +118,10 @@ func (c *ScanCounter) record(code string, v ScanView, now time.Time) {
 func (c *ScanCounter) Seen(code string) int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.seen[code]
+	if cv := c.codes[code]; cv != nil {
+		return cv.seen
+	}
+	return 0
 }
 
 func (c *ScanCounter) take() map[scanKey]scanCount {
@@ -128,7 +153,46 @@ func (c *ScanCounter) putBack(p map[scanKey]scanCount) {
 func (c *ScanCounter) unflushed(code string) int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.byCode[code]
+	if cv := c.codes[code]; cv != nil {
+		return cv.unfolded
+	}
+	return 0
+}
+
+// folding marks the views logged so far as being folded (the pending ones,
+// not logged yet, stay unfolded) and returns them per code, for restore.
+func (c *ScanCounter) folding() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pendingBy := map[string]int64{}
+	for k, v := range c.pending {
+		pendingBy[k.code] += v.n
+	}
+	out := map[string]int64{}
+	for code, cv := range c.codes {
+		if n := cv.unfolded - pendingBy[code]; n > 0 {
+			out[code] = n
+			cv.unfolded -= n
+		}
+		if cv.unfolded == 0 && !cv.tracked {
+			delete(c.codes, code) // nothing left to show for it
+		}
+	}
+	return out
+}
+
+// unfold restores views whose fold failed.
+func (c *ScanCounter) unfold(m map[string]int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for code, n := range m {
+		cv := c.codes[code]
+		if cv == nil {
+			cv = &codeViews{}
+			c.codes[code] = cv
+		}
+		cv.unfolded += n
+	}
 }
 
 // CountScan counts a public view of a code (in memory; see LogScans).
@@ -214,14 +278,7 @@ func (s *Service) FoldScans(ctx context.Context) error {
 	if err := s.logScans(ctx); err != nil {
 		return err
 	}
-	s.scans.mu.Lock()
-	folding := s.scans.byCode // views logged by now; those counted since stay unfolded
-	s.scans.byCode = map[string]int64{}
-	for k, v := range s.scans.pending {
-		s.scans.byCode[k.code] += v.n
-		folding[k.code] -= v.n
-	}
-	s.scans.mu.Unlock()
+	folding := s.scans.folding() // views logged by now; those counted since stay unfolded
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
 		rows, err := tx.Query(ctx, `DELETE FROM trace_scan_log WHERE owner = $1 OR at < $2 RETURNING entries`,
 			s.scans.owner, s.clock.Now().Add(-scanOrphanAge))
@@ -247,13 +304,7 @@ func (s *Service) FoldScans(ctx context.Context) error {
 		return upsertScans(ctx, tx, sum)
 	})
 	if err != nil {
-		s.scans.mu.Lock()
-		for code, n := range folding {
-			if n > 0 {
-				s.scans.byCode[code] += n
-			}
-		}
-		s.scans.mu.Unlock()
+		s.scans.unfold(folding)
 	}
 	return err
 }

@@ -237,7 +237,7 @@ func (s tracePublicPages) renderScanPage(r *http.Request, code, token, lang stri
 }
 
 // scanCacheControl is every scan page's cache lifetime.
-var scanCacheControl = fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d", trace.PublicMaxAge, trace.PublicStale)
+var scanCacheControl = []string{fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d", trace.PublicMaxAge, trace.PublicStale)}
 
 // scanHeaders sets a scan page's validators and cache lifetime and answers
 // a matching conditional request with 304 (false: nothing more to send).
@@ -246,9 +246,12 @@ func (s tracePublicPages) scanHeaders(w http.ResponseWriter, r *http.Request, fa
 	if shared {
 		etag = `W/"` + facts + "-" + lang + `-s"`
 	}
-	w.Header().Set("ETag", etag)
-	w.Header().Set("Cache-Control", scanCacheControl)
-	w.Header().Add("Vary", "Cookie") // the language is a cookie
+	// set in canonical form, constants as shared slices: the scan page is
+	// the hottest answer (len = cap: a later Add copies)
+	h := w.Header()
+	h["Etag"] = []string{etag}
+	h["Cache-Control"] = scanCacheControl[:1:1]
+	h["Vary"] = append(h["Vary"], "Cookie") // the language is a cookie
 	if httpx.ETagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return false

@@ -153,15 +153,16 @@ func (p *scanPage) write(w http.ResponseWriter, r *http.Request, lang string, st
 	if p.head != nil {
 		parts, words = []httpx.Deflated{*p.head, p.body, p.tail}, [][]byte{nil, scanWords(lang, st)}
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	h := w.Header()
+	h["Content-Type"] = htmlType[:1:1]
 	if httpx.AcceptsGzip(r) {
 		// one write with its length: no chunked encoding, one syscall
 		buf := responseBuffers.Get().(*bytes.Buffer)
 		buf.Reset()
 		defer responseBuffers.Put(buf)
 		_ = httpx.WriteSplicedGzip(buf, parts, words)
-		w.Header().Set("Content-Encoding", "gzip")
-		w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+		h["Content-Encoding"] = gzipEncoding[:1:1]
+		h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 		_, _ = w.Write(buf.Bytes())
 		return
 	}
@@ -172,6 +173,12 @@ func (p *scanPage) write(w http.ResponseWriter, r *http.Request, lang string, st
 	}
 	_, _ = w.Write(text)
 }
+
+// Header values shared by every scan answer (set with len = cap 1).
+var (
+	htmlType     = []string{"text/html; charset=utf-8"}
+	gzipEncoding = []string{"gzip"}
+)
 
 // responseBuffers hold gzip answers while they are joined.
 var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
