@@ -11,6 +11,7 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/platform"
+	"agtrace/internal/trace"
 )
 
 // Every is how often Serve runs the incremental job.
@@ -21,9 +22,10 @@ const Every = time.Minute
 const wholeFigureAfter = 31
 
 // scanOverlap: rows of event-less tables (scans) changed this long before
-// the last run are looked at again, so a flush that committed late is not
-// missed (recomputing a day twice changes nothing).
-const scanOverlap = 5 * time.Minute
+// the last run are looked at again, so views folded late into trace_scans
+// (trace.ScanMaxDelay) are not missed (recomputing a day twice changes
+// nothing).
+const scanOverlap = trace.ScanMaxDelay + 5*time.Minute
 
 // watermarkName is the job's row in stat_watermark.
 const watermarkName = "stat_daily"

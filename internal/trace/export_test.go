@@ -16,3 +16,11 @@ func Unfolded(s *Service, code string) int64 { return s.scans.unflushed(code) }
 
 // VerifyKey is the service's token key.
 func VerifyKey(s *Service) []byte { return s.verifyKey }
+
+// SetScanFoldChunk sets how many keys a fold's chunk holds and returns a
+// func restoring it.
+func SetScanFoldChunk(n int) (restore func()) {
+	old := scanFoldChunk
+	scanFoldChunk = n
+	return func() { scanFoldChunk = old }
+}

@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -35,6 +36,11 @@ const ScanFoldEvery = time.Minute
 // scanOrphanAge: log rows of an instance that has not folded for this long
 // (it stopped without closing) are folded by whichever instance folds next.
 const scanOrphanAge = 10 * ScanFoldEvery
+
+// ScanMaxDelay is the longest a counted view takes to reach trace_scans:
+// an orphan's rows are folded up to a fold period after they are due. A
+// reader of changed rows (last_at) looks this far back.
+const ScanMaxDelay = scanOrphanAge + ScanFoldEvery
 
 // scanFlushRows is how many counts one statement writes (6 parameters a
 // row). Not more: SQLite looks a numbered parameter's name up in a list,
@@ -159,9 +165,9 @@ func (c *ScanCounter) unflushed(code string) int64 {
 	return 0
 }
 
-// folding marks the views logged so far as being folded (the pending ones,
-// not logged yet, stay unfolded) and returns them per code, for restore.
-func (c *ScanCounter) folding() map[string]int64 {
+// logged is, per code, the views counted and already in the scan log (all
+// unfolded views but the pending ones).
+func (c *ScanCounter) logged() map[string]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	pendingBy := map[string]int64{}
@@ -172,26 +178,24 @@ func (c *ScanCounter) folding() map[string]int64 {
 	for code, cv := range c.codes {
 		if n := cv.unfolded - pendingBy[code]; n > 0 {
 			out[code] = n
-			cv.unfolded -= n
-		}
-		if cv.unfolded == 0 && !cv.tracked {
-			delete(c.codes, code) // nothing left to show for it
 		}
 	}
 	return out
 }
 
-// unfold restores views whose fold failed.
-func (c *ScanCounter) unfold(m map[string]int64) {
+// forget takes folded views off the unfolded counts.
+func (c *ScanCounter) forget(m map[string]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for code, n := range m {
 		cv := c.codes[code]
 		if cv == nil {
-			cv = &codeViews{}
-			c.codes[code] = cv
+			continue
 		}
-		cv.unfolded += n
+		cv.unfolded = max(0, cv.unfolded-n)
+		if cv.unfolded == 0 && !cv.tracked {
+			delete(c.codes, code) // nothing left to show for it
+		}
 	}
 }
 
@@ -268,20 +272,51 @@ func (s *Service) logScans(ctx context.Context) error {
 	return err
 }
 
-// FoldScans logs what is pending and moves this instance's scan log rows (and those of instances
-// silent for scanOrphanAge) into trace_scans in one transaction: the rows
-// are deleted as they are read, so a row is folded exactly once even with
-// several instances folding at the same time.
-func (s *Service) FoldScans(ctx context.Context) error {
+// A fold runs in two steps so that no transaction is long (on SQLite a
+// long one holds the only writer; a minute of random scans is some 200,000
+// keys):
+//
+//  1. one transaction deletes this instance's log rows (and those of
+//     instances silent for scanOrphanAge), sums them per key and writes
+//     the sums back as chunk rows of scanFoldChunk keys owned by
+//     scanFoldOwner;
+//  2. each chunk row is then applied in a transaction of its own that
+//     deletes it (DELETE … RETURNING: whoever deletes it applies it, so a
+//     chunk counts once even when several instances apply chunks) and
+//     upserts its keys. The periodic fold spaces the chunks over half a
+//     fold period, a background trickle rather than a burst that slows the
+//     views; a chunk left by a failure or a crash is applied by the next
+//     fold of any instance.
+//
+// The views a fold takes stay counted as unfolded (the page adds them)
+// until its chunks are applied.
+
+// scanFoldOwner owns the chunk rows of folds in progress.
+const scanFoldOwner = "fold"
+
+// scanFoldChunk is how many keys one chunk row holds (about 20 ms of
+// upserts on SQLite here).
+var scanFoldChunk = 2000
+
+// FoldScans logs what is pending and folds the scan log into trace_scans,
+// spreading the chunks over half of ScanFoldEvery.
+func (s *Service) FoldScans(ctx context.Context) error { return s.foldScans(ctx, ScanFoldEvery/2) }
+
+// FlushScans logs the counted views and folds them at once: trace_scans
+// then holds every view counted so far (at close, and where a test reads
+// the counts).
+func (s *Service) FlushScans(ctx context.Context) error { return s.foldScans(ctx, 0) }
+
+func (s *Service) foldScans(ctx context.Context, spread time.Duration) error {
 	s.scans.logMu.Lock()
-	defer s.scans.logMu.Unlock()
 	if err := s.logScans(ctx); err != nil {
+		s.scans.logMu.Unlock()
 		return err
 	}
-	folding := s.scans.folding() // views logged by now; those counted since stay unfolded
+	logged := s.scans.logged() // views in the log by now (those counted since stay unfolded)
 	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		rows, err := tx.Query(ctx, `DELETE FROM trace_scan_log WHERE owner = $1 OR at < $2 RETURNING entries`,
-			s.scans.owner, s.clock.Now().Add(-scanOrphanAge))
+		rows, err := tx.Query(ctx, `DELETE FROM trace_scan_log WHERE owner = $1 OR (owner <> $2 AND at < $3) RETURNING entries`,
+			s.scans.owner, scanFoldOwner, s.clock.Now().Add(-scanOrphanAge))
 		if err != nil {
 			return err
 		}
@@ -301,17 +336,106 @@ func (s *Service) FoldScans(ctx context.Context) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return upsertScans(ctx, tx, sum)
+		now := s.clock.Now()
+		for _, chunk := range chunkScans(sum, scanFoldChunk) {
+			if _, err := tx.Exec(ctx, `INSERT INTO trace_scan_log (owner, at, entries) VALUES ($1, $2, $3)`,
+				scanFoldOwner, now, encodeScanLog(chunk)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	s.scans.logMu.Unlock() // logging goes on while the chunks are applied
 	if err != nil {
-		s.scans.unfold(folding)
+		return err
 	}
+	err = s.applyScanChunks(ctx, spread, func(chunk map[scanKey]scanCount) {
+		// this instance's views in the chunk are in trace_scans now
+		done := map[string]int64{}
+		for k, v := range chunk {
+			if d := min(v.n, logged[k.code]); d > 0 {
+				done[k.code] += d
+				logged[k.code] -= d
+			}
+		}
+		s.scans.forget(done)
+	})
+	s.scans.forget(logged) // the rest: applied by another instance, or left for the next fold
 	return err
 }
 
-// FlushScans logs the counted views and folds them: trace_scans then holds
-// every view counted so far (at close, and where a test reads the counts).
-func (s *Service) FlushScans(ctx context.Context) error { return s.FoldScans(ctx) }
+// applyScanChunks applies every chunk row, spaced so that they take about
+// spread in all, calling applied with each chunk this call applied.
+func (s *Service) applyScanChunks(ctx context.Context, spread time.Duration, applied func(map[scanKey]scanCount)) error {
+	rows, err := s.db.Query(ctx, `SELECT id FROM trace_scan_log WHERE owner = $1 ORDER BY id`, scanFoldOwner)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i, id := range ids {
+		if i > 0 && spread > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(spread / time.Duration(len(ids))):
+			}
+		}
+		var sum map[scanKey]scanCount
+		err := s.db.InTx(ctx, func(tx *platform.Tx) error {
+			sum = nil
+			var entries string
+			err := tx.QueryRow(ctx, `DELETE FROM trace_scan_log WHERE id = $1 AND owner = $2 RETURNING entries`, id, scanFoldOwner).Scan(&entries)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // applied by another instance
+			}
+			if err != nil {
+				return err
+			}
+			chunk := map[scanKey]scanCount{}
+			if err := decodeScanLog(entries, chunk); err != nil {
+				return err
+			}
+			sum = chunk
+			return upsertScans(ctx, tx, chunk)
+		})
+		if err != nil {
+			return err
+		}
+		if sum != nil {
+			applied(sum)
+		}
+	}
+	return nil
+}
+
+// chunkScans splits counts into maps of at most n keys.
+func chunkScans(p map[scanKey]scanCount, n int) []map[scanKey]scanCount {
+	var out []map[scanKey]scanCount
+	cur := map[scanKey]scanCount{}
+	for k, v := range p {
+		if len(cur) == n {
+			out = append(out, cur)
+			cur = map[scanKey]scanCount{}
+		}
+		cur[k] = v
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
 
 // upsertScans adds counts to trace_scans, many rows a statement (one a
 // row would be a round trip each on PostgreSQL).

@@ -135,3 +135,50 @@ func TestScanLogFold(t *testing.T) {
 		}
 	})
 }
+
+// TestScanFoldChunks: a fold larger than a chunk is applied chunk by chunk,
+// every view once; a chunk row a crashed fold left behind is applied by the
+// next fold; afterwards the log is empty and nothing counts as unfolded.
+func TestScanFoldChunks(t *testing.T) {
+	defer trace.SetScanFoldChunk(3)()
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		ctx := context.Background()
+		const codes = 10
+		for i := range codes {
+			code := fmt.Sprintf("8%019d", i)
+			for range i + 1 {
+				a.Trace.CountScan(code, trace.ScanView{Client: trace.ClientWeChat})
+			}
+		}
+		if err := a.Trace.LogScans(ctx); err != nil {
+			t.Fatal(err)
+		}
+		left := fmt.Sprintf("8%019d", 0)
+		if _, err := a.DB.Exec(ctx, `INSERT INTO trace_scan_log (owner, at, entries) VALUES ('fold', $1, $2)`,
+			time.Now().UTC(), left+"\t2026-11-30\tmobile\t\t5\t1\n"); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Trace.FlushScans(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var rows, sum int64
+		if err := a.DB.QueryRow(ctx, `SELECT COUNT(*), CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM trace_scans WHERE code LIKE '8%'`).Scan(&rows, &sum); err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(codes*(codes+1)/2 + 5); rows != codes+1 || sum != want {
+			t.Fatalf("trace_scans: %d rows, %d views; want %d rows, %d views", rows, sum, codes+1, want)
+		}
+		var logRows int64
+		if err := a.DB.QueryRow(ctx, `SELECT COUNT(*) FROM trace_scan_log`).Scan(&logRows); err != nil {
+			t.Fatal(err)
+		}
+		if logRows != 0 {
+			t.Fatalf("%d scan log rows left after the fold", logRows)
+		}
+		for i := range codes {
+			if n := trace.Unfolded(a.Trace, fmt.Sprintf("8%019d", i)); n != 0 {
+				t.Fatalf("code %d: %d views still unfolded", i, n)
+			}
+		}
+	})
+}
