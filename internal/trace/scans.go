@@ -20,9 +20,9 @@ import (
 // views counted since the last time are appended to the scan log as one
 // row (LogScans: one insert, whatever the number of codes), and every
 // ScanFoldEvery this instance folds its rows of the log into trace_scans
-// (FoldScans: an upsert per distinct code, day, client and region, and the
-// rows deleted in the same transaction). A crash loses at most a second of
-// counting; trace_scans lags the views by at most ScanFoldEvery, and pages
+// (FoldScans: an upsert per distinct code, day, client and region; see
+// "A fold runs in two steps" below). A crash loses at most a second of
+// counting; trace_scans lags the views by about ScanFoldEvery, and pages
 // this instance serves add the views it has not folded yet.
 
 // ScanFlushEvery is how often counted scans are appended to the scan log.
@@ -60,7 +60,7 @@ type scanCount struct {
 // until folded.
 type ScanCounter struct {
 	owner   string     // this instance in the scan log
-	logMu   sync.Mutex // one log write or fold at a time (a fold's accounting needs the log still)
+	logMu   sync.Mutex // a log write waits for a fold's first step (which logs what is pending, then takes the log)
 	mu      sync.Mutex
 	pending map[scanKey]scanCount
 	codes   map[string]*codeViews
