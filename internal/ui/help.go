@@ -50,6 +50,7 @@ var manuals = []manual{
 		{"help.reviewer.3", "reviewer-operator"},
 	}},
 	{auth.RoleSupervisor, []manualStep{
+		{"help.supervisor.0", "supervisor-home"},
 		{"help.supervisor.1", "supervisor-findings"},
 		{"help.supervisor.2", ""},
 		{"help.supervisor.3", "supervisor-markets"},
@@ -65,6 +66,12 @@ var manuals = []manual{
 		{"help.enforcer.1", "enforcer-cases"},
 		{"help.enforcer.2", "enforcer-case"},
 		{"help.enforcer.3", ""},
+	}},
+	{auth.RoleAnalyst, []manualStep{
+		{"help.analyst.1", "analyst-dashboard"},
+		{"help.analyst.2", ""},
+		{"help.analyst.3", ""},
+		{"help.analyst.4", ""},
 	}},
 	{auth.RoleMarket, []manualStep{
 		{"help.market.1", "market-check"},

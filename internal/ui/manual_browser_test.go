@@ -75,6 +75,7 @@ func TestManualScreenshots(t *testing.T) {
 
 	sup := apptest.Browser(t, 390, 844)
 	login(t, sup, base, "qixia-supervisor", pw)
+	visit(sup, "/", "supervisor-home")
 	visit(sup, "/findings", "supervisor-findings")
 	visit(sup, "/markets", "supervisor-markets")
 	visit(sup, "/draws/1", "supervisor-draw")
@@ -96,6 +97,11 @@ func TestManualScreenshots(t *testing.T) {
 	visit(enf, "/cases", "enforcer-cases")
 	visit(enf, fmt.Sprintf("/cases/%d", overdue[0].ID), "enforcer-case")
 
+	an := apptest.Browser(t, 390, 844)
+	login(t, an, base, "sd-analyst", pw)
+	apptest.Do(t, an, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`#st-map[data-rendered="1"]`))) // the map drawn
+	shot(an, "analyst-dashboard")
+
 	mk := apptest.Browser(t, 390, 844)
 	login(t, mk, base, "qixia-market", pw)
 	visit(mk, "/market", "market-check")
@@ -104,7 +110,7 @@ func TestManualScreenshots(t *testing.T) {
 	img := regexp.MustCompile(`src="(/static/manual/[a-z-]+\.png)"`)
 	client := &http.Client{}
 	shots := 0
-	for _, role := range []string{"operator", "staff", "reviewer", "supervisor", "inspector", "enforcer", "market"} {
+	for _, role := range []string{"operator", "staff", "reviewer", "supervisor", "inspector", "enforcer", "analyst", "market"} {
 		for _, lang := range []string{"zh", "en"} {
 			req, _ := http.NewRequest("GET", base+"/help/"+role, nil)
 			req.AddCookie(&http.Cookie{Name: "lang", Value: lang})
