@@ -56,6 +56,15 @@ type scanCount struct {
 	last time.Time
 }
 
+// plus is c with o's views added.
+func (c scanCount) plus(o scanCount) scanCount {
+	c.n += o.n
+	if o.last.After(c.last) {
+		c.last = o.last
+	}
+	return c
+}
+
 // ScanCounter counts public views in memory until logged, and per code
 // until folded.
 type ScanCounter struct {
@@ -121,13 +130,16 @@ func (c *ScanCounter) record(code string, v ScanView, now time.Time) {
 }
 
 // Seen is how many views of code this process counted since it started.
-func (c *ScanCounter) Seen(code string) int64 {
+func (c *ScanCounter) Seen(code string) int64 { return c.views(code).seen }
+
+// views is a copy of code's counts (zero when it has none).
+func (c *ScanCounter) views(code string) codeViews {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cv := c.codes[code]; cv != nil {
-		return cv.seen
+		return *cv
 	}
-	return 0
+	return codeViews{}
 }
 
 func (c *ScanCounter) take() map[scanKey]scanCount {
@@ -146,24 +158,12 @@ func (c *ScanCounter) putBack(p map[scanKey]scanCount) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, v := range p {
-		e := c.pending[k]
-		e.n += v.n
-		if v.last.After(e.last) {
-			e.last = v.last
-		}
-		c.pending[k] = e
+		c.pending[k] = c.pending[k].plus(v)
 	}
 }
 
 // unflushed is how many views of code are counted but not in trace_scans yet.
-func (c *ScanCounter) unflushed(code string) int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cv := c.codes[code]; cv != nil {
-		return cv.unfolded
-	}
-	return 0
-}
+func (c *ScanCounter) unflushed(code string) int64 { return c.views(code).unfolded }
 
 // logged is, per code, the views counted and already in the scan log (all
 // unfolded views but the pending ones).
@@ -241,12 +241,7 @@ func decodeScanLog(entries string, into map[scanKey]scanCount) error {
 			return fmt.Errorf("scan log: bad entry %q: %w", line, err)
 		}
 		k := scanKey{f[0], f[1], f[2], f[3]}
-		e := into[k]
-		e.n += n
-		if at := time.Unix(0, ns).UTC(); at.After(e.last) {
-			e.last = at
-		}
-		into[k] = e
+		into[k] = into[k].plus(scanCount{n, time.Unix(0, ns).UTC()})
 	}
 	return nil
 }
