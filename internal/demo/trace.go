@@ -364,6 +364,16 @@ func appleChain(c *chainBuilder) {
 	entry := c.sell(coop, trace.SaleInput{FromCode: parts[0], Quantity: 2500, ShippedAt: c.day(7),
 		Market: c.market("栖霞市城区农贸市场", "370686")})
 	c.accept(market, entry)
+	// a smallholder brings her own apples to the market: the clerk records
+	// her under a temporary operator code, and the market-entry code's chain
+	// reaches a smallholder, not a registered producer (figure chain_reach)
+	sh, err := c.l.App.Trace.RecordSmallholder(c.ctx, market, trace.SmallholderPurchase{
+		Smallholder: &operator.TemporaryInput{Name: "王秀兰", RegionCode: "370686", Phone: "13953507788", Products: "苹果"},
+		Batch: trace.NewBatch{ProductCode: "apple", Quantity: 60, Unit: "kg", ProducedAt: c.day(2), Origin: "栖霞市松山街道自家果树",
+			Attributes: map[string]any{"variety": "红富士"}},
+		Market: c.market("栖霞市城区农贸市场", "370686"), PurchasedAt: c.day(1)})
+	c.fail("smallholder apples at the market", err)
+	c.codes = append(c.codes, sh.BatchCode, sh.Transfer.TraceCode)
 	// shipped to the trader eight days ago and still not confirmed
 	c.sell(orchard, trace.SaleInput{FromCode: apples, Quantity: 500, BuyerOperatorCode: traderCode, ShippedAt: c.day(8)})
 	// a smallholder orchard harvested inside a pesticide's safety interval

@@ -36,6 +36,9 @@ type Figure struct {
 	State bool
 	// Keys lists the keys in display order (the answer shows these first).
 	Keys []string
+	// Share names the key whose share of the total is the figure's
+	// headline rate (coverage: registered key operators).
+	Share string
 }
 
 // Touch maps audit rows of one resource type to a figure's records.
@@ -66,7 +69,7 @@ var Figures = []Figure{
 			FROM roster_entries e LEFT JOIN operators o ON o.id = e.operator_id
 			WHERE (e.leading_enterprise IS NOT NULL OR e.demo_cooperative OR e.certified) AND {when} GROUP BY 1, 2, 3, 4, 5`,
 		Touch: []Touch{{"roster_entry", "roster_entries e ON e.id = {rid}"}, {"operator", "roster_entries e ON e.operator_id = {rid}"}},
-		Keys:  []string{"registered", "unregistered"}},
+		Keys:  []string{"registered", "unregistered"}, Share: "registered"},
 	{Name: "reviews", ZH: "注册审核", EN: "Reviews", List: "/reviews", DayCol: "o.submitted_at", Instant: true, State: true, Volatile: true,
 		Select: `SELECT SUBSTR(o.county_code, 1, 6), '', {day},
 			CASE WHEN o.review_due < {today} THEN 'overdue' ELSE 'waiting' END, '', COUNT(*) FROM operators o
@@ -88,6 +91,28 @@ var Figures = []Figure{
 			FROM transfers t JOIN trace_codes c ON c.code = t.code WHERE t.kind = 'market' AND {when} GROUP BY 1, 2, 3, 4, 5`,
 		Touch: []Touch{{"trace_code", "transfers t ON t.code = a.resource_id"}, {"trace_code", "transfers t ON t.from_code = a.resource_id"}, {exchanged, exchangedOf("trace_code") + " JOIN transfers t ON t.code = x.record_key"}},
 		Keys:  []string{"accepted", "issued", "rejected", "withdrawn"}},
+	// chain_reach classifies each market-entry code by what its chain
+	// upstream (trace_edges, through sales, splits, merges and
+	// transformations) reaches: a production record of a registered
+	// producer, only smallholders' records (temporary operators), or no
+	// production record at all (a broken chain). The edges of a code are
+	// written with it and never change, so the code's day is final — except
+	// on a national node, where a cross-province link resolved later adds an
+	// edge upstream (docs/insight.md: rebuild after linking).
+	{Name: "chain_reach", ZH: "入市码溯源至生产者", EN: "Market-entry codes traced to a producer", List: "/batches", DayCol: "c.created_at", Instant: true,
+		Select: `WITH RECURSIVE up(root, code) AS (
+				SELECT c.code, c.code FROM trace_codes c WHERE c.type = 3 AND {when}
+				UNION
+				SELECT up.root, e.from_code FROM trace_edges e JOIN up ON e.to_code = up.code
+			), reach(root, best) AS (
+				SELECT up.root, MAX(CASE WHEN p.type <> 1 THEN 0 WHEN o.category = 'temporary' THEN 1 ELSE 2 END)
+				FROM up JOIN trace_codes p ON p.code = up.code JOIN operators o ON o.id = p.operator_id GROUP BY up.root
+			)
+			SELECT SUBSTR(c.region_code, 1, 6), c.product_code, {day},
+				CASE r.best WHEN 2 THEN 'producer' WHEN 1 THEN 'smallholder' ELSE 'broken' END, '', COUNT(*)
+			FROM reach r JOIN trace_codes c ON c.code = r.root GROUP BY 1, 2, 3, 4, 5`,
+		Touch: []Touch{{"trace_code", "trace_codes c ON c.code = a.resource_id AND c.type = 3"}, {exchanged, exchangedOf("trace_code") + " JOIN trace_codes c ON c.code = x.record_key AND c.type = 3"}},
+		Keys:  []string{"producer", "smallholder", "broken"}, Share: "producer"},
 	{Name: "certificates", ZH: "承诺达标合格证", EN: "Compliance certificates", List: "/batches", DayCol: "f.issued_on",
 		Select: `SELECT SUBSTR(o.county_code, 1, 6), c.product_code, {day}, f.basis, f.scope, COUNT(*)
 			FROM certificates f JOIN operators o ON o.id = f.operator_id JOIN trace_codes c ON c.code = f.code
@@ -154,7 +179,9 @@ var Labels = map[string][2]string{
 	"pass": {"合格", "pass"}, "rectify": {"责令整改", "rectify"}, "violation": {"违法", "violation"},
 	"fail": {"不合格", "fail"}, "not_judged": {"未判定", "not judged"}, "negative": {"阴性", "negative"}, "positive": {"阳性", "positive"},
 	"released": {"已解除", "released"},
-	"filed":    {"已立案", "filed"}, "investigated": {"已调查", "investigated"}, "decided": {"已决定", "decided"}, "follow_up": {"跟踪整改", "follow-up"},
+	"producer": {"可溯至登记生产者", "reaches a registered producer"}, "smallholder": {"仅溯至小农户", "reaches smallholders only"},
+	"broken": {"链条断裂", "broken chain"},
+	"filed":  {"已立案", "filed"}, "investigated": {"已调查", "investigated"}, "decided": {"已决定", "decided"}, "follow_up": {"跟踪整改", "follow-up"},
 	"received": {"已受理", "received"}, "assigned": {"已分派", "assigned"}, "replied": {"已答复", "replied"},
 	"wechat": {"微信", "WeChat"}, "alipay": {"支付宝", "Alipay"}, "mobile": {"手机浏览器", "mobile browser"},
 	"desktop": {"电脑", "desktop"}, "tool": {"工具", "tool"}, "other": {"其他", "other"},

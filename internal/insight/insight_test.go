@@ -78,6 +78,75 @@ func direct(t *testing.T, a *app.App, prefix string) map[string]map[string]int64
 		}
 		rows.Close()
 	}
+	out["chain_reach"] = chainReach(t, a, lo, hi)
+	return out
+}
+
+// chainReach classifies the market-entry codes of the region prefix [lo,
+// hi) by walking trace_edges upstream in Go (not the figure's recursive
+// SQL): producer when a production code of a registered (not temporary)
+// operator is upstream, else smallholder when a temporary operator's is,
+// else broken.
+func chainReach(t *testing.T, a *app.App, lo, hi string) map[string]int64 {
+	t.Helper()
+	ctx := context.Background()
+	type code struct {
+		typ       int
+		region    string
+		temporary bool
+	}
+	codes := map[string]code{}
+	rows, err := a.DB.Query(ctx, `SELECT c.code, c.type, c.region_code, o.category FROM trace_codes c JOIN operators o ON o.id = c.operator_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c, region, cat string
+		var typ int
+		if err := rows.Scan(&c, &typ, &region, &cat); err != nil {
+			t.Fatal(err)
+		}
+		codes[c] = code{typ, region, cat == "temporary"}
+	}
+	rows.Close()
+	up := map[string][]string{}
+	rows, err = a.DB.Query(ctx, `SELECT from_code, to_code FROM trace_edges`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var from, to string
+		if err := rows.Scan(&from, &to); err != nil {
+			t.Fatal(err)
+		}
+		up[to] = append(up[to], from)
+	}
+	rows.Close()
+	out := map[string]int64{}
+	for c, m := range codes {
+		if m.typ != 3 || m.region < lo || m.region >= hi {
+			continue
+		}
+		best, seen, stack := "broken", map[string]bool{c: true}, []string{c}
+		for len(stack) > 0 {
+			x := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if y := codes[x]; y.typ == 1 {
+				if !y.temporary {
+					best = "producer"
+					break
+				}
+				best = "smallholder"
+			}
+			for _, p := range up[x] {
+				if !seen[p] {
+					seen[p] = true
+					stack = append(stack, p)
+				}
+			}
+		}
+		out[best]++
+	}
 	return out
 }
 
@@ -142,7 +211,11 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 			t.Fatalf("watermark %d, newest audit row %d (%v)", rep.ToAudit, top, err)
 		}
 		sys := auth.System()
-		compare(t, "after the demo", fromStats(t, a, sys, "000000"), direct(t, a, ""))
+		want := direct(t, a, "")
+		if r := want["chain_reach"]; r["producer"] == 0 || r["smallholder"]+r["broken"] == 0 {
+			t.Errorf("the demo should hold market-entry codes of every kind of chain: %v", r)
+		}
+		compare(t, "after the demo", fromStats(t, a, sys, "000000"), want)
 		checkBySubstance(t, a)
 		inc := snapshot(t, a)
 		if len(inc) == 0 {

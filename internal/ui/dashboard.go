@@ -59,7 +59,7 @@ type stFigure struct {
 	Name, Label, List string
 	Total             int64
 	Keys              []stKey
-	Rate              string // coverage: registered share of key operators
+	Rate              string // the share of the figure's Share key (insight.Figure.Share)
 }
 
 type stData struct {
@@ -169,11 +169,12 @@ func (s dashboardPages) tables(r *http.Request, figs []insight.Answer, lang stri
 	var order []string
 	for _, f := range figs {
 		sf := stFigure{Name: f.Figure, Label: pick(lang, f.Label, f.LabelEN), List: f.List, Total: f.Total}
-		var reg int64
+		def, _ := insight.Lookup(f.Figure)
+		var share int64
 		for _, sr := range f.Series {
 			sf.Keys = append(sf.Keys, stKey{Key: sr.Key, Label: pick(lang, sr.Label, sr.LabelEN), Total: sr.Total})
-			if sr.Key == "registered" {
-				reg = sr.Total
+			if def.Share != "" && sr.Key == def.Share {
+				share = sr.Total
 			}
 			for _, v := range sr.Values {
 				if byChild[v.Key] == nil {
@@ -183,8 +184,8 @@ func (s dashboardPages) tables(r *http.Request, figs []insight.Answer, lang stri
 				byChild[v.Key][f.Figure] += v.Value
 			}
 		}
-		if f.Figure == "coverage" && f.Total > 0 {
-			sf.Rate = fmt.Sprintf("%.1f%%", 100*float64(reg)/float64(f.Total))
+		if def.Share != "" && f.Total > 0 {
+			sf.Rate = fmt.Sprintf("%.1f%%", 100*float64(share)/float64(f.Total))
 		}
 		out = append(out, sf)
 	}
