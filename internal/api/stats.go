@@ -15,7 +15,7 @@ func (s *Server) statsRoutes() {
 	ins := s.svc.Insight
 	params := []Param{{Name: "region", Description: "a region in your jurisdiction (default: your jurisdiction; 000000 the nation)"},
 		{Name: "product", Description: "a catalogue product code"},
-		{Name: "from", Description: "YYYY-MM-DD, inclusive (default: a year before to; all time for registrations, coverage and reviews)"},
+		{Name: "from", Description: "YYYY-MM-DD, inclusive (default: the first day of the month eleven months before to's; all time for registrations, coverage and reviews)"},
 		{Name: "to", Description: "YYYY-MM-DD, inclusive (default: today); at most 3 years after from"}}
 	route(s, Route{Method: "GET", Path: "/api/v1/stats/map", Summary: "A figure per child region (nation → provinces, province → prefectures, prefecture → counties) or per county of the region (level=county), for a choropleth map",
 		Tag: "stats", Query: append([]Param{{Name: "figure", Description: "a figure name (default batches): " + strings.Join(insight.Names(), ", ")},

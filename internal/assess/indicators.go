@@ -1,7 +1,7 @@
 package assess
 
 // The indicators, defined once as data: what each measures, from which
-// figure of the dashboards' aggregates (stat_daily, internal/insight) or —
+// figure of the dashboards' aggregates (stat_monthly, internal/insight) or —
 // where the aggregates do not keep what it needs — from which raw records,
 // which way is better, its default target, and the sentence of the seed
 // notice (农质发〔2017〕9号 and its annex) it answers. A new indicator is one

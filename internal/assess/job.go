@@ -105,7 +105,7 @@ func (s *Service) AssessAll(ctx context.Context, period string, origin Origin) (
 func (s *Service) roots(ctx context.Context) ([]string, error) {
 	out := []string{"000000"}
 	for _, n := range []string{"2", "4"} {
-		rows, err := s.db.Query(ctx, `SELECT DISTINCT SUBSTR(region_code, 1, `+n+`) FROM stat_daily ORDER BY 1`)
+		rows, err := s.db.Query(ctx, `SELECT DISTINCT SUBSTR(region_code, 1, `+n+`) FROM stat_monthly ORDER BY 1`)
 		codes, err := platform.Collect(rows, err, func(r *sql.Rows) (string, error) {
 			var c string
 			return c, r.Scan(&c)

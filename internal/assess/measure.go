@@ -82,21 +82,24 @@ func (s *Service) measureAll(ctx context.Context, sc *scope, in Indicator) (map[
 }
 
 // figure reads a figure's aggregate counts by region of the level and key:
-// the month's rows, or (state figures) every row up to the month's end.
+// the month's row, or (state figures) every month up to the period's.
 func (s *Service) figure(ctx context.Context, sc *scope, name string, state bool) (map[string]map[string]int64, error) {
 	ck := name + "|" + strconv.FormatBool(state)
 	if c, ok := sc.figs[ck]; ok {
 		return c, nil
 	}
+	// a period is a whole month: the monthly roll-up has it in one row per
+	// county, product, key and sub (stat_monthly, docs/insight.md)
 	w := auth.NewWhere()
 	w.Add("figure = " + w.Arg(name))
-	w.Add("day <= " + w.Arg(sc.p.To))
-	if !state {
-		w.Add("day >= " + w.Arg(sc.p.From))
+	if state {
+		w.Add("month <= " + w.Arg(sc.p.Month))
+	} else {
+		w.Add("month = " + w.Arg(sc.p.Month))
 	}
 	sc.rangeCond(w, "region_code")
 	n := strconv.Itoa(sc.prefix)
-	rows, err := s.db.Query(ctx, `SELECT SUBSTR(region_code, 1, `+n+`), key, SUM(value) FROM stat_daily`+w.SQL()+` GROUP BY SUBSTR(region_code, 1, `+n+`), key`, w.Args()...)
+	rows, err := s.db.Query(ctx, `SELECT SUBSTR(region_code, 1, `+n+`), key, SUM(value) FROM stat_monthly`+w.SQL()+` GROUP BY SUBSTR(region_code, 1, `+n+`), key`, w.Args()...)
 	if err != nil {
 		return nil, err
 	}

@@ -130,8 +130,8 @@ func (s *Service) check(ctx context.Context, actor *auth.Actor, figure string, q
 	return f, q, err
 }
 
-// dates fills in the default range (the last year; all time for state
-// figures) and refuses malformed, reversed or too long ranges.
+// dates fills in the default range (the last twelve months, from the first
+// day of the month eleven months back; all time for state figures) and refuses malformed, reversed or too long ranges.
 func (s *Service) dates(f Figure, q Query) (Query, error) {
 	today := platform.Today(s.clock.Now())
 	given := q.From != ""
@@ -146,7 +146,9 @@ func (s *Service) dates(f Figure, q Query) (Query, error) {
 		if f.State {
 			return q, nil
 		}
-		q.From = to.AddDate(-1, 0, 1).Format(time.DateOnly)
+		// the last twelve months, this one included: whole months, which
+		// are read from the monthly roll-up
+		q.From = time.Date(to.Year(), to.Month()-11, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	}
 	from, err := time.Parse(time.DateOnly, q.From)
 	if err != nil {
@@ -161,38 +163,56 @@ func (s *Service) dates(f Figure, q Query) (Query, error) {
 	return q, nil
 }
 
-// answer reads the aggregate rows of f for q (already checked).
+// answer reads the aggregate rows of f for q (already checked): whole
+// months from stat_monthly, the days of a month the range covers only in
+// part from stat_daily (by day: days only). A range ending today or later
+// takes the current month whole (nothing is recorded after today), so the
+// dashboards' default ranges — whole months up to today — read monthly rows
+// only.
 func (s *Service) answer(ctx context.Context, f Figure, q Query) (Answer, error) {
 	ans := Answer{Figure: f.Name, Label: f.ZH, LabelEN: f.EN, Region: q.Region, Product: q.Product, From: q.From, To: q.To, By: q.By, List: f.List}
-	dim := s.dimension(q)
-	w := []string{"figure = $1"}
-	args := []any{f.Name}
-	arg := func(cond string, v any) {
+	var args []any
+	arg := func(v any) string {
 		args = append(args, v)
-		w = append(w, strings.ReplaceAll(cond, "?", "$"+itoa(len(args))))
+		return "$" + itoa(len(args))
 	}
+	common := []string{"figure = " + arg(f.Name)}
 	if lo, hi := auth.RegionRange(q.Region); lo != "" {
-		arg("region_code >= ?", lo)
+		common = append(common, "region_code >= "+arg(lo))
 		if hi != "" {
-			arg("region_code < ?", hi)
+			common = append(common, "region_code < "+arg(hi))
 		}
 	}
-	if q.From != "" {
-		arg("day >= ?", q.From)
-	}
-	arg("day <= ?", q.To)
 	if q.Product != "" {
-		arg("product_code = ?", q.Product)
+		common = append(common, "product_code = "+arg(q.Product))
 	}
 	if q.Key != "" {
-		arg("key = ?", q.Key)
+		common = append(common, "key = "+arg(q.Key))
 	}
-	group := "key, " + dim
+	var parts []string
+	part := func(table, dim string, cond ...string) {
+		parts = append(parts, `SELECT key, `+dim+` AS at, value FROM `+table+` WHERE `+strings.Join(append(append([]string{}, common...), cond...), " AND "))
+	}
+	days, months := s.spans(q)
+	for _, d := range days {
+		c := []string{"day <= " + arg(d[1])}
+		if d[0] != "" {
+			c = append(c, "day >= "+arg(d[0]))
+		}
+		part("stat_daily", s.dimension(q, "day"), c...)
+	}
+	if months[1] != "" {
+		c := []string{"month <= " + arg(months[1])}
+		if months[0] != "" {
+			c = append(c, "month >= "+arg(months[0]))
+		}
+		part("stat_monthly", s.dimension(q, "month"), c...)
+	}
+	group := "key, at"
 	if q.By == "total" {
 		group = "key"
 	}
-	rows, err := s.db.Query(ctx, `SELECT key, `+dim+`, SUM(value) FROM stat_daily WHERE `+strings.Join(w, " AND ")+
-		` GROUP BY `+group+` ORDER BY 2`, args...)
+	rows, err := s.db.Query(ctx, `SELECT key, MIN(at), SUM(value) FROM (`+strings.Join(parts, " UNION ALL ")+`) r GROUP BY `+group+` ORDER BY 2`, args...)
 	if err != nil {
 		return ans, err
 	}
@@ -225,11 +245,12 @@ func (s *Service) answer(ctx context.Context, f Figure, q Query) (Answer, error)
 	return ans, err
 }
 
-// dimension is the SQL expression the values are grouped by.
-func (s *Service) dimension(q Query) string {
+// dimension is the SQL expression the values are grouped by, over a table
+// whose date column is dateCol (stat_daily day, stat_monthly month).
+func (s *Service) dimension(q Query, dateCol string) string {
 	switch q.By {
 	case "month":
-		return "SUBSTR(day, 1, 7)"
+		return "SUBSTR(" + dateCol + ", 1, 7)"
 	case "product":
 		return "product_code"
 	case "kind":
@@ -241,7 +262,57 @@ func (s *Service) dimension(q Query) string {
 	case "total":
 		return "''"
 	}
-	return "day"
+	return dateCol
+}
+
+// spans splits q's range into the day ranges read from stat_daily
+// ([from, to], from "" for no lower bound) and the month range read from
+// stat_monthly ([from, to] as YYYY-MM, to "" for none). By day reads days
+// only.
+func (s *Service) spans(q Query) (days [][2]string, months [2]string) {
+	if q.By == "day" || q.By == "" {
+		return [][2]string{{q.From, q.To}}, months
+	}
+	to := q.To
+	if today := platform.Today(s.clock.Now()); to >= today {
+		to = monthEnd(today) // nothing is recorded after today: the month is whole
+	}
+	lastMonth := to[:7]
+	if to != monthEnd(to) { // the last month in part: its days
+		days = append(days, [2]string{lastMonth + "-01", to})
+		lastMonth = prevMonth(lastMonth)
+	}
+	firstMonth := ""
+	if q.From != "" {
+		firstMonth = q.From[:7]
+		if q.From[8:] != "01" { // the first month in part
+			if firstMonth == to[:7] {
+				return [][2]string{{q.From, to}}, months // one month in part: days only
+			}
+			days = append(days, [2]string{q.From, monthEnd(q.From)})
+			firstMonth = nextMonth(firstMonth)
+		}
+	}
+	if firstMonth == "" || firstMonth <= lastMonth {
+		months = [2]string{firstMonth, lastMonth}
+	}
+	return days, months
+}
+
+// monthEnd is the last day of day's month (YYYY-MM-DD).
+func monthEnd(day string) string {
+	t, _ := time.Parse(time.DateOnly, day[:7]+"-01")
+	return t.AddDate(0, 1, -1).Format(time.DateOnly)
+}
+
+func nextMonth(m string) string {
+	t, _ := time.Parse("2006-01", m)
+	return t.AddDate(0, 1, 0).Format("2006-01")
+}
+
+func prevMonth(m string) string {
+	t, _ := time.Parse("2006-01", m)
+	return t.AddDate(0, -1, 0).Format("2006-01")
 }
 
 // childLen is the code prefix length of root's children: provinces of the

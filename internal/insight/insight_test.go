@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,22 +19,40 @@ import (
 	"agtrace/internal/platform"
 )
 
-// snapshot is stat_daily as a map, for comparing runs.
+// snapshot is stat_daily and stat_monthly as a map, for comparing runs;
+// it checks that the monthly roll-up is the daily rows summed by month.
 func snapshot(t *testing.T, a *app.App) map[string]int64 {
 	t.Helper()
-	rows, err := a.DB.Query(context.Background(), `SELECT figure, region_code, day, product_code, key, sub, value FROM stat_daily`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var f, r, d, p, k, s string
-		var v int64
-		if err := rows.Scan(&f, &r, &d, &p, &k, &s, &v); err != nil {
+	read := func(q string) map[string]int64 {
+		rows, err := a.DB.Query(context.Background(), q)
+		if err != nil {
 			t.Fatal(err)
 		}
-		out[f+"|"+r+"|"+d+"|"+p+"|"+k+"|"+s] = v
+		defer rows.Close()
+		out := map[string]int64{}
+		for rows.Next() {
+			var f, r, d, p, k, s string
+			var v int64
+			if err := rows.Scan(&f, &r, &d, &p, &k, &s, &v); err != nil {
+				t.Fatal(err)
+			}
+			out[f+"|"+r+"|"+d+"|"+p+"|"+k+"|"+s] = v
+		}
+		return out
+	}
+	daily := read(`SELECT figure, region_code, day, product_code, key, sub, value FROM stat_daily`)
+	monthly := read(`SELECT figure, region_code, month, product_code, key, sub, value FROM stat_monthly`)
+	byMonth := map[string]int64{}
+	for k, v := range daily {
+		f := strings.SplitN(k, "|", 4) // figure, region, day, rest
+		byMonth[f[0]+"|"+f[1]+"|"+f[2][:7]+"|"+f[3]] += v
+	}
+	if !reflect.DeepEqual(monthly, byMonth) {
+		t.Errorf("stat_monthly (%d rows) is not stat_daily summed by month (%d rows)", len(monthly), len(byMonth))
+	}
+	out := daily
+	for k, v := range monthly {
+		out["monthly|"+k] = v
 	}
 	return out
 }

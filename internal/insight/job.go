@@ -189,8 +189,9 @@ func (s *Service) recompute(ctx context.Context, tx *platform.Tx, f Figure, days
 		if _, err := tx.Exec(ctx, insert, lo, hi); err != nil {
 			return fmt.Errorf("insight: rebuild %s: %w", f.Name, err)
 		}
-		return nil
+		return rollUp(ctx, tx, f, nil)
 	}
+	months := map[string]bool{}
 	for _, d := range days {
 		if _, err := tx.Exec(ctx, `DELETE FROM stat_daily WHERE figure = $1 AND day = $2`, f.Name, d); err != nil {
 			return err
@@ -198,6 +199,36 @@ func (s *Service) recompute(ctx context.Context, tx *platform.Tx, f Figure, days
 		lo, hi := s.bounds(f, d, d)
 		if _, err := tx.Exec(ctx, insert, lo, hi); err != nil {
 			return fmt.Errorf("insight: recompute %s %s: %w", f.Name, d, err)
+		}
+		months[d[:7]] = true
+	}
+	return rollUp(ctx, tx, f, months)
+}
+
+// rollUp sums f's stat_daily rows of the months given (nil: all of them)
+// into stat_monthly again, in the recomputing transaction.
+func rollUp(ctx context.Context, tx *platform.Tx, f Figure, months map[string]bool) error {
+	if months == nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM stat_monthly WHERE figure = $1`, f.Name); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO stat_monthly (figure, region_code, month, product_code, key, sub, value)
+			SELECT figure, region_code, SUBSTR(day, 1, 7), product_code, key, sub, SUM(value) FROM stat_daily WHERE figure = $1
+			GROUP BY figure, region_code, SUBSTR(day, 1, 7), product_code, key, sub`, f.Name)
+		if err != nil {
+			return fmt.Errorf("insight: roll up %s: %w", f.Name, err)
+		}
+		return nil
+	}
+	for m := range months {
+		if _, err := tx.Exec(ctx, `DELETE FROM stat_monthly WHERE figure = $1 AND month = $2`, f.Name, m); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO stat_monthly (figure, region_code, month, product_code, key, sub, value)
+			SELECT figure, region_code, CAST($2 AS TEXT), product_code, key, sub, SUM(value) FROM stat_daily WHERE figure = $1 AND day >= $3 AND day <= $4
+			GROUP BY figure, region_code, product_code, key, sub`, f.Name, m, m+"-01", m+"-31")
+		if err != nil {
+			return fmt.Errorf("insight: roll up %s %s: %w", f.Name, m, err)
 		}
 	}
 	return nil

@@ -2,14 +2,19 @@ package insight_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"agtrace/internal/app"
+	"agtrace/internal/apptest"
 	"agtrace/internal/auth"
 	"agtrace/internal/insight"
+	"agtrace/internal/platform"
 )
 
 // TestDashboardLatency measures what the dashboard page asks for a
@@ -72,4 +77,122 @@ func TestDashboardLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("incremental run with nothing new: %v", time.Since(t0))
+}
+
+// TestDashboardLatencyYear measures the same province dashboard over a
+// year of dense aggregates: every county of Shandong recording two
+// products every day of the year, three keys each, for every figure — the
+// rows a busy province's figures reach after a year, whatever the number
+// of codes behind them (the request reads aggregates, never raw rows).
+// AGTRACE_INSIGHT_YEAR=1 (skipped without it); both engines.
+func TestDashboardLatencyYear(t *testing.T) {
+	if os.Getenv("AGTRACE_INSIGHT_YEAR") == "" {
+		t.Skip("AGTRACE_INSIGHT_YEAR not set")
+	}
+	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
+		ctx := context.Background()
+		var counties []string
+		prefs, err := a.Regions.Children(ctx, "370000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range prefs {
+			cs, err := a.Regions.Children(ctx, p.Code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				counties = append(counties, c.Code)
+			}
+		}
+		to := time.Now().In(platform.ChinaTZ)
+		from := to.AddDate(-1, 0, 1)
+		t0 := time.Now()
+		var n int64
+		for _, f := range insight.Figures {
+			keys := append(f.Keys, "k1", "k2", "k3")[:3]
+			err := a.DB.InTx(ctx, func(tx *platform.Tx) error {
+				for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+					day := d.Format(time.DateOnly)
+					var vals []string
+					var args []any
+					for _, c := range counties {
+						for pi, p := range []string{"apple", "live_pig"} {
+							for ki, k := range keys {
+								i := len(args)
+								vals = append(vals, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, '', $%d)", i+1, i+2, i+3, i+4, i+5, i+6))
+								args = append(args, f.Name, c, day, p, k, 1+(pi+ki+d.Day())%5)
+							}
+						}
+					}
+					for lo := 0; lo < len(vals); lo += 500 {
+						hi := min(lo+500, len(vals))
+						if _, err := tx.Exec(ctx, `INSERT INTO stat_daily (figure, region_code, day, product_code, key, sub, value) VALUES `+
+							renumber(strings.Join(vals[lo:hi], ", "), lo*6), args[lo*6:hi*6]...); err != nil {
+							return err
+						}
+						n += int64(hi - lo)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if a.DB.Dialect() == platform.Postgres {
+			if _, err := a.DB.Exec(ctx, `ANALYZE stat_daily`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("%d aggregate rows (%d counties × %d days × 2 products × 3 keys × %d figures) written in %v", n, len(counties),
+			int(to.Sub(from).Hours()/24)+1, len(insight.Figures), time.Since(t0))
+		q := insight.Query{Region: "370000", From: from.Format(time.DateOnly), To: to.Format(time.DateOnly)}
+		sys := auth.System()
+		var took []time.Duration
+		for range 20 {
+			t0 := time.Now()
+			if _, err := a.Insight.Overview(ctx, sys, q); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range insight.Figures {
+				mq := q
+				mq.By = "month"
+				if _, err := a.Insight.Stats(ctx, sys, f.Name, mq); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mq := q
+			mq.Level = insight.LevelCounty
+			if _, err := a.Insight.Map(ctx, sys, "batches", mq); err != nil {
+				t.Fatal(err)
+			}
+			took = append(took, time.Since(t0))
+		}
+		sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+		t.Logf("%s: province dashboard over a year of dense rows (overview + %d charts + county map), 20 runs: p50 %v, p95 %v, max %v",
+			a.DB.Dialect(), len(insight.Figures), took[len(took)/2], took[len(took)*95/100], took[len(took)-1])
+	})
+}
+
+// renumber shifts the $n placeholders of a VALUES list down by off.
+func renumber(s string, off int) string {
+	if off == 0 {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '$' {
+			b.WriteByte(s[i])
+			continue
+		}
+		j := i + 1
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		v, _ := strconv.Atoi(s[i+1 : j])
+		b.WriteString("$" + strconv.Itoa(v-off))
+		i = j - 1
+	}
+	return b.String()
 }

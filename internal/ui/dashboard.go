@@ -102,11 +102,11 @@ type stData struct {
 	// typed as a URL so the templates append it to a link as it is (a
 	// string in a query part is escaped whole: its & and = would become
 	// %26 and %3d, and every chart, export and map would lose the region)
-	Query template.URL
-	AsOf               time.Time
-	Home               bool        // shown as the home page (home.go dashboardHome)
-	Tasks              []tileCount // the home page's tiles
-	Waiting            int         // items waiting behind them
+	Query   template.URL
+	AsOf    time.Time
+	Home    bool        // shown as the home page (home.go dashboardHome)
+	Tasks   []tileCount // the home page's tiles
+	Waiting int         // items waiting behind them
 }
 
 func (s dashboardPages) query(r *http.Request) insight.Query {
