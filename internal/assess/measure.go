@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"agtrace/internal/auth"
+	"agtrace/internal/insight"
 	"agtrace/internal/platform"
 )
 
@@ -92,6 +93,7 @@ func (s *Service) figure(ctx context.Context, sc *scope, name string, state bool
 	// county, product, key and sub (stat_monthly, docs/insight.md)
 	w := auth.NewWhere()
 	w.Add("figure = " + w.Arg(name))
+	w.Add("product_code = " + w.Arg(insight.AllRows)) // summed over products and subs
 	if state {
 		w.Add("month <= " + w.Arg(sc.p.Month))
 	} else {

@@ -45,6 +45,10 @@ type Query struct {
 	Level   string // maps: "" the child regions, "county" every county of the region
 }
 
+// AllRows is the product_code and sub of the stat_monthly rows summed over
+// every product and sub-key.
+const AllRows = "*"
+
 // The map levels (Query.Level).
 const (
 	LevelChildren = ""       // the child regions: provinces, prefectures, counties
@@ -203,6 +207,11 @@ func (s *Service) answer(ctx context.Context, f Figure, q Query) (Answer, error)
 	}
 	if months[1] != "" {
 		c := []string{"month <= " + arg(months[1])}
+		if q.Product == "" && q.By != "product" && q.By != "kind" {
+			c = append(c, "product_code = '"+AllRows+"'", "sub = '"+AllRows+"'") // summed over products and subs
+		} else {
+			c = append(c, "product_code <> '"+AllRows+"'")
+		}
 		if months[0] != "" {
 			c = append(c, "month >= "+arg(months[0]))
 		}

@@ -44,8 +44,9 @@ func snapshot(t *testing.T, a *app.App) map[string]int64 {
 	monthly := read(`SELECT figure, region_code, month, product_code, key, sub, value FROM stat_monthly`)
 	byMonth := map[string]int64{}
 	for k, v := range daily {
-		f := strings.SplitN(k, "|", 4) // figure, region, day, rest
-		byMonth[f[0]+"|"+f[1]+"|"+f[2][:7]+"|"+f[3]] += v
+		f := strings.Split(k, "|") // figure, region, day, product, key, sub
+		byMonth[f[0]+"|"+f[1]+"|"+f[2][:7]+"|"+f[3]+"|"+f[4]+"|"+f[5]] += v
+		byMonth[f[0]+"|"+f[1]+"|"+f[2][:7]+"|*|"+f[4]+"|*"] += v // summed over products and subs
 	}
 	if !reflect.DeepEqual(monthly, byMonth) {
 		t.Errorf("stat_monthly (%d rows) is not stat_daily summed by month (%d rows)", len(monthly), len(byMonth))

@@ -206,16 +206,23 @@ func (s *Service) recompute(ctx context.Context, tx *platform.Tx, f Figure, days
 }
 
 // rollUp sums f's stat_daily rows of the months given (nil: all of them)
-// into stat_monthly again, in the recomputing transaction.
+// into stat_monthly again, in the recomputing transaction: by product and
+// sub as the days hold them, and over all products and subs (product_code
+// and sub AllRows).
 func rollUp(ctx context.Context, tx *platform.Tx, f Figure, months map[string]bool) error {
+	const all = `INSERT INTO stat_monthly (figure, region_code, month, product_code, key, sub, value)
+		SELECT figure, region_code, month, '` + AllRows + `', key, '` + AllRows + `', SUM(value) FROM stat_monthly
+		WHERE figure = $1 AND product_code <> '` + AllRows + `'`
 	if months == nil {
 		if _, err := tx.Exec(ctx, `DELETE FROM stat_monthly WHERE figure = $1`, f.Name); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO stat_monthly (figure, region_code, month, product_code, key, sub, value)
+		if _, err := tx.Exec(ctx, `INSERT INTO stat_monthly (figure, region_code, month, product_code, key, sub, value)
 			SELECT figure, region_code, SUBSTR(day, 1, 7), product_code, key, sub, SUM(value) FROM stat_daily WHERE figure = $1
-			GROUP BY figure, region_code, SUBSTR(day, 1, 7), product_code, key, sub`, f.Name)
-		if err != nil {
+			GROUP BY figure, region_code, SUBSTR(day, 1, 7), product_code, key, sub`, f.Name); err != nil {
+			return fmt.Errorf("insight: roll up %s: %w", f.Name, err)
+		}
+		if _, err := tx.Exec(ctx, all+` GROUP BY figure, region_code, month, key`, f.Name); err != nil {
 			return fmt.Errorf("insight: roll up %s: %w", f.Name, err)
 		}
 		return nil
@@ -224,10 +231,12 @@ func rollUp(ctx context.Context, tx *platform.Tx, f Figure, months map[string]bo
 		if _, err := tx.Exec(ctx, `DELETE FROM stat_monthly WHERE figure = $1 AND month = $2`, f.Name, m); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO stat_monthly (figure, region_code, month, product_code, key, sub, value)
+		if _, err := tx.Exec(ctx, `INSERT INTO stat_monthly (figure, region_code, month, product_code, key, sub, value)
 			SELECT figure, region_code, CAST($2 AS TEXT), product_code, key, sub, SUM(value) FROM stat_daily WHERE figure = $1 AND day >= $3 AND day <= $4
-			GROUP BY figure, region_code, product_code, key, sub`, f.Name, m, m+"-01", m+"-31")
-		if err != nil {
+			GROUP BY figure, region_code, product_code, key, sub`, f.Name, m, m+"-01", m+"-31"); err != nil {
+			return fmt.Errorf("insight: roll up %s %s: %w", f.Name, m, err)
+		}
+		if _, err := tx.Exec(ctx, all+` AND month = $2 GROUP BY figure, region_code, month, key`, f.Name, m); err != nil {
 			return fmt.Errorf("insight: roll up %s %s: %w", f.Name, m, err)
 		}
 	}
