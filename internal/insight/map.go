@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"agtrace/internal/auth"
 	"agtrace/internal/platform"
 )
@@ -129,10 +131,14 @@ func (s *Service) counties(ctx context.Context, root string, seen map[string]int
 	return out
 }
 
-// Overview is every figure by key and child region, for the dashboard page.
+// Overview is every figure by key and child region, for the dashboard
+// page. The figures are read concurrently (overviewReaders at a time: each
+// is one grouped query, and the database serves readers in parallel).
 func (s *Service) Overview(ctx context.Context, actor *auth.Actor, q Query) ([]Answer, error) {
-	var out []Answer
-	for _, f := range Figures {
+	out := make([]Answer, len(Figures))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(overviewReaders)
+	for i, f := range Figures {
 		fq := q
 		fq.By = "region"
 		if f.State {
@@ -142,11 +148,17 @@ func (s *Service) Overview(ctx context.Context, actor *auth.Actor, q Query) ([]A
 		if err != nil {
 			return nil, err
 		}
-		a, err := s.answer(ctx, f, fq)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
+		g.Go(func() error {
+			a, err := s.answer(gctx, f, fq)
+			out[i] = a
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
+
+// overviewReaders is how many figures an overview reads at once.
+const overviewReaders = 4
