@@ -72,7 +72,7 @@ type ScanCounter struct {
 	logMu   sync.Mutex // a log write waits for a fold's first step (which logs what is pending, then takes the log)
 	mu      sync.Mutex
 	pending map[scanKey]scanCount
-	codes   map[string]*codeViews
+	codes   map[string]codeViews // by value: one heap object less per code for the collector
 	tracked int       // codes whose views since start are kept (at most maxSeen)
 	day     string    // today in China, for keys
 	dayEnd  time.Time // when day ends
@@ -86,7 +86,7 @@ type codeViews struct {
 }
 
 func newScanCounter() *ScanCounter {
-	return &ScanCounter{owner: newOwner(), pending: map[scanKey]scanCount{}, codes: map[string]*codeViews{}}
+	return &ScanCounter{owner: newOwner(), pending: map[scanKey]scanCount{}, codes: map[string]codeViews{}}
 }
 
 // newOwner names an instance in the scan log: random, so replicas and
@@ -114,18 +114,18 @@ func (c *ScanCounter) record(code string, v ScanView, now time.Time) {
 	e.n++
 	e.last = now
 	c.pending[k] = e
-	cv := c.codes[code]
-	if cv == nil {
-		cv = &codeViews{tracked: c.tracked < maxSeen}
+	cv, ok := c.codes[code]
+	if !ok {
+		cv.tracked = c.tracked < maxSeen
 		if cv.tracked {
 			c.tracked++
 		}
-		c.codes[code] = cv
 	}
 	cv.unfolded++
 	if cv.tracked {
 		cv.seen++
 	}
+	c.codes[code] = cv
 	c.mu.Unlock()
 }
 
@@ -136,10 +136,7 @@ func (c *ScanCounter) Seen(code string) int64 { return c.views(code).seen }
 func (c *ScanCounter) views(code string) codeViews {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cv := c.codes[code]; cv != nil {
-		return *cv
-	}
-	return codeViews{}
+	return c.codes[code]
 }
 
 func (c *ScanCounter) take() map[scanKey]scanCount {
@@ -188,13 +185,15 @@ func (c *ScanCounter) forget(m map[string]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for code, n := range m {
-		cv := c.codes[code]
-		if cv == nil {
+		cv, ok := c.codes[code]
+		if !ok {
 			continue
 		}
 		cv.unfolded = max(0, cv.unfolded-n)
 		if cv.unfolded == 0 && !cv.tracked {
 			delete(c.codes, code) // nothing left to show for it
+		} else {
+			c.codes[code] = cv
 		}
 	}
 }
