@@ -113,8 +113,11 @@ func (s *Service) counties(ctx context.Context, root string, seen map[string]int
 			add(code) // a county
 			return
 		}
+		if depth > 2 { // nation → province → prefecture → county
+			return
+		}
 		list, err := s.regions.Children(ctx, code)
-		if err != nil || depth > 2 {
+		if err != nil {
 			return
 		}
 		for _, r := range list {
@@ -146,6 +149,7 @@ func (s *Service) Overview(ctx context.Context, actor *auth.Actor, q Query) ([]A
 		}
 		_, fq, err := s.check(ctx, actor, f.Name, fq)
 		if err != nil {
+			_ = g.Wait() // the reads already started end before we answer
 			return nil, err
 		}
 		g.Go(func() error {
