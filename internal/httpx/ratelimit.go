@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"hash/fnv"
 	"math"
 	"sync"
 	"time"
@@ -26,7 +25,7 @@ type Limiter struct {
 
 type limiterShard struct {
 	mu    sync.Mutex
-	m     map[string]*tokens
+	m     map[string]tokens // by value: a crowd of addresses is no crowd of heap objects for the collector
 	swept time.Time
 }
 
@@ -43,7 +42,7 @@ func NewLimiter(spec Bucket, now func() time.Time) *Limiter {
 	}
 	l := &Limiter{spec: spec, now: now}
 	for i := range l.shards {
-		l.shards[i].m = map[string]*tokens{}
+		l.shards[i].m = map[string]tokens{}
 	}
 	return l
 }
@@ -51,9 +50,7 @@ func NewLimiter(spec Bucket, now func() time.Time) *Limiter {
 // Allow takes a token from key's bucket; when there is none it reports how
 // long until there will be.
 func (l *Limiter) Allow(key string) (bool, time.Duration) {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	sh := &l.shards[h.Sum32()%uint32(len(l.shards))]
+	sh := &l.shards[fnv32a(key)%uint32(len(l.shards))]
 	now := l.now()
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -62,17 +59,29 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	}
 	t, ok := sh.m[key]
 	if !ok {
-		t = &tokens{n: l.spec.Burst, last: now}
-		sh.m[key] = t
+		t = tokens{n: l.spec.Burst, last: now}
 	}
 	t.n = math.Min(l.spec.Burst, t.n+now.Sub(t.last).Seconds()*l.spec.Rate)
 	t.last = now
-	if t.n >= 1 {
+	allowed := t.n >= 1
+	if allowed {
 		t.n--
+	}
+	sh.m[key] = t
+	if allowed {
 		return true, 0
 	}
-	wait := time.Duration((1 - t.n) / l.spec.Rate * float64(time.Second))
-	return false, wait
+	return false, time.Duration((1 - t.n) / l.spec.Rate * float64(time.Second))
+}
+
+// fnv32a is FNV-1a of key (hash/fnv without its allocation).
+func fnv32a(key string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return h
 }
 
 // sweep drops the buckets that have refilled completely.

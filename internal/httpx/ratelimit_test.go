@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"fmt"
+	"hash/fnv"
 	"testing"
 	"time"
 )
@@ -56,5 +57,16 @@ func TestLimiterSweeps(t *testing.T) {
 	}
 	if n := l.Size(); n > 64+64 {
 		t.Fatalf("idle buckets kept: %d", n)
+	}
+}
+
+// TestFNV32a: the shard hash equals hash/fnv's FNV-1a.
+func TestFNV32a(t *testing.T) {
+	for _, k := range []string{"", "a", "10.0.0.1", "2001:db8::1", "一个地址", string(make([]byte, 300))} {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(k))
+		if got, want := fnv32a(k), h.Sum32(); got != want {
+			t.Errorf("%q: %08x, hash/fnv %08x", k, got, want)
+		}
 	}
 }
