@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -110,28 +110,23 @@ func TestDashboardLatencyYear(t *testing.T) {
 		t0 := time.Now()
 		var n int64
 		for _, f := range insight.Figures {
-			keys := append(f.Keys, "k1", "k2", "k3")[:3]
+			keys := slices.Concat(f.Keys, []string{"k1", "k2", "k3"})[:3]
 			err := a.DB.InTx(ctx, func(tx *platform.Tx) error {
 				for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
 					day := d.Format(time.DateOnly)
-					var vals []string
-					var args []any
+					var rows [][]any
 					for _, c := range counties {
 						for pi, p := range []string{"apple", "live_pig"} {
 							for ki, k := range keys {
-								i := len(args)
-								vals = append(vals, fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, '', $%d)", i+1, i+2, i+3, i+4, i+5, i+6))
-								args = append(args, f.Name, c, day, p, k, 1+(pi+ki+d.Day())%5)
+								rows = append(rows, []any{f.Name, c, day, p, k, 1 + (pi+ki+d.Day())%5})
 							}
 						}
 					}
-					for lo := 0; lo < len(vals); lo += 500 {
-						hi := min(lo+500, len(vals))
-						if _, err := tx.Exec(ctx, `INSERT INTO stat_daily (figure, region_code, day, product_code, key, sub, value) VALUES `+
-							renumber(strings.Join(vals[lo:hi], ", "), lo*6), args[lo*6:hi*6]...); err != nil {
+					for chunk := range slices.Chunk(rows, 500) {
+						if err := insertDaily(ctx, tx, chunk); err != nil {
 							return err
 						}
-						n += int64(hi - lo)
+						n += int64(len(chunk))
 					}
 				}
 				return nil
@@ -202,24 +197,15 @@ func dashboardYear(t *testing.T, a *app.App, sys *auth.Actor, q insight.Query) {
 		a.DB.Dialect(), q.From, q.To, len(insight.Figures), p(page), p(chart), len(insight.Figures), p(whole))
 }
 
-// renumber shifts the $n placeholders of a VALUES list down by off.
-func renumber(s string, off int) string {
-	if off == 0 {
-		return s
+// insertDaily writes rows of (figure, region, day, product, key, value)
+// into stat_daily in one statement.
+func insertDaily(ctx context.Context, tx *platform.Tx, rows [][]any) error {
+	vals := make([]string, len(rows))
+	args := make([]any, 0, 6*len(rows))
+	for i, r := range rows {
+		vals[i] = fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, '', $%d)", 6*i+1, 6*i+2, 6*i+3, 6*i+4, 6*i+5, 6*i+6)
+		args = append(args, r...)
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '$' {
-			b.WriteByte(s[i])
-			continue
-		}
-		j := i + 1
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		v, _ := strconv.Atoi(s[i+1 : j])
-		b.WriteString("$" + strconv.Itoa(v-off))
-		i = j - 1
-	}
-	return b.String()
+	_, err := tx.Exec(ctx, `INSERT INTO stat_daily (figure, region_code, day, product_code, key, sub, value) VALUES `+strings.Join(vals, ", "), args...)
+	return err
 }

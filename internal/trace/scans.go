@@ -73,9 +73,9 @@ type ScanCounter struct {
 	mu      sync.Mutex
 	pending map[scanKey]scanCount
 	codes   map[string]codeViews // by value: one heap object less per code for the collector
-	tracked int       // codes whose views since start are kept (at most maxSeen)
-	day     string    // today in China, for keys
-	dayEnd  time.Time // when day ends
+	tracked int                  // codes whose views since start are kept (at most maxSeen)
+	day     string               // today in China, for keys
+	dayEnd  time.Time            // when day ends
 }
 
 // codeViews are a code's views: counted by this process since it started
