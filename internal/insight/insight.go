@@ -135,7 +135,8 @@ func (s *Service) check(ctx context.Context, actor *auth.Actor, figure string, q
 }
 
 // dates fills in the default range (the last twelve months, from the first
-// day of the month eleven months back; all time for state figures) and refuses malformed, reversed or too long ranges.
+// day of the month eleven months back; all time for state figures) and
+// refuses malformed, reversed or too long ranges.
 func (s *Service) dates(f Figure, q Query) (Query, error) {
 	today := platform.Today(s.clock.Now())
 	given := q.From != ""
