@@ -215,6 +215,7 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	}
 	a.Port = port.NewService(db, clock, a.Operators, a.Trace, a.Regions)
 	a.Trace.SetMismatchTolerance(a.Supervision.MismatchTolerance)
+	a.Trace.SetDirectory(directory{a})
 	a.Trace.SetCreditLookup(func(ctx context.Context, code string) (string, error) {
 		o, err := a.Operators.ByCode(ctx, code)
 		if err != nil {
@@ -282,3 +283,16 @@ func (e *NotReady) Error() string {
 }
 
 func (e *NotReady) Unwrap() error { return e.Err }
+
+// directory lets a province node's sellers name buyers registered on other
+// province nodes: it asks the national node through the node's exchange
+// connection (a standalone or national node knows only its own operators).
+type directory struct{ a *App }
+
+func (d directory) RemoteOperator(ctx context.Context, code string) (operator.External, string, bool, error) {
+	n := d.a.Node
+	if n == nil || n.Config().Role != exchange.RoleProvince {
+		return operator.External{}, "", false, nil
+	}
+	return n.RemoteOperator(ctx, code)
+}

@@ -117,10 +117,11 @@ func (c *txCache) finish(ctx context.Context, tx *platform.Tx) error {
 		var err error
 		switch {
 		case r.dirty && r.written:
-			_, err = tx.Exec(ctx, `UPDATE exchange_records SET last_seq = $3, digest = $4, written_at = $5 WHERE kind = $1 AND record_key = $2`,
-				k[0], k[1], r.last, r.digest, tx.Now())
+			_, err = tx.Exec(ctx, `UPDATE exchange_records SET node = $3, last_seq = $4, digest = $5, written_at = $6 WHERE kind = $1 AND record_key = $2`,
+				k[0], k[1], r.node, r.last, r.digest, tx.Now())
 		case r.dirty:
-			_, err = tx.Exec(ctx, `UPDATE exchange_records SET last_seq = $3, digest = $4 WHERE kind = $1 AND record_key = $2`, k[0], k[1], r.last, r.digest)
+			_, err = tx.Exec(ctx, `UPDATE exchange_records SET node = $3, last_seq = $4, digest = $5 WHERE kind = $1 AND record_key = $2`,
+				k[0], k[1], r.node, r.last, r.digest)
 		}
 		if err != nil {
 			return err
@@ -198,7 +199,8 @@ func (a *applying) checkRegions() error {
 		}
 	}
 	for i, c := range a.m.Records.Codes {
-		if !within(c.RegionCode) {
+		// a sale to another province's buyer is the seller's record, held in the buyer's region
+		if !within(c.RegionCode) && (c.Transfer == nil || !within(c.Transfer.SellerRegion)) {
 			return unauthorisedRegion(fmt.Sprintf("records.codes[%d].region_code", i), a.m.Node, c.RegionCode)
 		}
 	}
@@ -332,6 +334,9 @@ func (a *applying) exists(ctx context.Context, query, arg, field, zh, en string)
 // code writes one trace code with everything recorded on it.
 func (a *applying) code(ctx context.Context, f string, c CodeRec) error {
 	write, fresh, err := a.claim(ctx, kindTraceCode, c.Code, c)
+	if err == nil && !write {
+		write, err = a.takeOver(ctx, c)
+	}
 	if err != nil || !write {
 		return err
 	}
@@ -441,7 +446,10 @@ func (a *applying) transfer(ctx context.Context, f string, c CodeRec) error {
 		ON CONFLICT (code) DO UPDATE SET status = $13, received_milli = $14, responded_on = $15, reason = $16, responded_at = $18`,
 		c.Code, t.FromCode, t.Kind, seller, t.SellerRegion, platform.NullInt(buyer), t.BuyerRegion, t.MarketName, t.MarketKind,
 		t.QuantityMilli, t.Unit, t.ShippedOn, t.Status, t.ReceivedMilli, platform.NullString(t.RespondedOn), t.Reason, t.CreatedAt, t.RespondedAt)
-	return err
+	if err != nil {
+		return err
+	}
+	return a.route(ctx, c)
 }
 
 // history adds the rows of c the snapshot holds in full and this node not

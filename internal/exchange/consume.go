@@ -106,9 +106,39 @@ func (n *Node) ensureConsumer(ctx context.Context) (jetstream.Consumer, error) {
 	if err := n.ensureStreams(ctx, js); err != nil {
 		return nil, err
 	}
-	return js.CreateOrUpdateConsumer(ctx, n.cfg.Stream, jetstream.ConsumerConfig{Durable: ConsumerName(n.cfg.NodeID),
-		Description: "agtrace national apply", AckPolicy: jetstream.AckExplicitPolicy, AckWait: AckWait, MaxDeliver: -1,
-		FilterSubject: n.cfg.Stream + ".>", MaxAckPending: 4 * DefaultFetch, DeliverPolicy: jetstream.DeliverAllPolicy})
+	stream, filter := n.inStream()
+	return js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: ConsumerName(n.cfg.NodeID),
+		Description: "agtrace " + string(n.cfg.Role) + " apply", AckPolicy: jetstream.AckExplicitPolicy, AckWait: AckWait, MaxDeliver: -1,
+		FilterSubject: filter, MaxAckPending: 4 * DefaultFetch, DeliverPolicy: jetstream.DeliverAllPolicy})
+}
+
+// inStream is the stream the node applies from and its filter: the
+// national node every province's subjects of the stream; a province node
+// its own subjects of the down stream (what the national node routed to it).
+func (n *Node) inStream() (stream, filter string) {
+	if n.cfg.Role == RoleProvince {
+		return DownStream(n.cfg.Stream), DownStream(n.cfg.Stream) + "." + n.cfg.NodeID + ".>"
+	}
+	return n.cfg.Stream, n.cfg.Stream + ".>"
+}
+
+// sourceOf is the node a delivered message must claim to be from: the
+// national node checks the subject's node token; a province node takes
+// the down stream's messages from whichever node the national one is
+// (only it may publish there: NATS permissions).
+func (n *Node) sourceOf(subject string) string {
+	if n.cfg.Role == RoleProvince {
+		return anyNode
+	}
+	return nodeOfSubject(n.cfg.Stream, subject)
+}
+
+// apply applies one decoded message in tx by the node's role.
+func (n *Node) apply(ctx context.Context, tx *platform.Tx, c *txCache, m Message, streamSeq uint64) (string, error) {
+	if n.cfg.Role == RoleProvince {
+		return n.applyDownTx(ctx, tx, m, streamSeq)
+	}
+	return n.applyTx(ctx, tx, c, m, streamSeq)
 }
 
 // incoming is a fetched message, decoded.
@@ -130,7 +160,7 @@ func (n *Node) applyBatch(ctx context.Context, msgs []jetstream.Msg) {
 			meta = &jetstream.MsgMetadata{NumDelivered: uint64(n.cfg.MaxDeliver)}
 		}
 		in[i].meta = meta
-		in[i].m, in[i].err = decode(msg.Data(), nodeOfSubject(n.cfg.Stream, msg.Subject()))
+		in[i].m, in[i].err = decode(msg.Data(), n.sourceOf(msg.Subject()))
 		if in[i].err == nil {
 			good = append(good, i)
 		}
@@ -141,7 +171,7 @@ func (n *Node) applyBatch(ctx context.Context, msgs []jetstream.Msg) {
 			applied = 0
 			cache := newTxCache()
 			for _, i := range good {
-				out, err := n.applyTx(ctx, tx, cache, in[i].m, in[i].meta.Sequence.Stream)
+				out, err := n.apply(ctx, tx, cache, in[i].m, in[i].meta.Sequence.Stream)
 				if err != nil {
 					return err
 				}
@@ -175,7 +205,7 @@ func (n *Node) applyOne(ctx context.Context, x incoming) {
 		err = n.db.InTx(ctx, func(tx *platform.Tx) error {
 			var err error
 			c := newTxCache()
-			if out, err = n.applyTx(ctx, tx, c, x.m, x.meta.Sequence.Stream); err != nil {
+			if out, err = n.apply(ctx, tx, c, x.m, x.meta.Sequence.Stream); err != nil {
 				return err
 			}
 			return c.finish(ctx, tx)
@@ -235,14 +265,20 @@ func (n *Node) permanent(ctx context.Context, err error) bool {
 // park copies a message to the dead-letter subject (acknowledged by the
 // dead-letter stream) and keeps it in exchange_parked with its error.
 func (n *Node) park(ctx context.Context, x incoming, cause error) error {
-	node := nodeOfSubject(n.cfg.Stream, x.msg.Subject())
+	node := n.sourceOf(x.msg.Subject())
+	if node == anyNode { // a province: the national node's message
+		node = x.m.Node
+		if !ValidNodeID(node) {
+			node = "national"
+		}
+	}
 	seq := -int64(x.meta.Sequence.Stream) // an unreadable message: its stream sequence
 	if x.m.Node == node && x.m.Seq > 0 {
 		seq = x.m.Seq
 	}
 	topic := x.m.Topic
 	if topic == "" {
-		topic = x.msg.Subject()[min(len(x.msg.Subject()), len(n.cfg.Stream)+len(node)+2):]
+		topic = "unreadable"
 	}
 	js := n.jetStream()
 	dl := &nats.Msg{Subject: DeadLetterSubject(n.cfg.Stream, node, topic), Data: x.msg.Data(), Header: nats.Header{}}

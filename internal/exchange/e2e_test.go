@@ -35,6 +35,8 @@ import (
 //     and per code, stock included).
 //   - A poisoned message is parked (and visible in the status) while the
 //     records behind it keep arriving.
+//   - A sale on A to a trader registered on B is routed by the national
+//     node to B, confirmed there, and the confirmation reaches A.
 func TestThreeNodes(t *testing.T) {
 	url := natsURL(t)
 	if testing.Short() {
@@ -56,7 +58,7 @@ func TestThreeNodes(t *testing.T) {
 		"--exchange-max-deliver", "3", "--exchange-backoff", "100ms", "--exchange-node-regions", "pa=37,pb=44"}, common...)
 	nat := startServe(t, bin, "national", natArgs...)
 	pa := startServe(t, bin, "pa", append([]string{"--data", dirA, "--node-role", "province", "--node-id", "pa"}, common...)...)
-	startServe(t, bin, "pb", append([]string{"--data", dirB, "--node-role", "province", "--node-id", "pb"}, common...)...)
+	pb := startServe(t, bin, "pb", append([]string{"--data", dirB, "--node-role", "province", "--node-id", "pb"}, common...)...)
 	natC := nat.client(t).Login("nat-admin", apptest.OperatorPassword)
 	t.Logf("three nodes up at %.1f s", time.Since(start).Seconds())
 
@@ -67,8 +69,29 @@ func TestThreeNodes(t *testing.T) {
 		return r.Status == http.StatusOK && slices.Contains(codes, a.batch) && slices.Contains(codes, b.batch), fmt.Sprintf("%d %v", r.Status, codes)
 	})
 
-	// a steady stream of batches on A; the national node dies in the middle
+	// a cross-province sale through the three processes: A's farm sells to
+	// B's trader (named by the national node), B's trader confirms on B,
+	// A sees the confirmation
 	farm := pa.client(t).Login(a.user, a.password)
+	var cross string
+	eventually(t, 30*time.Second, "A's farm sells to B's trader", func() (bool, string) {
+		r := farm.Do("POST", "/api/v1/transfers", map[string]any{"from_code": a.batch, "quantity": 30, "buyer_operator_code": b.trader})
+		cross = r.Str("trace_code")
+		return r.Status == http.StatusCreated, fmt.Sprintf("%d %s", r.Status, r.Body) // B's trader reaches the national node first
+	})
+	trader := pb.client(t).Login(b.traderUser, apptest.OperatorPassword)
+	eventually(t, 30*time.Second, "the sale pending on B", func() (bool, string) {
+		r := trader.Do("GET", "/api/v1/transfers/"+cross, nil)
+		return r.Status == http.StatusOK && r.Str("status") == "pending", fmt.Sprintf("%d %s", r.Status, r.Str("status"))
+	})
+	trader.Do("POST", "/api/v1/transfers/"+cross+"/confirm", map[string]any{"received_quantity": 30}).Expect(t, http.StatusOK)
+	eventually(t, 30*time.Second, "the confirmation on A and at national", func() (bool, string) {
+		ra, rn := farm.Do("GET", "/api/v1/transfers/"+cross, nil), natC.Do("GET", "/api/v1/transfers/"+cross, nil)
+		return ra.Str("status") == "confirmed" && rn.Str("status") == "confirmed", ra.Str("status") + " " + rn.Str("status")
+	})
+	t.Logf("cross-province sale confirmed across nodes at %.1f s", time.Since(start).Seconds())
+
+	// a steady stream of batches on A; the national node dies in the middle
 	var wrote []string
 	var mu sync.Mutex
 	stop, done := make(chan struct{}), make(chan struct{})
@@ -127,13 +150,13 @@ func TestThreeNodes(t *testing.T) {
 		waitPublished(t, p)
 	}
 	eventually(t, 20*time.Second, "national holds every code", func() (bool, string) {
-		want := sumCount(t, provinces, `SELECT COUNT(*) FROM trace_codes`)
+		want := sumCount(t, provinces, owned("trace_codes"))
 		got := sumCount(t, []*sql.DB{national}, `SELECT COUNT(*) FROM trace_codes`)
 		return got == want, fmt.Sprintf("%d of %d", got, want)
 	})
 	links := sumCount(t, []*sql.DB{national}, `SELECT COUNT(*) FROM exchange_links WHERE linked_at IS NOT NULL`)
 	for _, table := range replicated {
-		want := sumCount(t, provinces, `SELECT COUNT(*) FROM `+table)
+		want := sumCount(t, provinces, owned(table))
 		if table == "trace_edges" {
 			want += links
 		}
@@ -142,7 +165,8 @@ func TestThreeNodes(t *testing.T) {
 		}
 	}
 	stock := func(db *sql.DB) map[string]int64 {
-		rows, err := db.Query(`SELECT code, SUM(delta_milli) FROM stock_moves GROUP BY code`)
+		rows, err := db.Query(`SELECT m.code, SUM(m.delta_milli) FROM stock_moves m JOIN trace_codes c ON c.code = m.code
+			JOIN operators o ON o.id = c.operator_id WHERE o.status <> 'external' GROUP BY m.code`)
 		m := map[string]int64{}
 		list, err := platform.Collect(rows, err, func(rs *sql.Rows) (struct {
 			c string
@@ -180,10 +204,30 @@ func TestThreeNodes(t *testing.T) {
 	t.Logf("done in %.1f s", time.Since(start).Seconds())
 }
 
+// owned counts a province's rows of table that are its own records: not
+// the reference copies a cross-province sale leaves (codes held by another
+// node's operator, sales to one) — the national node holds those once.
+func owned(table string) string {
+	const own = ` JOIN operators o ON o.id = c.operator_id WHERE o.status <> 'external'`
+	switch table {
+	case "trace_codes":
+		return `SELECT COUNT(*) FROM trace_codes c` + own
+	case "stock_moves":
+		return `SELECT COUNT(*) FROM stock_moves m JOIN trace_codes c ON c.code = m.code` + own
+	case "trace_edges":
+		return `SELECT COUNT(*) FROM trace_edges e JOIN trace_codes c ON c.code = e.to_code` + own
+	case "transfers":
+		return `SELECT COUNT(*) FROM transfers t LEFT JOIN operators o ON o.id = t.buyer_operator_id WHERE o.status IS NULL OR o.status <> 'external'`
+	}
+	return `SELECT COUNT(*) FROM ` + table
+}
+
 // seeded is what a province node was given before it started.
 type seeded struct {
 	user, password string
 	batch, sold    string
+	trader         string // the trader's operator code
+	traderUser     string
 }
 
 // seedProvince records, through the services of a node opened in dir, an
@@ -214,7 +258,7 @@ func seedProvince(t *testing.T, dir, county, upstream string) seeded {
 	if _, err := a.Trace.Confirm(ctx, trader, s.TraceCode, trace.ConfirmInput{ReceivedQuantity: 200}); err != nil {
 		t.Fatal(err)
 	}
-	return seeded{user: fu, password: fp, batch: b.TraceCode, sold: s.TraceCode}
+	return seeded{user: fu, password: fp, batch: b.TraceCode, sold: s.TraceCode, trader: tr.Code, traderUser: tu}
 }
 
 // seedNational migrates the national database and creates its administrator.

@@ -224,11 +224,17 @@ func (n *Node) Start(ctx context.Context) error {
 	n.mu.Lock()
 	n.nc, n.js = nc, js
 	n.mu.Unlock()
-	switch n.cfg.Role {
-	case RoleProvince:
-		go n.relayLoop(ctx)
-	case RoleNational:
-		go n.applyLoop(ctx)
+	// both roles relay their outbox (a province every event, the national
+	// node the sales it routes) and apply a stream (the national node the
+	// provinces', a province what the national node routed to it)
+	go n.relayLoop(ctx)
+	go n.applyLoop(ctx)
+	if n.cfg.Role == RoleNational {
+		if err := n.answerLookups(ctx, nc); err != nil {
+			nc.Close()
+			n.Close()
+			return err
+		}
 	}
 	return nil
 }
@@ -288,7 +294,7 @@ func (n *Node) jetStream() jetstream.JetStream {
 func (n *Node) ensureStreams(ctx context.Context, js jetstream.JetStream) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second) // a publish-only account gets no answer
 	defer cancel()
-	for _, name := range []string{n.cfg.Stream, DeadLetterStream(n.cfg.Stream)} {
+	for _, name := range []string{n.cfg.Stream, DeadLetterStream(n.cfg.Stream), DownStream(n.cfg.Stream)} {
 		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{name + ".>"}, Storage: jetstream.FileStorage,
 			Retention: jetstream.LimitsPolicy, Duplicates: n.cfg.Duplicates,
 			Description: "agtrace province → national exchange (docs/exchange.md)"})

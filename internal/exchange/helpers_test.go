@@ -63,6 +63,7 @@ func testStream(t testing.TB, url string) string {
 		defer cancel()
 		_ = js.DeleteStream(ctx, name)
 		_ = js.DeleteStream(ctx, exchange.DeadLetterStream(name))
+		_ = js.DeleteStream(ctx, exchange.DownStream(name))
 	})
 	return name
 }

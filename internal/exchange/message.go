@@ -159,6 +159,8 @@ type TransferRec struct {
 	Reason        string     `json:"reason,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	RespondedAt   *time.Time `json:"responded_at,omitempty"`
+
+	sellerExternal bool // read by the relay: the seller is another node's operator (not sent)
 }
 
 // InputRec is an input used on a batch (投入品).
@@ -257,4 +259,23 @@ func nodeOfSubject(stream, subject string) string {
 	}
 	node, _, _ := strings.Cut(rest, ".")
 	return node
+}
+
+// DownStream names the stream of messages from the national node to the
+// province nodes (routed sales and answers): subjects
+// <stream>_DOWN.<target node>.<topic>.
+func DownStream(stream string) string { return stream + "_DOWN" }
+
+// DownSubject is where the national node sends a message to one province node.
+func DownSubject(stream, target, topic string) string {
+	return DownStream(stream) + "." + target + "." + subjectTopic(topic)
+}
+
+// LookupSubject is the request subject on which the national node answers
+// "which node's operator is this code?" (core NATS request–reply).
+func LookupSubject(stream string) string { return stream + "_RPC.operator" }
+
+// targetOfSubject returns the target node token of a down-stream subject.
+func targetOfSubject(stream, subject string) string {
+	return nodeOfSubject(DownStream(stream), subject)
 }

@@ -148,7 +148,7 @@ func (n *Node) retryTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, 
 		return RetryResult{}, err
 	}
 	c := newTxCache()
-	out, err := n.applyTx(ctx, tx, c, m, uint64(max(p.StreamSeq, 0)))
+	out, err := n.apply(ctx, tx, c, m, uint64(max(p.StreamSeq, 0)))
 	if err == nil {
 		err = c.finish(ctx, tx)
 	}

@@ -102,31 +102,46 @@ func (n *Node) relayOnce(ctx context.Context, js jetstream.JetStream) (int, erro
 	}
 	var sent []inflight
 	var pubErr error
+	var acked []int64
 	for _, row := range rows {
-		m, err := snapshot(ctx, n.db, n.cfg.NodeID, row)
+		out, err := n.outgoing(ctx, row)
 		if err != nil {
 			pubErr = err
 			break
 		}
-		body, err := json.Marshal(m)
+		if out == nil { // nothing to send for this row (the national node routes only some)
+			if len(sent) == 0 {
+				acked = append(acked, row.ID)
+				continue
+			}
+			// marked with the rows before it only once those are acknowledged
+			sent = append(sent, inflight{row.ID, nil})
+			continue
+		}
+		body, err := json.Marshal(out.m)
 		if err != nil {
 			pubErr = fmt.Errorf("outbox %d: %w", row.ID, err)
 			break
 		}
-		msg := &nats.Msg{Subject: Subject(n.cfg.Stream, n.cfg.NodeID, row.Topic), Data: body, Header: nats.Header{}}
-		f, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(MsgID(n.cfg.NodeID, row.ID)), jetstream.WithExpectStream(n.cfg.Stream))
+		msg := &nats.Msg{Subject: out.subject, Data: body, Header: nats.Header{}}
+		f, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(MsgID(n.cfg.NodeID, row.ID)), jetstream.WithExpectStream(out.stream))
 		if err != nil {
 			pubErr = err
 			break
 		}
 		sent = append(sent, inflight{row.ID, f})
 	}
-	var acked []int64
 	var lastSeq uint64
 	timeout := time.NewTimer(30 * time.Second)
 	defer timeout.Stop()
 wait:
 	for _, s := range sent {
+		if s.ack == nil {
+			if pubErr == nil {
+				acked = append(acked, s.id)
+			}
+			continue
+		}
 		select {
 		case a := <-s.ack.Ok():
 			acked = append(acked, s.id)
@@ -155,6 +170,35 @@ wait:
 		})
 	}
 	return len(acked), pubErr
+}
+
+// out is one message the relay sends for an outbox row.
+type out struct {
+	stream, subject string
+	m               Message
+}
+
+// outgoing is what the relay sends for row: a province node sends every
+// row to its subject of the stream; the national node sends only the
+// routes it decided (exchange.route: a sale or an answer between two
+// province nodes) to the target node's subject of the down stream, with
+// the code as the national node holds it. nil: nothing to send.
+func (n *Node) outgoing(ctx context.Context, row outboxRow) (*out, error) {
+	if n.cfg.Role != RoleNational {
+		m, err := snapshot(ctx, n.db, n.cfg.NodeID, row)
+		return &out{stream: n.cfg.Stream, subject: Subject(n.cfg.Stream, n.cfg.NodeID, row.Topic), m: m}, err
+	}
+	if row.Topic != "exchange.route" {
+		return nil, nil
+	}
+	var r struct{ To, Topic string }
+	if err := json.Unmarshal([]byte(row.Payload), &r); err != nil || !ValidNodeID(r.To) || r.Topic == "" {
+		n.log.Error("exchange.route without a target: not sent", "outbox", row.ID, "payload", row.Payload)
+		return nil, nil
+	}
+	m, err := snapshot(ctx, n.db, n.cfg.NodeID, row)
+	m.Topic = r.Topic
+	return &out{stream: DownStream(n.cfg.Stream), subject: DownSubject(n.cfg.Stream, r.To, r.Topic), m: m}, err
 }
 
 // markPublished sets published_at on the acknowledged rows, in one

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"agtrace/internal/codes"
+	"agtrace/internal/operator"
 	"agtrace/internal/platform"
 )
 
@@ -123,17 +124,18 @@ func (r *reader) code(ctx context.Context, code string, withParent bool) error {
 	r.seen[code] = true
 	var c CodeRec
 	var opID int64
+	var holderStatus string
 	var parent, ovr sql.NullString
 	var trID, trOp sql.NullInt64
 	var trKind, trDate, trNote sql.NullString
 	var trAt sql.NullTime
 	err := r.q.QueryRow(ctx, `SELECT t.code, t.type, t.operator_id, t.region_code, t.product_code, t.unit, t.quantity_milli, t.produced_on,
 		t.origin, t.attributes, t.source, t.parent_code, t.override_reason, t.created_at,
-		x.id, x.kind, x.operator_id, x.on_date, x.note, x.created_at
-		FROM trace_codes t LEFT JOIN transformations x ON x.id = t.transformation_id WHERE t.code = $1`, code).Scan(
+		x.id, x.kind, x.operator_id, x.on_date, x.note, x.created_at, o.status
+		FROM trace_codes t JOIN operators o ON o.id = t.operator_id LEFT JOIN transformations x ON x.id = t.transformation_id WHERE t.code = $1`, code).Scan(
 		&c.Code, &c.Type, &opID, &c.RegionCode, &c.ProductCode, &c.Unit, &c.QuantityMilli, &c.ProducedOn,
 		&c.Origin, &c.Attributes, &c.Source, &parent, &ovr, &c.CreatedAt,
-		&trID, &trKind, &trOp, &trDate, &trNote, &trAt)
+		&trID, &trKind, &trOp, &trDate, &trNote, &trAt, &holderStatus)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -149,6 +151,9 @@ func (r *reader) code(ctx context.Context, code string, withParent bool) error {
 	if err := r.details(ctx, &c); err != nil {
 		return fmt.Errorf("read code %s: %w", code, err)
 	}
+	// another node's code kept here as a reference (held by another node's
+	// operator, and not sold from here): that node sends it, not this one
+	foreign := holderStatus == operator.StatusExternal && (c.Transfer == nil || c.Transfer.sellerExternal)
 	if withParent {
 		from := c.ParentCode
 		if c.Transfer != nil {
@@ -160,7 +165,9 @@ func (r *reader) code(ctx context.Context, code string, withParent bool) error {
 			}
 		}
 	}
-	r.out.Codes = append(r.out.Codes, c)
+	if !foreign {
+		r.out.Codes = append(r.out.Codes, c)
+	}
 	return nil
 }
 
@@ -237,13 +244,15 @@ func scanAlias(rs *sql.Rows) (a AliasRec, err error) {
 func (r *reader) transfer(ctx context.Context, c *CodeRec) error {
 	var t TransferRec
 	var seller int64
+	var sellerStatus string
 	var buyer, rec sql.NullInt64
 	var on sql.NullString
 	var at sql.NullTime
-	err := r.q.QueryRow(ctx, `SELECT from_code, kind, seller_operator_id, seller_region, buyer_operator_id, buyer_region, market_name, market_kind,
-		quantity_milli, unit, shipped_on, status, received_milli, responded_on, reason, created_at, responded_at FROM transfers WHERE code = $1`, c.Code).Scan(
+	err := r.q.QueryRow(ctx, `SELECT tr.from_code, tr.kind, tr.seller_operator_id, tr.seller_region, tr.buyer_operator_id, tr.buyer_region,
+		tr.market_name, tr.market_kind, tr.quantity_milli, tr.unit, tr.shipped_on, tr.status, tr.received_milli, tr.responded_on, tr.reason,
+		tr.created_at, tr.responded_at, so.status FROM transfers tr JOIN operators so ON so.id = tr.seller_operator_id WHERE tr.code = $1`, c.Code).Scan(
 		&t.FromCode, &t.Kind, &seller, &t.SellerRegion, &buyer, &t.BuyerRegion, &t.MarketName, &t.MarketKind,
-		&t.QuantityMilli, &t.Unit, &t.ShippedOn, &t.Status, &rec, &on, &t.Reason, &t.CreatedAt, &at)
+		&t.QuantityMilli, &t.Unit, &t.ShippedOn, &t.Status, &rec, &on, &t.Reason, &t.CreatedAt, &at, &sellerStatus)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -251,6 +260,7 @@ func (r *reader) transfer(ctx context.Context, c *CodeRec) error {
 		return err
 	}
 	t.SellerCode, t.BuyerCode, t.RespondedOn = r.opRef(seller), r.opRef(buyer.Int64), on.String
+	t.sellerExternal = sellerStatus == operator.StatusExternal
 	if rec.Valid {
 		t.ReceivedMilli = &rec.Int64
 	}
@@ -280,6 +290,9 @@ func (r *reader) operators(ctx context.Context) error {
 			continue
 		}
 		codeOf["#"+strconv.FormatInt(id, 10)] = o.Code
+		if o.Status == operator.StatusExternal {
+			continue // another node's operator: named by its code, sent by its node
+		}
 		r.out.Operators = append(r.out.Operators, o)
 	}
 	ref := func(s *string) {

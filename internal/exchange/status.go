@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,10 +20,10 @@ type Status struct {
 	Embedded  bool            `json:"embedded"`
 	Connected bool            `json:"connected"`
 	State     *StreamState    `json:"stream_state,omitempty"`
-	Relay     *RelayStatus    `json:"relay,omitempty" doc:"province: the outbox → stream relay"`
-	Consumer  *ConsumerStatus `json:"consumer,omitempty" doc:"national: the stream → database apply loop"`
+	Relay     *RelayStatus    `json:"relay,omitempty" doc:"the outbox → stream relay (province: every event; national: the sales it routes between provinces)"`
+	Consumer  *ConsumerStatus `json:"consumer,omitempty" doc:"the stream → database apply loop (national: the provinces' stream; province: what the national node routed to it)"`
 	Parked    int64           `json:"parked" doc:"messages waiting in exchange_parked"`
-	Applied   int64           `json:"applied" doc:"messages applied from other nodes (national)"`
+	Applied   int64           `json:"applied" doc:"messages applied from other nodes"`
 	Error     string          `json:"error,omitempty" doc:"the last error of the relay or apply loop"`
 	ErrorAt   *time.Time      `json:"error_at,omitempty"`
 }
@@ -36,7 +37,7 @@ type StreamState struct {
 	LastAt   *time.Time `json:"last_at,omitempty"`
 }
 
-// RelayStatus is the relay's position (province).
+// RelayStatus is the relay's position.
 type RelayStatus struct {
 	Leader          bool       `json:"leader" doc:"this process holds the node's relay lease"`
 	Pending         int64      `json:"pending" doc:"outbox rows not yet acknowledged by the stream (lag in messages)"`
@@ -47,9 +48,10 @@ type RelayStatus struct {
 	Published       int64      `json:"published" doc:"rows acknowledged since this process started"`
 }
 
-// ConsumerStatus is the apply loop's position (national).
+// ConsumerStatus is the apply loop's position.
 type ConsumerStatus struct {
 	Name        string  `json:"name"`
+	Stream      string  `json:"stream" doc:"the stream it applies from"`
 	Leader      bool    `json:"leader" doc:"this process holds the node's apply lease"`
 	Delivered   uint64  `json:"delivered_seq" doc:"the last stream sequence delivered"`
 	AckFloor    uint64  `json:"ack_floor" doc:"every message up to this stream sequence is acknowledged"`
@@ -81,20 +83,22 @@ func (n *Node) Status(ctx context.Context, actor *auth.Actor) (Status, error) {
 	if nc != nil {
 		st.NATS, st.Connected = redact(nc.ConnectedUrlRedacted()), nc.IsConnected()
 	}
-	switch n.cfg.Role {
-	case RoleProvince:
-		if err := n.relayStatus(ctx, &st, now); err != nil {
-			return st, err
-		}
-	case RoleNational:
-		if err := n.db.QueryRow(ctx, `SELECT COUNT(*) FROM exchange_applied`).Scan(&st.Applied); err != nil {
-			return st, err
-		}
-		n.consumer.mu.Lock()
-		st.Consumer = &ConsumerStatus{Name: ConsumerName(n.cfg.NodeID), Leader: n.consumer.leader}
-		st.Error, st.ErrorAt = n.consumer.lastErr, timeOrNil(n.consumer.lastErrAt)
-		n.consumer.mu.Unlock()
+	// both roles relay (a province its events, the national node its
+	// routes) and apply (the national node the stream, a province its
+	// part of the down stream)
+	if err := n.relayStatus(ctx, &st, now); err != nil {
+		return st, err
 	}
+	if err := n.db.QueryRow(ctx, `SELECT COUNT(*) FROM exchange_applied`).Scan(&st.Applied); err != nil {
+		return st, err
+	}
+	n.consumer.mu.Lock()
+	in, _ := n.inStream()
+	st.Consumer = &ConsumerStatus{Name: ConsumerName(n.cfg.NodeID), Stream: in, Leader: n.consumer.leader}
+	if st.Error == "" || n.consumer.lastErrAt.After(n.relay.lastErrAt) {
+		st.Error, st.ErrorAt = n.consumer.lastErr, timeOrNil(n.consumer.lastErrAt)
+	}
+	n.consumer.mu.Unlock()
 	if st.Connected && js != nil {
 		n.streamStatus(ctx, js, &st, now)
 	}
@@ -104,12 +108,20 @@ func (n *Node) Status(ctx context.Context, actor *auth.Actor) (Status, error) {
 // relayStatus fills in the relay's part from the outbox and the loop.
 func (n *Node) relayStatus(ctx context.Context, st *Status, now time.Time) error {
 	r := &RelayStatus{}
-	var oldest sql.NullTime
-	if err := n.db.QueryRow(ctx, `SELECT COUNT(*), MIN(at) FROM outbox WHERE published_at IS NULL`).Scan(&r.Pending, &oldest); err != nil {
+	if err := n.db.QueryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE published_at IS NULL`).Scan(&r.Pending); err != nil {
 		return err
 	}
-	if oldest.Valid {
-		r.OldestPendingAt, r.LagSeconds = &oldest.Time, now.Sub(oldest.Time).Seconds()
+	if r.Pending > 0 {
+		// the oldest row itself (an aggregate's MIN(at) loses the column's
+		// type on SQLite and reads as text)
+		var oldest time.Time
+		err := n.db.QueryRow(ctx, `SELECT at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1`).Scan(&oldest)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err == nil {
+			r.OldestPendingAt, r.LagSeconds = &oldest, now.Sub(oldest).Seconds()
+		}
 	}
 	n.relay.mu.Lock()
 	r.Leader, r.LastOutboxID, r.LastStreamSeq, r.Published = n.relay.leader, n.relay.lastID, n.relay.lastSeq, n.relay.published
@@ -136,6 +148,15 @@ func (n *Node) streamStatus(ctx context.Context, js jetstream.JetStream, st *Sta
 	st.State = &StreamState{Messages: s.Msgs, Bytes: s.Bytes, FirstSeq: s.FirstSeq, LastSeq: s.LastSeq, LastAt: timeOrNil(s.LastTime)}
 	if st.Consumer == nil {
 		return
+	}
+	if st.Consumer.Stream != n.cfg.Stream { // a province applies from the down stream
+		if stream, err = js.Stream(ctx, st.Consumer.Stream); err != nil {
+			return
+		}
+		if info, err = stream.Info(ctx); err != nil {
+			return
+		}
+		s = info.State
 	}
 	cons, err := stream.Consumer(ctx, st.Consumer.Name)
 	if err != nil {

@@ -21,6 +21,10 @@ var (
 	transferStates = []string{"pending", "confirmed", "rejected", "withdrawn", "issued", "accepted"}
 )
 
+// anyNode, as decode's subjectNode, takes the body's node as it is (the
+// down stream's subjects name the target node, not the source).
+const anyNode = "*"
+
 // decode parses a stream message's body and checks what can be checked
 // without the database: the envelope (format version, node, sequence) and
 // every record's codes, enumerations, quantities and dates. subjectNode is
@@ -34,7 +38,7 @@ func decode(body []byte, subjectNode string) (Message, error) {
 	}
 	var v platform.Validator
 	v.Check(m.V == FormatVersion, "v", "version", fmt.Sprintf("消息格式版本应为 %d", FormatVersion), fmt.Sprintf("message format version must be %d", FormatVersion))
-	if v.Check(ValidNodeID(m.Node), "node", "format", "节点标识无效", "invalid node id") {
+	if v.Check(ValidNodeID(m.Node), "node", "format", "节点标识无效", "invalid node id") && subjectNode != anyNode {
 		v.Check(m.Node == subjectNode, "node", "subject", "消息声明的节点与主题中的节点（"+subjectNode+"）不符",
 			"the node the message claims differs from its subject's node ("+subjectNode+")")
 	}

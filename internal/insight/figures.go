@@ -60,7 +60,7 @@ func exchangedOf(kind string) string {
 var Figures = []Figure{
 	{Name: "registrations", ZH: "主体注册", EN: "Registrations", List: "/operators", DayCol: "o.created_at", Instant: true, State: true,
 		Select: `SELECT SUBSTR(o.county_code, 1, 6), '', {day}, o.status, o.category, COUNT(*) FROM operators o
-			WHERE o.category <> 'temporary' AND {when} GROUP BY 1, 2, 3, 4, 5`,
+			WHERE o.category <> 'temporary' AND o.status <> 'external' AND {when} GROUP BY 1, 2, 3, 4, 5`,
 		Touch: []Touch{{"operator", "operators o ON o.id = {rid}"}, {exchanged, exchangedOf("operator") + " JOIN operators o ON o.code = x.record_key"}},
 		Keys:  []string{"approved", "pending", "draft", "rejected", "suspended", "cancelled"}},
 	{Name: "coverage", ZH: "重点主体覆盖", EN: "Key operators covered", List: "/coverage", DayCol: "e.created_at", Instant: true, State: true,
@@ -78,7 +78,7 @@ var Figures = []Figure{
 	{Name: "batches", ZH: "批次与追溯码", EN: "Batches and trace codes", List: "/batches", DayCol: "c.created_at", Instant: true,
 		Select: `SELECT SUBSTR(c.region_code, 1, 6), c.product_code, {day},
 			CASE c.type WHEN 1 THEN 'production' WHEN 2 THEN 'circulation' ELSE 'market_entry' END, c.source, COUNT(*)
-			FROM trace_codes c WHERE {when} GROUP BY 1, 2, 3, 4, 5`,
+			FROM trace_codes c WHERE c.source <> 'external' AND {when} GROUP BY 1, 2, 3, 4, 5`,
 		Touch: []Touch{{"trace_code", "trace_codes c ON c.code = a.resource_id"}, {"transformation", "trace_codes c ON c.transformation_id = {rid}"}, {exchanged, exchangedOf("trace_code") + " JOIN trace_codes c ON c.code = x.record_key"}},
 		Keys:  []string{"production", "circulation", "market_entry"}},
 	{Name: "transfers", ZH: "流通交易", EN: "Transfers", List: "/batches", DayCol: "t.created_at", Instant: true,

@@ -37,10 +37,14 @@ const (
 	StatusSuspended = "suspended"
 	StatusCancelled = "cancelled"
 	StatusTemporary = "temporary"
+	// StatusExternal marks a reference copy of an operator registered on
+	// another province node (a cross-province sale's counterparty): it is
+	// not this node's to review, count or trade for (docs/exchange.md).
+	StatusExternal = "external"
 )
 
 // Statuses lists every status in display order.
-var Statuses = []string{StatusDraft, StatusPending, StatusApproved, StatusRejected, StatusSuspended, StatusCancelled, StatusTemporary}
+var Statuses = []string{StatusDraft, StatusPending, StatusApproved, StatusRejected, StatusSuspended, StatusCancelled, StatusTemporary, StatusExternal}
 
 // Kinds of operators (主体类型).
 const (

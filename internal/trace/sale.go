@@ -76,6 +76,9 @@ type saleRequest struct {
 	buyer     *operator.Operator
 	market    *Market
 	shippedAt string
+	// remote is a buyer registered on another province node: its reference
+	// copy is written in the sale's transaction (remote.go)
+	remote *operator.External
 }
 
 // prepareSale authorizes and validates a sale and reads its parties before
@@ -125,6 +128,11 @@ func (s *Service) prepareSale(ctx context.Context, actor *auth.Actor, in SaleInp
 	var buyer *operator.Operator
 	if buyerCode != "" {
 		b, err := s.ops.ByCode(ctx, buyerCode)
+		var remote *operator.External
+		if s.dir != nil && (platform.IsNotFound(err) || (err == nil && b.Status == operator.StatusExternal)) {
+			// another province node's operator: the national node knows it
+			b, remote, err = s.remoteBuyer(ctx, buyerCode)
+		}
 		if platform.IsNotFound(err) {
 			return saleRequest{}, invalid("buyer_operator_code", "unknown", "没有主体使用此编码", "no operator has this code")
 		}
@@ -139,6 +147,12 @@ func (s *Service) prepareSale(ctx context.Context, actor *auth.Actor, in SaleInp
 				"the buyer's registration is "+b.Status+"; it cannot trade on the platform")
 		}
 		buyer = &b
+		if remote != nil {
+			if seller.Code == remote.Code {
+				return saleRequest{}, invalid("buyer_operator_code", "self", "不能销售给自己；内部调拨请用拆分", "cannot sell to your own operator; use a split instead")
+			}
+			return saleRequest{from: from, qty: qty, seller: seller, buyer: buyer, remote: remote, shippedAt: in.ShippedAt}, nil
+		}
 	}
 	return saleRequest{from: from, qty: qty, seller: seller, buyer: buyer, market: in.Market, shippedAt: in.ShippedAt}, nil
 }
@@ -163,7 +177,17 @@ func (s *Service) saleTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor
 	if err := auth.Authorize(actor, auth.ActTransferSell, auth.Resource{OperatorID: src.OperatorID, Region: src.RegionCode}); err != nil {
 		return "", nil, platform.Forbidden("只能销售本主体持有的批次", "you can only sell codes your operator holds").With("field", "from_code")
 	}
-	return s.sellTx(ctx, tx, actor, src, r.seller, r.buyer, r.market, r.qty, shipped, today, "", out)
+	buyer := r.buyer
+	if r.remote != nil {
+		id, err := operator.UpsertExternalTx(ctx, tx, *r.remote)
+		if err != nil {
+			return "", nil, err
+		}
+		b := *r.buyer
+		b.ID = id
+		buyer = &b
+	}
+	return s.sellTx(ctx, tx, actor, src, r.seller, buyer, r.market, r.qty, shipped, today, "", out)
 }
 
 // sellTx writes a sale from src (already locked and authorized). status

@@ -65,6 +65,7 @@ type Service struct {
 	memHits   atomic.Int64      // views answered from them
 	gen       genCache          // the last write generation read (publiccache.go)
 	creditOf  func(ctx context.Context, operatorCode string) (string, error)
+	dir       Directory // operators of other province nodes (remote.go); nil when standalone
 }
 
 // NewService returns the trace service. publicURL is the platform origin
@@ -193,6 +194,8 @@ func statusZH(s string) string {
 		return "已注销"
 	case operator.StatusTemporary:
 		return "临时主体"
+	case operator.StatusExternal:
+		return "外省节点主体"
 	}
 	return s
 }

@@ -56,6 +56,16 @@ func (s *Service) withdrawTx(ctx context.Context, tx *platform.Tx, actor *auth.A
 		return platform.Conflict("该交易已处理（"+t.Status+"），不能撤回", "this transfer was already answered ("+t.Status+"); it cannot be withdrawn").
 			With("status", t.Status)
 	}
+	if t.Buyer != nil {
+		// a sale to another province's buyer is answered there; taking it
+		// back here could cross the buyer's confirmation on the way
+		if ext, err := isExternal(ctx, tx, t.Buyer.ID); err != nil {
+			return err
+		} else if ext {
+			return platform.Conflict("销往外省的交易不能撤回，请联系购买方拒收", "a sale to another province cannot be withdrawn; ask the buyer to reject it").
+				With("status", t.Status)
+		}
+	}
 	shipped, _ := toMilliExact(t.Quantity)
 	on := answerDay(today, t.ShippedAt)
 	if err := answerTransfer(ctx, tx, t, TransferPending, TransferWithdrawn, answer{reason: reason, on: on, by: actor.UserID}); err != nil {

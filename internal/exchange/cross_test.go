@@ -1,0 +1,194 @@
+package exchange_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"agtrace/internal/apptest"
+	"agtrace/internal/auth"
+	"agtrace/internal/codes"
+	"agtrace/internal/exchange"
+	"agtrace/internal/platform"
+	"agtrace/internal/trace"
+)
+
+// TestCrossProvinceSale: a farm on province node A sells to a trader
+// registered on province node B. A asks the national node who the buyer
+// is; the national node routes the sale to B, where the trader confirms
+// part of it; the answer flows back to A. The code then lives on B (its
+// onward sale reaches the national node from B), a rejected sale returns
+// the goods to A's farm, and nothing is written twice.
+func TestCrossProvinceSale(t *testing.T) {
+	url := natsURL(t)
+	for _, engine := range apptest.Engines() {
+		t.Run(engine, func(t *testing.T) { testCrossProvinceSale(t, engine, url) })
+	}
+}
+
+func testCrossProvinceSale(t *testing.T, engine, url string) {
+	ctx := context.Background()
+	stream := testStream(t, url)
+	pa := newProvince(t, engine, "370686", "371082")
+	pb := newProvince(t, engine, "440304", "440305")
+	nat := apptest.NewApp(t, engine)
+	cfg := func(role exchange.Role, id string) exchange.Config {
+		return exchange.Config{Role: role, NodeID: id, NATSURL: url, Stream: stream, NodeRegions: map[string][]string{"pa": {"37"}, "pb": {"44"}}}
+	}
+	startNode(t, nat, cfg(exchange.RoleNational, "national"))
+	startNode(t, pa.a, cfg(exchange.RoleProvince, "pa"))
+	startNode(t, pb.a, cfg(exchange.RoleProvince, "pb"))
+	eventually(t, 30*time.Second, "B's trader known at national", func() (bool, string) {
+		return count(t, nat.DB, `SELECT COUNT(*) FROM operators WHERE code = $1`, pb.trCode) == 1, ""
+	})
+	stock := func(db *platform.DB, code string) int64 {
+		return count(t, db, `SELECT COALESCE(SUM(delta_milli), 0) FROM stock_moves WHERE code = $1`, code)
+	}
+	status := func(db *platform.DB, code string) string {
+		var s string
+		if err := db.QueryRow(ctx, `SELECT status FROM transfers WHERE code = $1`, code).Scan(&s); err != nil {
+			return "(" + err.Error() + ")"
+		}
+		return s
+	}
+	src := pa.split[1] // 300 kg held by A's farm
+	before := stock(pa.a.DB, src)
+
+	// A sells to B's trader: the buyer is named from the national node
+	sale, err := pa.a.Trace.Sell(ctx, pa.farm, trace.SaleInput{FromCode: src, Quantity: 100, BuyerOperatorCode: pb.trCode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sale.Buyer == nil || sale.Buyer.Code != pb.trCode || sale.Status != trace.TransferPending {
+		t.Fatalf("A's sale: %+v", sale)
+	}
+	if got := count(t, pa.a.DB, `SELECT COUNT(*) FROM operators WHERE code = $1 AND status = 'external'`, pb.trCode); got != 1 {
+		t.Fatalf("A keeps %d reference copies of B's trader", got)
+	}
+	// routed to B: a pending incoming sale for B's trader
+	eventually(t, 20*time.Second, "sale routed to B", func() (bool, string) {
+		s := status(pb.a.DB, sale.TraceCode)
+		return s == trace.TransferPending, s
+	})
+	incoming, err := pb.a.Trace.GetTransfer(ctx, pb.trader, sale.TraceCode)
+	if err != nil {
+		t.Fatalf("B's trader cannot see the incoming sale: %v", err)
+	}
+	if incoming.Seller.Code != pa.farmCode || incoming.Quantity != 100 {
+		t.Fatalf("the incoming sale on B: %+v", incoming)
+	}
+	// B's trader confirms 90 kg; the answer reaches A and the national node
+	if _, err := pb.a.Trace.Confirm(ctx, pb.trader, sale.TraceCode, trace.ConfirmInput{ReceivedQuantity: 90}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "answer back on A", func() (bool, string) {
+		s := status(pa.a.DB, sale.TraceCode)
+		return s == trace.TransferConfirmed, s
+	})
+	if got := count(t, pa.a.DB, `SELECT received_milli FROM transfers WHERE code = $1`, sale.TraceCode); got != 90000 {
+		t.Fatalf("A records %d received", got)
+	}
+	if got := stock(pa.a.DB, src); got != before-100000 {
+		t.Fatalf("A's farm stock %d, want %d", got, before-100000)
+	}
+	eventually(t, 20*time.Second, "answer at national, code handed to B", func() (bool, string) {
+		var node string
+		_ = nat.DB.QueryRow(ctx, `SELECT node FROM exchange_records WHERE kind = 'trace_code' AND record_key = $1`, sale.TraceCode).Scan(&node)
+		s := status(nat.DB, sale.TraceCode)
+		return s == trace.TransferConfirmed && node == "pb" && stock(nat.DB, sale.TraceCode) == 90000, s + " " + node
+	})
+
+	// B's trader sells on: the onward sale reaches the national node from B,
+	// and the graph runs from A's farm to B's farm there
+	on, err := pb.a.Trace.Sell(ctx, pb.trader, trace.SaleInput{FromCode: sale.TraceCode, Quantity: 50, BuyerOperatorCode: pb.farmCode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "onward sale at national", func() (bool, string) {
+		return count(t, nat.DB, `SELECT COUNT(*) FROM transfers WHERE code = $1`, on.TraceCode) == 1 && stock(nat.DB, sale.TraceCode) == 40000,
+			fmt.Sprint(stock(nat.DB, sale.TraceCode))
+	})
+	g, err := nat.Trace.Trace(ctx, auth.System(), pa.batch, "down", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasNode(g, sale.TraceCode) || !hasNode(g, on.TraceCode) {
+		t.Fatalf("downstream of A's batch at national lacks the cross-province sale or B's onward sale: %+v", g.Nodes)
+	}
+	up, err := pb.a.Trace.Trace(ctx, auth.System(), on.TraceCode, "up", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasNode(up, src) {
+		t.Fatalf("on B, upstream of the onward sale does not reach A's batch: %+v", up.Nodes)
+	}
+
+	// a rejected sale: the goods return to A's farm, on A and at national
+	rej, err := pa.a.Trace.Sell(ctx, pa.farm, trace.SaleInput{FromCode: src, Quantity: 20, BuyerOperatorCode: pb.trCode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "second sale routed", func() (bool, string) { s := status(pb.a.DB, rej.TraceCode); return s == "pending", s })
+	if _, err := pb.a.Trace.Reject(ctx, pb.trader, rej.TraceCode, "货品不符"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "rejection back on A and at national", func() (bool, string) {
+		a, n := status(pa.a.DB, rej.TraceCode), status(nat.DB, rej.TraceCode)
+		return a == trace.TransferRejected && n == trace.TransferRejected && stock(pa.a.DB, src) == before-100000 && stock(nat.DB, src) == before-100000,
+			fmt.Sprintf("A %s, national %s, stock A %d national %d", a, n, stock(pa.a.DB, src), stock(nat.DB, src))
+	})
+
+	// a sale to another province cannot be withdrawn (the buyer answers it)
+	w, err := pa.a.Trace.Sell(ctx, pa.farm, trace.SaleInput{FromCode: src, Quantity: 10, BuyerOperatorCode: pb.trCode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pa.a.Trace.WithdrawTransfer(ctx, pa.farm, w.TraceCode, "发错"); platform.KindOf(err) != platform.KindConflict {
+		t.Fatalf("withdrawing a cross-province sale: %v, want a conflict", err)
+	}
+	// a well-formed code no node registered: unknown, nothing written
+	ghost, _ := codes.NewOperatorCode(codes.OperatorCategory(1), "440304", 99999)
+	if _, err := pa.a.Trace.Sell(ctx, pa.farm, trace.SaleInput{FromCode: src, Quantity: 1, BuyerOperatorCode: ghost}); !hasField(err, "buyer_operator_code") {
+		t.Fatalf("a sale to an unknown code: %v", err)
+	}
+
+	// every route once, every transfer once, on each node; ledgers verify
+	eventually(t, 20*time.Second, "third sale routed", func() (bool, string) { s := status(pb.a.DB, w.TraceCode); return s == "pending", s })
+	if got := count(t, nat.DB, `SELECT COUNT(*) FROM exchange_routes`); got != 5 { // 3 sales, 2 answers
+		t.Fatalf("%d routes at national, want 5", got)
+	}
+	for _, code := range []string{sale.TraceCode, rej.TraceCode, w.TraceCode} {
+		for name, db := range map[string]*platform.DB{"A": pa.a.DB, "B": pb.a.DB, "national": nat.DB} {
+			if got := count(t, db, `SELECT COUNT(*) FROM transfers WHERE code = $1`, code); got != 1 {
+				t.Errorf("%s has %d transfers %s", name, got, code)
+			}
+		}
+	}
+	for _, p := range []*province{pa, pb} {
+		if rep, err := p.a.Ledger.Verify(ctx, nil); err != nil || !rep.OK() {
+			t.Fatalf("a province's ledger: %v %+v", err, rep.Problems)
+		}
+	}
+	if rep, err := nat.Ledger.Verify(ctx, nil); err != nil || !rep.OK() {
+		t.Fatalf("the national ledger: %v %+v", err, rep.Problems)
+	}
+	if n := count(t, nat.DB, `SELECT COUNT(*) FROM exchange_parked`) + count(t, pa.a.DB, `SELECT COUNT(*) FROM exchange_parked`) +
+		count(t, pb.a.DB, `SELECT COUNT(*) FROM exchange_parked`); n != 0 {
+		t.Fatalf("%d messages parked", n)
+	}
+}
+
+// hasField reports whether err is a refusal naming field.
+func hasField(err error, field string) bool {
+	pe, ok := err.(*platform.Error)
+	if !ok {
+		return false
+	}
+	for _, f := range pe.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
