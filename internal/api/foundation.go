@@ -52,9 +52,11 @@ type passwordReset struct {
 }
 
 type tokenRequest struct {
-	Name      string   `json:"name"`
-	Scopes    []string `json:"scopes,omitempty"`
-	ValidDays int      `json:"valid_days,omitempty" doc:"1–365; default 365"`
+	Name          string   `json:"name"`
+	Scopes        []string `json:"scopes,omitempty"`
+	ValidDays     int      `json:"valid_days,omitempty" doc:"1–365; default 365"`
+	RatePerMinute int      `json:"rate_per_minute,omitempty" doc:"requests a minute the token may make, 1–60000; default 600"`
+	RateBurst     int      `json:"rate_burst,omitempty" doc:"requests at once, 1–10000; default a tenth of rate_per_minute (60 with the default rate)"`
 }
 
 func (s *Server) foundationRoutes() {
@@ -162,7 +164,8 @@ func (s *Server) adminRoutes() {
 			if err != nil {
 				return auth.Session{}, err
 			}
-			return s.svc.Auth.IssueIntegrationToken(ctx, a, id, in.Name, in.Scopes, in.ValidDays)
+			return s.svc.Auth.IssueClientToken(ctx, a, id, auth.TokenRequest{Name: in.Name, Scopes: in.Scopes, ValidDays: in.ValidDays,
+				Rate: auth.ClientRate{PerMinute: in.RatePerMinute, Burst: in.RateBurst}})
 		})
 	route(s, Route{Method: "GET", Path: "/api/v1/users/{id}/tokens", Summary: "An integration account's tokens: label, scopes, dates, never the token (admin, or the account itself)", Tag: "admin"},
 		func(ctx context.Context, a *auth.Actor, r *http.Request, _ NoBody) (Items[auth.Token], error) {

@@ -55,6 +55,9 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, h HandlerFun
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	sum := sha256.New()
 	io.WriteString(sum, r.Method+" "+r.URL.RequestURI()+"\n")
+	if op := r.Header.Get(operatorHeader); op != "" { // a push for another operator is another request
+		io.WriteString(sum, operatorHeader+": "+op+"\n")
+	}
 	sum.Write(body)
 	k := &platform.IdemKey{Actor: a.UserID, Key: key, Method: r.Method, Path: r.URL.Path, Hash: hex.EncodeToString(sum.Sum(nil))}
 

@@ -56,6 +56,8 @@ var listRoutes = map[string]string{
 	"/api/v1/roster/{id}/reminders":      lsRoster,
 	"/api/v1/batches/{code}/prints":      lsCode,
 	"/api/v1/users/{id}/tokens":          lsUser,
+	"/api/v1/users/{id}/calls":           lsUser,
+	"/api/v1/users/{id}/calls/daily":     lsUser,
 	"/api/v1/regions":                    lsPublic,
 	"/api/v1/regions/{code}/children":    lsPublic,
 	"/api/v1/products":                   lsPublic,
@@ -281,7 +283,9 @@ func newLSFixture(t *testing.T, a *app.App) *lsFixture {
 		t.Fatal(err)
 	}
 	f.farUser = farInt.ID
-	f.clients[auth.RoleAdmin].Do("POST", fmt.Sprintf("/api/v1/users/%d/tokens", farInt.ID), map[string]any{"name": "粤接口令牌"}).Expect(t, 201)
+	farTok := f.clients[auth.RoleAdmin].Do("POST", fmt.Sprintf("/api/v1/users/%d/tokens", farInt.ID), map[string]any{"name": "粤接口令牌"}).Expect(t, 201)
+	// one call of it, so that its call log has a row
+	(&apptest.Client{T: t, Base: anon.Base, HTTP: anon.HTTP, Token: farTok.Str("token")}).Do("GET", "/api/v1/me", nil).Expect(t, 200)
 	for _, r := range []auth.Role{auth.RoleReviewer, auth.RoleSupervisor, auth.RoleInspector, auth.RoleTester, auth.RoleEnforcer,
 		auth.RoleMarket, auth.RoleIntegration} {
 		mk(r, lsHome)

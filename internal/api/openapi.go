@@ -197,6 +197,11 @@ func OpenAPI(routes []Route, version string) map[string]any {
 				"description": "1–200 visible ASCII characters (a UUID): a retry with the same key and request gets the first answer again (header Idempotent-Replayed: true) instead of being done twice; the same key with another request is 422, a retry while the first runs 409. Kept 24 hours.",
 				"schema":      map[string]any{"type": "string", "maxLength": idemMaxKey}})
 		}
+		if pushRoutes[rt.Method+" "+rt.Path] {
+			params = append(params, map[string]any{"name": operatorHeader, "in": "header", "required": false,
+				"description": "integration tokens: the 18-digit code of an approved operator of the token's region to push this write for (action integration.push); 404 outside the region, 422 when malformed",
+				"schema":      map[string]any{"type": "string", "pattern": "^[0-9]{18}$"}})
+		}
 		if len(params) > 0 {
 			op["parameters"] = params
 		}

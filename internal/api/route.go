@@ -110,6 +110,7 @@ func route[In, Out any](s *Server, rt Route, call func(ctx context.Context, a *a
 		rt.response = outT
 	}
 	status := rt.status()
+	items := itemsField(rt.response)
 	s.handle(rt, func(w http.ResponseWriter, r *http.Request) error {
 		var in In
 		if rt.request != nil {
@@ -124,6 +125,9 @@ func route[In, Out any](s *Server, rt Route, call func(ctx context.Context, a *a
 		if rt.response == nil {
 			w.WriteHeader(status)
 			return nil
+		}
+		if items >= 0 {
+			httpx.NoteRows(r.Context(), reflect.ValueOf(out).Field(items).Len())
 		}
 		if c, ok := any(out).(entityTagged); ok && rt.MaxAge > 0 {
 			etag := `W/"` + c.EntityTag() + `"`

@@ -70,6 +70,7 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 func Register(mux *http.ServeMux, svc Services, version string) *Server {
 	s := &Server{svc: svc, mux: mux, version: version}
 	s.foundationRoutes()
+	s.clientRoutes()
 	if svc.Operators != nil {
 		s.operatorRoutes()
 	}
@@ -137,10 +138,12 @@ func (s *Server) handle(rt Route, h HandlerFunc) {
 			httpx.WriteProblem(w, r, errUnauthenticated)
 			return
 		}
-		var err error
-		if rt.Method == http.MethodPost {
+		r, err := s.pushAs(r, rt) // Agtrace-Operator: an integration client pushing for an operator
+		switch {
+		case err != nil:
+		case rt.Method == http.MethodPost:
 			err = s.idempotent(w, r, h)
-		} else {
+		default:
 			err = h(w, r)
 		}
 		if err != nil {

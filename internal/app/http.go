@@ -69,6 +69,7 @@ func (a *App) Handler() (http.Handler, error) {
 
 	var h http.Handler = m.wrap(mux)
 	h = rateLimitPublic(a.Config.TrustedProxies, h)
+	h = httpx.IntegrationClients(a.Auth, h) // integration tokens: their rate limits and call log
 	h = httpx.Authenticate(a.Auth, a.Config.TrustedProxies, h)
 	h = metricsRoute(metricsH, profileH, h) // /metrics carries its own bearer token, not a user's: it skips Authenticate
 	h = a.dbLimits(h)                       // request-class deadline and public slots (limits.go); covers Authenticate's lookup
@@ -391,6 +392,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			a.Log.Warn("rendered scan pages not stored; rendered again when viewed", "err", err)
 		}
 	})
+	go every(ctx, time.Second, func() { // integration clients' call log (auth.Service.LogCall)
+		if err := a.Auth.FlushCalls(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("integration call log not written; kept for the next flush", "err", err)
+		}
+	})
 	go every(ctx, trace.ScanFoldEvery, func() { // the scan log into trace_scans (trace/scans.go)
 		if err := a.Trace.FoldScans(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("scan log not folded; folded next time", "err", err)
@@ -412,6 +418,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
+	}
+	if err := a.Auth.FlushCalls(shutdownCtx); err != nil {
+		a.Log.Warn("integration call log not written at shutdown", "err", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -125,9 +125,10 @@ const (
 	ActWarningRead   Action = "warning.read"   // warnings of a jurisdiction, their evidence and handling
 	ActWarningHandle Action = "warning.handle" // acknowledge, close or dismiss a warning
 	// standard import/export and the changes feed (数据交换)
-	ActExchangeExport Action = "exchange.export" // export operators, batches and stage records of a region (NY/T 4712 field set)
-	ActExchangeImport Action = "exchange.import" // import them: rows written through the services on behalf of their operators
-	ActChangesRead    Action = "changes.read"    // the changes feed: events since a position, in the actor's reach
+	ActExchangeExport  Action = "exchange.export"  // export operators, batches and stage records of a region (NY/T 4712 field set)
+	ActExchangeImport  Action = "exchange.import"  // import them: rows written through the services on behalf of their operators
+	ActChangesRead     Action = "changes.read"     // the changes feed: events since a position, in the actor's reach
+	ActIntegrationPush Action = "integration.push" // write as an approved operator of the region (Agtrace-Operator header; docs/security.md)
 	// province ↔ national nodes over NATS JetStream (docs/exchange.md)
 	ActExchangeStatus Action = "exchange.status" // the node's stream positions, lag and parked messages
 	ActExchangeRetry  Action = "exchange.retry"  // apply a parked message again
@@ -270,7 +271,8 @@ var policy = map[Role]map[Action]grant{
 	},
 	RoleIntegration: {
 		ActExchangeExport: {scope: scopeRegion}, ActExchangeImport: {scope: scopeRegion}, ActChangesRead: {scope: scopeRegion},
-		ActRegionRead: {}, ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion},
+		ActIntegrationPush: {scope: scopeRegion},
+		ActRegionRead:      {}, ActOperatorRead: {scope: scopeRegion}, ActBatchRead: {scope: scopeRegion},
 		ActTraceRead: {scope: scopeRegion}, ActTokenSelf: {scope: scopeSelf}, ActFeedbackFile: {scope: scopeSelf},
 	},
 }
@@ -318,7 +320,9 @@ type Actor struct {
 	Region      string // jurisdiction root: the actor reaches this region's subtree
 	OperatorID  int64  // for operator and staff accounts
 	Permissions []string
-	Scopes      []string // for integration tokens: allowed actions (empty = role default)
+	Scopes      []string   // for integration tokens: allowed actions (empty = role default)
+	TokenID     string     // for integration tokens: the token's id (rate limit, call log)
+	Rate        ClientRate // for integration tokens: the token's rate limit, defaulted
 }
 
 // Can reports whether a may do act at all, somewhere (used to build menus).

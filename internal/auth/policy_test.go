@@ -22,6 +22,7 @@ var allActions = []Action{
 	ActWarningRead, ActWarningHandle,
 	ActExchangeExport, ActExchangeImport, ActChangesRead,
 	ActExchangeStatus, ActExchangeRetry,
+	ActIntegrationPush,
 }
 
 // expect says, per role, where each action is allowed: "all" = inside and
@@ -53,7 +54,7 @@ var expect = map[Role]map[Action]string{
 		ActLabelPrint: "in", ActTransferSell: "in", ActTransferConfirm: "in", ActTraceRead: "in"},
 	RoleMarket: {ActRegionRead: "all", ActOwnAccount: "in", ActFeedbackFile: "in", ActMarketAccept: "in", ActBatchRead: "in", ActTraceRead: "in",
 		ActTempOperator: "in", ActOperatorRead: "in", ActMarketManage: "in"},
-	RoleIntegration: {ActExchangeExport: "in", ActExchangeImport: "in", ActChangesRead: "in", ActRegionRead: "all", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActTokenSelf: "in", ActFeedbackFile: "in"},
+	RoleIntegration: {ActIntegrationPush: "in", ActExchangeExport: "in", ActExchangeImport: "in", ActChangesRead: "in", ActRegionRead: "all", ActOperatorRead: "in", ActBatchRead: "in", ActTraceRead: "in", ActTokenSelf: "in", ActFeedbackFile: "in"},
 }
 
 func actorFor(role Role) *Actor {

@@ -31,11 +31,13 @@ type Service struct {
 	clock platform.Clock
 	// deviceKey signs device cookies (see throttle.go).
 	deviceKey []byte
+	// calls are integration clients' requests not yet written (clients.go).
+	calls *callBuffer
 }
 
 // NewService returns the auth service over db.
 func NewService(db *platform.DB, clock platform.Clock) *Service {
-	return &Service{db: db, clock: clock}
+	return &Service{db: db, clock: clock, calls: &callBuffer{}}
 }
 
 // User is an account as shown to administrators.
@@ -346,9 +348,16 @@ const MaxTokenDays = 365
 // labelled name, limited to the given actions (empty = the account's role
 // defaults), valid for validDays days (1–365; 0 = 365).
 func (s *Service) IssueIntegrationToken(ctx context.Context, actor *Actor, userID int64, name string, scopes []string, validDays int) (Session, error) {
+	return s.IssueClientToken(ctx, actor, userID, TokenRequest{Name: name, Scopes: scopes, ValidDays: validDays})
+}
+
+// IssueClientToken is IssueIntegrationToken with the token's rate limit
+// (zero: the default, DefaultClientRate).
+func (s *Service) IssueClientToken(ctx context.Context, actor *Actor, userID int64, in TokenRequest) (Session, error) {
 	if err := Authorize(actor, ActTokenManage, Resource{}); err != nil {
 		return Session{}, err
 	}
+	name, scopes, validDays := in.Name, in.Scopes, in.ValidDays
 	var v platform.Validator
 	name = strings.TrimSpace(name)
 	if v.Require("name", name) {
@@ -356,6 +365,7 @@ func (s *Service) IssueIntegrationToken(ctx context.Context, actor *Actor, userI
 	}
 	v.Check(validDays >= 0 && validDays <= MaxTokenDays, "valid_days", "range",
 		fmt.Sprintf("有效期应为 1–%d 天", MaxTokenDays), fmt.Sprintf("must be between 1 and %d days", MaxTokenDays))
+	checkRate(&v, in.Rate)
 	if err := v.Err(); err != nil {
 		return Session{}, err
 	}
@@ -383,8 +393,15 @@ func (s *Service) IssueIntegrationToken(ctx context.Context, actor *Actor, userI
 	}
 	sess.TokenID = tokenID(hashToken(sess.Token))
 	return sess, s.db.InTx(ctx, func(tx *platform.Tx) error {
-		return tx.Emit(ctx, platform.Event{Action: "token.issue", ResourceType: "user", ResourceID: fmt.Sprint(userID),
-			Data: map[string]any{"name": name, "token_id": sess.TokenID, "scopes": scopes, "expires_at": sess.ExpiresAt}})
+		data := map[string]any{"name": name, "token_id": sess.TokenID, "scopes": scopes, "expires_at": sess.ExpiresAt}
+		if in.Rate.PerMinute > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE sessions SET rate_per_minute = $1, rate_burst = $2 WHERE token_hash = $3`,
+				in.Rate.PerMinute, in.Rate.Burst, hashToken(sess.Token)); err != nil {
+				return err
+			}
+			data["rate_per_minute"], data["rate_burst"] = in.Rate.PerMinute, in.Rate.OrDefault().Burst
+		}
+		return tx.Emit(ctx, platform.Event{Action: "token.issue", ResourceType: "user", ResourceID: fmt.Sprint(userID), Data: data})
 	})
 }
 
@@ -426,12 +443,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 		expires  time.Time
 		lastSeen time.Time
 		revoked  sql.NullTime
+		kind     string
 	)
 	h := hashToken(token)
 	err := s.db.QueryRow(ctx, `SELECT u.id, u.username, u.name, u.role, u.region_code, COALESCE(u.operator_id, 0), u.permissions,
-		u.status, s.scopes, s.expires_at, s.last_seen_at, s.revoked_at
+		u.status, s.scopes, s.expires_at, s.last_seen_at, s.revoked_at, s.kind, s.rate_per_minute, s.rate_burst
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`, h).
-		Scan(&a.UserID, &a.Username, &a.Name, &a.Role, &a.Region, &a.OperatorID, &perms, &status, &scopes, &expires, &lastSeen, &revoked)
+		Scan(&a.UserID, &a.Username, &a.Name, &a.Role, &a.Region, &a.OperatorID, &perms, &status, &scopes, &expires, &lastSeen, &revoked,
+			&kind, &a.Rate.PerMinute, &a.Rate.Burst)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && (revoked.Valid || !expires.After(now) || status != "active")) {
 		return nil, platform.Unauthorized("登录已失效，请重新登录", "session expired or revoked; log in again")
 	}
@@ -443,6 +462,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Actor, error
 	}
 	if scopes != "" {
 		a.Scopes = strings.Split(scopes, ",")
+	}
+	if kind == sessionKindIntegration {
+		a.TokenID, a.Rate = tokenID(h), a.Rate.OrDefault()
+	} else {
+		a.Rate = ClientRate{}
 	}
 	if now.Sub(lastSeen) > touchEvery {
 		_, _ = s.db.Exec(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2`, now, h)

@@ -36,6 +36,8 @@ type Token struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty" doc:"to the minute; absent if never used"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 	Status     string     `json:"status" doc:"active | revoked | expired"`
+	Rate       ClientRate `json:"rate" doc:"requests a minute and burst the token may make (the default when not set)"`
+	RateSet    bool       `json:"rate_set" doc:"false: the rate is the default (600 a minute, burst 60)"`
 }
 
 func tokenID(hash string) string { return hash[:tokenIDLen] }
@@ -64,7 +66,7 @@ func (s *Service) ListTokens(ctx context.Context, actor *Actor, userID int64) ([
 	if _, err := s.GetUser(ctx, userID); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT token_hash, user_id, name, scopes, created_at, expires_at, last_seen_at, revoked_at
+	rows, err := s.db.Query(ctx, `SELECT `+tokenColumns+`
 		FROM sessions WHERE user_id = $1 AND kind = $2 ORDER BY created_at DESC, token_hash LIMIT 1000`, userID, sessionKindIntegration)
 	if err != nil {
 		return nil, err
@@ -84,6 +86,9 @@ func (s *Service) ListTokens(ctx context.Context, actor *Actor, userID int64) ([
 
 type rowScanner interface{ Scan(dest ...any) error }
 
+// tokenColumns are what scanToken reads, in its order.
+const tokenColumns = `token_hash, user_id, name, scopes, created_at, expires_at, last_seen_at, revoked_at, rate_per_minute, rate_burst`
+
 // scanToken reads a sessions row as a Token, and its hash.
 func scanToken(r rowScanner, now time.Time) (Token, string, error) {
 	var (
@@ -93,9 +98,11 @@ func scanToken(r rowScanner, now time.Time) (Token, string, error) {
 		lastSeen time.Time
 		revoked  sql.NullTime
 	)
-	if err := r.Scan(&hash, &t.UserID, &t.Name, &scopes, &t.CreatedAt, &t.ExpiresAt, &lastSeen, &revoked); err != nil {
+	if err := r.Scan(&hash, &t.UserID, &t.Name, &scopes, &t.CreatedAt, &t.ExpiresAt, &lastSeen, &revoked, &t.Rate.PerMinute, &t.Rate.Burst); err != nil {
 		return Token{}, "", err
 	}
+	t.RateSet = t.Rate.PerMinute > 0
+	t.Rate = t.Rate.OrDefault()
 	t.ID, t.Scopes = tokenID(hash), []string{}
 	if scopes != "" {
 		t.Scopes = strings.Split(scopes, ",")
@@ -142,7 +149,7 @@ func (s *Service) RevokeToken(ctx context.Context, actor *Actor, id string) erro
 	}
 	return s.db.InTx(ctx, func(tx *platform.Tx) error {
 		// the id is a prefix of the hash: an index range on the primary key
-		rows, err := tx.Query(ctx, `SELECT token_hash, user_id, name, scopes, created_at, expires_at, last_seen_at, revoked_at
+		rows, err := tx.Query(ctx, `SELECT `+tokenColumns+`
 			FROM sessions WHERE token_hash >= $1 AND token_hash < $2 AND kind = $3 LIMIT 2`, id, id+"g", sessionKindIntegration)
 		if err != nil {
 			return err

@@ -84,8 +84,7 @@ func (r *runner) operator(ctx context.Context, code, field string) (operator.Ope
 // one the audit names). Built only after the importer's own right to
 // import for that operator's region was checked.
 func (r *runner) onBehalf(o operator.Operator) *auth.Actor {
-	return &auth.Actor{UserID: r.actor.UserID, Username: r.actor.Username, Name: r.actor.Name, Role: auth.RoleOperator,
-		Region: o.RegionCode, OperatorID: o.ID, Permissions: auth.StaffPerms}
+	return auth.OnBehalf(r.actor, o.ID, o.RegionCode)
 }
 
 // clerk is the market clerk of region a market's answer is written as.
