@@ -50,7 +50,7 @@ type Loader struct {
 
 // steps are the dataset, in order: each feature's file of this package
 // holds its step.
-var steps = []func(ctx context.Context, l *Loader) error{foundation, operatorsStep, traceStep, supervisionStep, monitoringStep, complaintsStep, incidentsStep, feedbackStep, insightStep, warningsStep, assessStep, portStep, exchangeStep}
+var steps = []func(ctx context.Context, l *Loader) error{foundation, operatorsStep, traceStep, supervisionStep, monitoringStep, complaintsStep, incidentsStep, feedbackStep, insightStep, warningsStep, assessStep, portStep, clientsStep, exchangeStep}
 
 // Load runs every step.
 func Load(ctx context.Context, a *app.App, password string) (*Loader, error) {

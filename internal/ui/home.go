@@ -89,13 +89,14 @@ var (
 	tileExchange    = tile{Key: "task.exchange", Href: "/admin/exchange", Action: auth.ActExchangeStatus}
 	tileWarnings    = tile{Key: "task.warnings", Href: "/warnings", Action: auth.ActWarningRead, Queue: queueWarnings}
 	tilePort        = tile{Key: "task.exchangeport", Href: "/admin/exchange/port", Action: auth.ActExchangeImport}
+	tileClients     = tile{Key: "admin.integrations", Href: "/admin/integrations", Action: auth.ActTokenManage}
 	tileIncidents   = tile{Key: "task.incidents", Href: "/incidents", Action: auth.ActIncidentRead, Queue: queueIncidents}
 )
 
 // homeTiles is the home page of each role, in display order.
 var homeTiles = map[auth.Role][]tile{
 	auth.RoleAdmin: {tileReview, tileWarnings, tileIncidents, tileOperators, tileCoverage, tileTrace, tileFindings, tileInspection, tileDraws, tileCases, tileComplaints, tileMonitoring, tileLimits, tileMarkets,
-		tileUsers, tileAgencies, tileCalendar, tileAudit, tileFeedback, tileAssess, tileSheets, tileExchange, tilePort, tileAPI},
+		tileUsers, tileAgencies, tileCalendar, tileAudit, tileFeedback, tileAssess, tileSheets, tileExchange, tilePort, tileClients, tileAPI},
 	auth.RoleReviewer:    {tileReview, tileOperators, tileCoverage, tileIssue, tileTrace, tileFindings, tileMarkets},
 	auth.RoleSupervisor:  {tileDashboard, tileAssess, tileWarnings, tileIncidents, tileDraws, tileInspection, tileCases, tileComplaints, tileSampling, tileFindings, tileOperators, tileCoverage, tileIssue, tileTrace, tileMarkets, tileMonitoring},
 	auth.RoleTownship:    {tileRoster, tileCoverage, tileTrace},

@@ -132,7 +132,7 @@ func Register(mux *http.ServeMux, svc Services, opts Options) error {
 
 // groups lists the page groups whose services are present.
 func (s *Server) groups() []pageGroup {
-	gs := []pageGroup{homePages{s}, sessionPages{s}, accountPages{s}, adminUserPages{s}, adminCalendarPages{s}, adminAuditPages{s}, helpPages{s}}
+	gs := []pageGroup{homePages{s}, sessionPages{s}, accountPages{s}, adminUserPages{s}, adminCalendarPages{s}, adminAuditPages{s}, helpPages{s}, integrationPages{s}}
 	if s.svc.Operators != nil {
 		gs = append(gs, registerPages{s}, operatorPages{s}, reviewPages{s}, staffPages{s}, rosterPages{s}, agreementPages{s}, operatorPublicPages{s})
 	}
