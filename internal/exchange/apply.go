@@ -43,6 +43,7 @@ type txCache struct {
 	codes    map[string]bool        // trace codes known to exist
 	records  map[[2]string]*claimed // exchange_records rows read or written
 	links    *bool                  // whether some cross-node link waits (nil: not asked yet)
+	nodes    map[string]bool        // source nodes noted in exchange_nodes
 	applied  []appliedMsg
 }
 
@@ -61,13 +62,35 @@ type appliedMsg struct {
 }
 
 func newTxCache() *txCache {
-	return &txCache{ops: map[string]int64{}, products: map[string]bool{}, codes: map[string]bool{}, records: map[[2]string]*claimed{}}
+	return &txCache{ops: map[string]int64{}, products: map[string]bool{}, codes: map[string]bool{}, records: map[[2]string]*claimed{},
+		nodes: map[string]bool{}}
+}
+
+// noteNode keeps the source node among the province nodes (once per
+// transaction); a node heard from for the first time gets an
+// exchange.welcome event, on which the relay sends it the calendar.
+func (c *txCache) noteNode(ctx context.Context, tx *platform.Tx, node string) error {
+	if c.nodes[node] {
+		return nil
+	}
+	c.nodes[node] = true
+	res, err := tx.Exec(ctx, `INSERT INTO exchange_nodes (node, first_seen) VALUES ($1, $2) ON CONFLICT (node) DO NOTHING`, node, tx.Now())
+	if err != nil {
+		return err
+	}
+	if k, err := res.RowsAffected(); err != nil || k == 0 {
+		return err
+	}
+	return tx.Emit(ctx, platform.Event{Action: "exchange.welcome", ResourceType: "exchange_node", ResourceID: node, Data: map[string]any{"to": node}})
 }
 
 // applyTx applies m (arrived as stream message streamSeq) inside tx; the
 // caller ends with c.finish, which writes what the messages share and the
 // transaction's event.
 func (n *Node) applyTx(ctx context.Context, tx *platform.Tx, c *txCache, m Message, streamSeq uint64) (string, error) {
+	if err := c.noteNode(ctx, tx, m.Node); err != nil {
+		return "", err
+	}
 	if m.Records == nil {
 		return OutcomeIgnored, nil
 	}

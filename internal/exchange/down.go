@@ -2,18 +2,144 @@ package exchange
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 
+	"agtrace/internal/monitoring"
 	"agtrace/internal/operator"
 	"agtrace/internal/platform"
+	"agtrace/internal/region"
 	"agtrace/internal/trace"
 )
 
-// The province side of what the national node routes down (docs/exchange.md
-// "Sales across provinces"): a sale to one of this node's operators
-// recorded on another node, and a buyer's answer on another node to a sale
-// recorded here. Each is applied in one transaction with its
-// exchange_applied row, so a redelivery changes nothing.
+// What the national node sends down to the province nodes, on the down
+// stream (docs/exchange.md "Sales across provinces" and "Reference data
+// from the national node"): a sale to one of a province's operators
+// recorded on another node, a buyer's answer on another node to a sale
+// recorded there, the holiday calendar and residue limits. The national
+// node decides what to send (downward); a province node applies each
+// message in one transaction with its exchange_applied row, so a
+// redelivery changes nothing.
+
+// downward is what the national node sends for one of its outbox rows:
+// the routes it decided (exchange.route), the calendar to a node heard
+// from for the first time (exchange.welcome), and its calendar and limit
+// edits to every province node it knows.
+func (n *Node) downward(ctx context.Context, row outboxRow) ([]out, error) {
+	base := Message{V: FormatVersion, Node: n.cfg.NodeID, Seq: row.ID, At: row.At, Topic: row.Topic,
+		ResourceType: row.ResourceType, ResourceID: row.ResourceID}
+	if row.Payload != "" && json.Valid([]byte(row.Payload)) {
+		base.Payload = json.RawMessage(row.Payload)
+	}
+	to := func(targets []string, m Message) []out {
+		outs := make([]out, 0, len(targets))
+		for _, t := range targets {
+			outs = append(outs, out{stream: DownStream(n.cfg.Stream), subject: DownSubject(n.cfg.Stream, t, m.Topic),
+				id: MsgID(n.cfg.NodeID, row.ID) + ":" + t, m: m})
+		}
+		return outs
+	}
+	switch row.Topic {
+	case "exchange.route":
+		var r struct{ To, Topic string }
+		if err := json.Unmarshal([]byte(row.Payload), &r); err != nil || !ValidNodeID(r.To) || r.Topic == "" {
+			n.log.Error("exchange.route without a target: not sent", "outbox", row.ID, "payload", row.Payload)
+			return nil, nil
+		}
+		m, err := snapshot(ctx, n.db, n.cfg.NodeID, row)
+		m.Topic = r.Topic
+		return to([]string{r.To}, m), err
+	case "exchange.welcome":
+		var years []int
+		rows, err := n.db.Query(ctx, `SELECT year FROM calendar_years WHERE year >= $1 ORDER BY year`, n.clock.Now().Year())
+		if years, err = platform.Collect(rows, err, func(r *sql.Rows) (int, error) {
+			var y int
+			return y, r.Scan(&y)
+		}); err != nil || len(years) == 0 || !ValidNodeID(row.ResourceID) {
+			return nil, err
+		}
+		if base.Records, err = n.calendarRecords(ctx, years...); err != nil {
+			return nil, err
+		}
+		return to([]string{row.ResourceID}, base), nil
+	case "calendar.set_year", "calendar.set_day":
+		year, err := strconv.Atoi(row.ResourceID[:min(4, len(row.ResourceID))])
+		if err != nil {
+			return nil, nil
+		}
+		if base.Records, err = n.calendarRecords(ctx, year); err != nil {
+			return nil, err
+		}
+	case "limit.save":
+		id, err := strconv.ParseInt(row.ResourceID, 10, 64)
+		if err != nil {
+			return nil, nil
+		}
+		l, err := monitoring.LimitOf(ctx, n.db, id)
+		if err != nil {
+			return nil, err
+		}
+		base.Records = &Records{Limit: &l}
+	default:
+		return nil, nil
+	}
+	targets, err := n.provinceNodes(ctx)
+	return to(targets, base), err
+}
+
+// calendarRecords are the given years of the calendar as this node holds them.
+func (n *Node) calendarRecords(ctx context.Context, years ...int) (*Records, error) {
+	r := &Records{}
+	for _, y := range years {
+		in, err := region.YearOf(ctx, n.db, y)
+		if err != nil {
+			return nil, err
+		}
+		r.Calendar = append(r.Calendar, CalendarRec{Year: y, YearInput: in})
+	}
+	return r, nil
+}
+
+// provinceNodes are the province nodes the national node knows: those it
+// has heard from and those --exchange-node-regions names.
+func (n *Node) provinceNodes(ctx context.Context) ([]string, error) {
+	rows, err := n.db.Query(ctx, `SELECT node FROM exchange_nodes ORDER BY node`)
+	nodes, err := platform.Collect(rows, err, func(r *sql.Rows) (string, error) {
+		var s string
+		return s, r.Scan(&s)
+	})
+	for node := range n.cfg.NodeRegions {
+		if !slices.Contains(nodes, node) {
+			nodes = append(nodes, node)
+		}
+	}
+	slices.Sort(nodes)
+	return slices.DeleteFunc(nodes, func(s string) bool { return s == n.cfg.NodeID || !ValidNodeID(s) }), err
+}
+
+// nationalCalendar writes the years of the national calendar a message carries.
+func nationalCalendar(ctx context.Context, tx *platform.Tx, m Message) (bool, error) {
+	if m.Records == nil || len(m.Records.Calendar) == 0 {
+		return false, nil
+	}
+	for _, y := range m.Records.Calendar {
+		if err := region.NationalYearTx(ctx, tx, y.Year, y.YearInput, m.Node); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// nationalLimit writes the residue limit a message carries.
+func nationalLimit(ctx context.Context, tx *platform.Tx, m Message) (bool, error) {
+	if m.Records == nil || m.Records.Limit == nil {
+		return false, invalid("records.limit", "required", "消息中没有限量", "the message carries no limit")
+	}
+	return true, monitoring.NationalLimitTx(ctx, tx, *m.Records.Limit, m.Node)
+}
 
 // applyDownTx applies a message of the down stream inside tx.
 func (n *Node) applyDownTx(ctx context.Context, tx *platform.Tx, m Message, streamSeq uint64) (string, error) {
@@ -31,6 +157,10 @@ func (n *Node) applyDownTx(ctx context.Context, tx *platform.Tx, m Message, stre
 		wrote, err = n.incomingSale(ctx, tx, m)
 	case "transfer.confirm", "transfer.reject":
 		wrote, err = n.remoteAnswer(ctx, tx, m)
+	case "calendar.set_year", "calendar.set_day", "exchange.welcome":
+		wrote, err = nationalCalendar(ctx, tx, m)
+	case "limit.save":
+		wrote, err = nationalLimit(ctx, tx, m)
 	default:
 		return OutcomeIgnored, nil
 	}

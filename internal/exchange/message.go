@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"agtrace/internal/monitoring"
+	"agtrace/internal/region"
 )
 
 // FormatVersion is the version of the message body (Message.V).
@@ -40,6 +43,15 @@ func MsgID(node string, seq int64) string { return fmt.Sprintf("%s:%d", node, se
 type Records struct {
 	Operators []OperatorRec `json:"operators,omitempty"`
 	Codes     []CodeRec     `json:"codes,omitempty"`
+	// reference data the national node publishes to the province nodes
+	Calendar []CalendarRec          `json:"calendar,omitempty" doc:"years of holidays and make-up working days, each whole"`
+	Limit    *monitoring.LimitInput `json:"limit,omitempty" doc:"one residue limit as the national node holds it"`
+}
+
+// CalendarRec is one year of the national holiday calendar.
+type CalendarRec struct {
+	Year int `json:"year"`
+	region.YearInput
 }
 
 // OperatorRec is an operator as the national node keeps it: the registered

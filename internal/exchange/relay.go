@@ -97,56 +97,62 @@ func (n *Node) relayOnce(ctx context.Context, js jetstream.JetStream) (int, erro
 		return 0, err
 	}
 	type inflight struct {
-		id  int64
-		ack jetstream.PubAckFuture
+		id   int64
+		last bool // the row's last message (a row is marked when all of its messages are acknowledged)
+		ack  jetstream.PubAckFuture
 	}
 	var sent []inflight
 	var pubErr error
 	var acked []int64
+rows:
 	for _, row := range rows {
-		out, err := n.outgoing(ctx, row)
+		outs, err := n.outgoing(ctx, row)
 		if err != nil {
 			pubErr = err
 			break
 		}
-		if out == nil { // nothing to send for this row (the national node routes only some)
+		if len(outs) == 0 { // nothing to send for this row (the national node sends only some)
 			if len(sent) == 0 {
 				acked = append(acked, row.ID)
 				continue
 			}
 			// marked with the rows before it only once those are acknowledged
-			sent = append(sent, inflight{row.ID, nil})
+			sent = append(sent, inflight{row.ID, true, nil})
 			continue
 		}
-		body, err := json.Marshal(out.m)
-		if err != nil {
-			pubErr = fmt.Errorf("outbox %d: %w", row.ID, err)
-			break
+		for i, o := range outs {
+			body, err := json.Marshal(o.m)
+			if err != nil {
+				pubErr = fmt.Errorf("outbox %d: %w", row.ID, err)
+				break rows
+			}
+			msg := &nats.Msg{Subject: o.subject, Data: body, Header: nats.Header{}}
+			f, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(o.id), jetstream.WithExpectStream(o.stream))
+			if err != nil {
+				pubErr = err
+				break rows
+			}
+			sent = append(sent, inflight{row.ID, i == len(outs)-1, f})
 		}
-		msg := &nats.Msg{Subject: out.subject, Data: body, Header: nats.Header{}}
-		f, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(MsgID(n.cfg.NodeID, row.ID)), jetstream.WithExpectStream(out.stream))
-		if err != nil {
-			pubErr = err
-			break
-		}
-		sent = append(sent, inflight{row.ID, f})
 	}
 	var lastSeq uint64
 	timeout := time.NewTimer(30 * time.Second)
 	defer timeout.Stop()
+	failed := map[int64]bool{} // rows one of whose messages was refused
 wait:
 	for _, s := range sent {
 		if s.ack == nil {
-			if pubErr == nil {
-				acked = append(acked, s.id)
-			}
+			acked = append(acked, s.id)
 			continue
 		}
 		select {
 		case a := <-s.ack.Ok():
-			acked = append(acked, s.id)
+			if s.last && !failed[s.id] {
+				acked = append(acked, s.id)
+			}
 			lastSeq = max(lastSeq, a.Sequence)
 		case err := <-s.ack.Err():
+			failed[s.id] = true
 			if pubErr == nil {
 				pubErr = err
 			}
@@ -174,31 +180,21 @@ wait:
 
 // out is one message the relay sends for an outbox row.
 type out struct {
-	stream, subject string
-	m               Message
+	stream, subject, id string // id: the de-duplication id
+	m                   Message
 }
 
 // outgoing is what the relay sends for row: a province node sends every
-// row to its subject of the stream; the national node sends only the
-// routes it decided (exchange.route: a sale or an answer between two
-// province nodes) to the target node's subject of the down stream, with
-// the code as the national node holds it. nil: nothing to send.
-func (n *Node) outgoing(ctx context.Context, row outboxRow) (*out, error) {
+// row to its subject of the stream; the national node sends to the
+// province nodes' subjects of the down stream only what concerns them
+// (down.go): the sales and answers it routes, and the reference data it
+// publishes. None: nothing to send.
+func (n *Node) outgoing(ctx context.Context, row outboxRow) ([]out, error) {
 	if n.cfg.Role != RoleNational {
 		m, err := snapshot(ctx, n.db, n.cfg.NodeID, row)
-		return &out{stream: n.cfg.Stream, subject: Subject(n.cfg.Stream, n.cfg.NodeID, row.Topic), m: m}, err
+		return []out{{stream: n.cfg.Stream, subject: Subject(n.cfg.Stream, n.cfg.NodeID, row.Topic), id: MsgID(n.cfg.NodeID, row.ID), m: m}}, err
 	}
-	if row.Topic != "exchange.route" {
-		return nil, nil
-	}
-	var r struct{ To, Topic string }
-	if err := json.Unmarshal([]byte(row.Payload), &r); err != nil || !ValidNodeID(r.To) || r.Topic == "" {
-		n.log.Error("exchange.route without a target: not sent", "outbox", row.ID, "payload", row.Payload)
-		return nil, nil
-	}
-	m, err := snapshot(ctx, n.db, n.cfg.NodeID, row)
-	m.Topic = r.Topic
-	return &out{stream: DownStream(n.cfg.Stream), subject: DownSubject(n.cfg.Stream, r.To, r.Topic), m: m}, err
+	return n.downward(ctx, row)
 }
 
 // markPublished sets published_at on the acknowledged rows, in one

@@ -32,7 +32,7 @@ type LimitInput struct {
 }
 
 // checkLimit validates one limit; prefix names the fields (a CSV row's "row 3 ").
-func (s *Service) checkLimit(ctx context.Context, q platform.Querier, v *platform.Validator, prefix string, in *LimitInput) error {
+func checkLimit(ctx context.Context, q platform.Querier, v *platform.Validator, prefix string, in *LimitInput) error {
 	in.Substance, in.Food, in.Standard, in.Edition = strings.TrimSpace(in.Substance), strings.TrimSpace(in.Food), strings.TrimSpace(in.Standard), strings.TrimSpace(in.Edition)
 	in.Source, in.ValidFrom, in.ValidTo = strings.TrimSpace(in.Source), strings.TrimSpace(in.ValidFrom), strings.TrimSpace(in.ValidTo)
 	var n int
@@ -77,7 +77,7 @@ func (s *Service) SaveLimit(ctx context.Context, actor *auth.Actor, in LimitInpu
 		return Limit{}, err
 	}
 	var v platform.Validator
-	if err := s.checkLimit(ctx, s.db, &v, "", &in); err != nil {
+	if err := checkLimit(ctx, s.db, &v, "", &in); err != nil {
 		return Limit{}, err
 	}
 	if err := v.Err(); err != nil {
@@ -127,6 +127,36 @@ func saveLimitTx(ctx context.Context, tx *platform.Tx, actor *auth.Actor, in Lim
 	return id, tx.Emit(ctx, platform.Event{Action: "limit.save", ResourceType: "residue_limit", ResourceID: fmt.Sprint(id),
 		Data: map[string]any{"substance": in.Substance, "food": in.Food, "value": in.Value, "unit": in.Unit, "judgement": in.Judgement,
 			"standard": in.Standard + "-" + in.Edition, "version": version + 1}})
+}
+
+// NationalLimitTx saves, inside tx, a limit the national node published to
+// this province node (docs/exchange.md "Reference data from the national
+// node"): checked as an administrator's entry, written as the national
+// node's (the history keeps the version it replaces).
+func NationalLimitTx(ctx context.Context, tx *platform.Tx, in LimitInput, via string) error {
+	var v platform.Validator
+	if err := checkLimit(ctx, tx, &v, "records.limit.", &in); err != nil {
+		return err
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if in.Reason == "" {
+		in.Reason = "national node " + via
+	}
+	_, err := saveLimitTx(ctx, tx, &auth.Actor{Username: "national:" + via, Role: auth.RoleSystem}, in)
+	return err
+}
+
+// LimitOf reads a limit as a LimitInput (what the national node publishes of it).
+func LimitOf(ctx context.Context, q platform.Querier, id int64) (LimitInput, error) {
+	var in LimitInput
+	var to sql.NullString
+	err := q.QueryRow(ctx, `SELECT substance_code, food_code, value, unit, judgement, standard, edition, valid_from, valid_to, source
+		FROM residue_limits WHERE id = $1`, id).Scan(&in.Substance, &in.Food, &in.Value, &in.Unit, &in.Judgement, &in.Standard, &in.Edition,
+		&in.ValidFrom, &to, &in.Source)
+	in.ValidTo = to.String
+	return in, err
 }
 
 // LimitHistory is an earlier version of a limit.
@@ -205,7 +235,7 @@ func (s *Service) ImportLimits(ctx context.Context, actor *auth.Actor, r io.Read
 			val = math.NaN()
 		}
 		in.Value = val
-		if err := s.checkLimit(ctx, s.db, &v, prefix, &in); err != nil {
+		if err := checkLimit(ctx, s.db, &v, prefix, &in); err != nil {
 			return ImportReport{}, err
 		}
 		ins = append(ins, in)

@@ -186,6 +186,63 @@ func (c *Calendar) SetYear(ctx context.Context, actor *auth.Actor, year int, in 
 	if err := auth.Authorize(actor, auth.ActCalendarEdit, auth.Resource{}); err != nil {
 		return err
 	}
+	if err := checkYear(year, in); err != nil {
+		return err
+	}
+	err := c.db.InTx(ctx, func(tx *platform.Tx) error {
+		if err := replaceYearTx(ctx, tx, year, in, "admin"); err != nil {
+			return err
+		}
+		return tx.Emit(ctx, platform.Event{Action: "calendar.set_year", ResourceType: "calendar", ResourceID: fmt.Sprint(year),
+			Data: map[string]any{"holidays": len(in.Holidays), "workdays": len(in.Workdays)}})
+	})
+	c.invalidate()
+	return err
+}
+
+// SourceNational marks calendar rows the national node published to a
+// province node (docs/exchange.md "Reference data from the national node").
+const SourceNational = "national"
+
+// NationalYearTx replaces, inside tx, a year's exceptions with the
+// schedule the national node published (the national calendar is the one
+// every working-day deadline follows; a province's own edit of that year
+// stands until the national node publishes the year again). A replica's
+// cached calendar follows within its cache lifetime (a minute).
+func NationalYearTx(ctx context.Context, tx *platform.Tx, year int, in YearInput, via string) error {
+	if err := checkYear(year, in); err != nil {
+		return err
+	}
+	if err := replaceYearTx(ctx, tx, year, in, SourceNational); err != nil {
+		return err
+	}
+	return tx.Emit(ctx, platform.Event{Action: "calendar.national", ResourceType: "calendar", ResourceID: fmt.Sprint(year),
+		Data: map[string]any{"holidays": len(in.Holidays), "workdays": len(in.Workdays), "via": via}})
+}
+
+// YearOf reads a year's exceptions as a YearInput (what the national node
+// publishes of it).
+func YearOf(ctx context.Context, q platform.Querier, year int) (YearInput, error) {
+	rows, err := q.Query(ctx, `SELECT day, kind, name FROM calendar_days WHERE day LIKE $1 ORDER BY day`, fmt.Sprintf("%04d-%%", year))
+	days, err := platform.Collect(rows, err, func(r *sql.Rows) (Day, error) {
+		var d Day
+		return d, r.Scan(&d.Date, &d.Kind, &d.Name)
+	})
+	var in YearInput
+	for _, d := range days {
+		kind := d.Kind
+		d.Kind, d.Source = "", ""
+		if kind == "holiday" {
+			in.Holidays = append(in.Holidays, d)
+		} else {
+			in.Workdays = append(in.Workdays, d)
+		}
+	}
+	return in, err
+}
+
+// checkYear validates a year's schedule.
+func checkYear(year int, in YearInput) error {
 	var v platform.Validator
 	v.Check(year >= 2000 && year <= 2100, "year", "range", "年份须在 2000–2100 之间", "year must be between 2000 and 2100")
 	seen := map[string]bool{}
@@ -205,30 +262,28 @@ func (c *Calendar) SetYear(ctx context.Context, actor *auth.Actor, year int, in 
 	}
 	check("holidays", in.Holidays)
 	check("workdays", in.Workdays)
-	if err := v.Err(); err != nil {
+	return v.Err()
+}
+
+// replaceYearTx writes a year's exceptions (and marks the year known) from source.
+func replaceYearTx(ctx context.Context, tx *platform.Tx, year int, in YearInput, source string) error {
+	now := tx.Now()
+	if _, err := tx.Exec(ctx, `DELETE FROM calendar_days WHERE day LIKE $1`, fmt.Sprintf("%04d-%%", year)); err != nil {
 		return err
 	}
-	err := c.db.InTx(ctx, func(tx *platform.Tx) error {
-		now := tx.Now()
-		if _, err := tx.Exec(ctx, `DELETE FROM calendar_days WHERE day LIKE $1`, fmt.Sprintf("%04d-%%", year)); err != nil {
-			return err
-		}
-		for kind, list := range map[string][]Day{"holiday": in.Holidays, "workday": in.Workdays} {
-			for _, d := range list {
-				if _, err := tx.Exec(ctx, `INSERT INTO calendar_days (day, kind, name, source, updated_at) VALUES ($1, $2, $3, 'admin', $4)`,
-					d.Date, kind, d.Name, now); err != nil {
-					return err
-				}
+	for _, kl := range []struct {
+		kind string
+		list []Day
+	}{{"holiday", in.Holidays}, {"workday", in.Workdays}} {
+		for _, d := range kl.list {
+			if _, err := tx.Exec(ctx, `INSERT INTO calendar_days (day, kind, name, source, updated_at) VALUES ($1, $2, $3, $4, $5)`,
+				d.Date, kl.kind, d.Name, source, now); err != nil {
+				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO calendar_years (year, source, updated_at) VALUES ($1, 'admin', $2)
-			ON CONFLICT (year) DO UPDATE SET source = 'admin', updated_at = $2`, year, now); err != nil {
-			return err
-		}
-		return tx.Emit(ctx, platform.Event{Action: "calendar.set_year", ResourceType: "calendar", ResourceID: fmt.Sprint(year),
-			Data: map[string]any{"holidays": len(in.Holidays), "workdays": len(in.Workdays)}})
-	})
-	c.invalidate()
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO calendar_years (year, source, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (year) DO UPDATE SET source = $2, updated_at = $3`, year, source, now)
 	return err
 }
 

@@ -15,5 +15,14 @@ CREATE TABLE exchange_routes (
     PRIMARY KEY (code, step)
 );
 
+-- The province nodes the national node has heard from: reference data it
+-- publishes (the holiday calendar, residue limits) goes to each of them,
+-- and a node heard from for the first time is sent the calendar.
+CREATE TABLE exchange_nodes (
+    node       TEXT PRIMARY KEY,
+    first_seen TIMESTAMPTZ NOT NULL
+);
+
 -- +goose Down
+DROP TABLE exchange_nodes;
 DROP TABLE exchange_routes;
