@@ -216,6 +216,9 @@ func build(ctx context.Context, cfg Config, db *platform.DB) (*App, error) {
 	a.Port = port.NewService(db, clock, a.Operators, a.Trace, a.Regions)
 	a.Trace.SetMismatchTolerance(a.Supervision.MismatchTolerance)
 	a.Trace.SetDirectory(directory{a})
+	if xcfg.Role == exchange.RoleNational {
+		a.Monitoring.SetRecallPrefix("GJ") // national recalls copied to provinces never take a province's number
+	}
 	a.Trace.SetCreditLookup(func(ctx context.Context, code string) (string, error) {
 		o, err := a.Operators.ByCode(ctx, code)
 		if err != nil {

@@ -120,6 +120,11 @@ func (n *Node) applyTx(ctx context.Context, tx *platform.Tx, c *txCache, m Messa
 	if err := a.resolveLinks(ctx); err != nil {
 		return "", err
 	}
+	if m.Topic == "recall.disposition" {
+		if err := a.disposition(ctx); err != nil {
+			return "", err
+		}
+	}
 	c.applied = append(c.applied, appliedMsg{m: m, streamSeq: streamSeq})
 	return OutcomeApplied, nil
 }

@@ -2,14 +2,18 @@ package exchange_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"agtrace/internal/app"
 	"agtrace/internal/apptest"
 	"agtrace/internal/auth"
 	"agtrace/internal/codes"
 	"agtrace/internal/exchange"
+	"agtrace/internal/monitoring"
 	"agtrace/internal/platform"
 	"agtrace/internal/trace"
 )
@@ -155,6 +159,7 @@ func testCrossProvinceSale(t *testing.T, engine, url string) {
 
 	// every route once, every transfer once, on each node; ledgers verify
 	eventually(t, 20*time.Second, "third sale routed", func() (bool, string) { s := status(pb.a.DB, w.TraceCode); return s == "pending", s })
+	checkNationalRecall(t, nat, pa, pb, src, sale.TraceCode, on.TraceCode, rej.TraceCode, w.TraceCode)
 	if got := count(t, nat.DB, `SELECT COUNT(*) FROM exchange_routes`); got != 5 { // 3 sales, 2 answers
 		t.Fatalf("%d routes at national, want 5", got)
 	}
@@ -192,3 +197,91 @@ func hasField(err error, field string) bool {
 	}
 	return false
 }
+
+// checkNationalRecall: a sample taken at the national node of A's batch
+// fails; the recall it opens holds the batches downstream on A and on B
+// (each node those its operators hold), B cannot sell the goods on nor
+// decide the recall, the holders record on their nodes what became of the
+// goods, and the national node, with every batch accounted for, closes
+// the recall on every node.
+func checkNationalRecall(t *testing.T, nat *app.App, pa, pb *province, src, sale, on, rej, pending string) {
+	t.Helper()
+	ctx := context.Background()
+	nat.Monitoring.SetRecallPrefix("GJ") // as app.Open does for a national node
+	x, err := nat.Monitoring.RecordSample(ctx, auth.System(), monitoring.SampleInput{OperatorCode: pa.farmCode, BatchCode: src, SampleNo: "GJ-CHK-001",
+		SampledAt: nat.Trace.Today(), Kind: "lab", Items: []monitoring.SampleItemInput{{Substance: "chlorpyrifos", Value: ptr(5.0), Unit: "mg/kg"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Recall == nil || !strings.HasPrefix(x.Recall.Number, "ZH-GJ-") {
+		t.Fatalf("the national sample: %+v", x)
+	}
+	number := x.Recall.Number
+	heldBy := func(db *platform.DB, code string) string {
+		var n sql.NullString
+		_ = db.QueryRow(ctx, `SELECT r.number FROM trace_codes c JOIN recalls r ON r.id = c.held_recall WHERE c.code = $1`, code).Scan(&n)
+		return n.String
+	}
+	want := map[*province][]string{pa: {src}, pb: {sale, on, rej, pending}}
+	for p, codes := range want {
+		eventually(t, 20*time.Second, "the recall holds the batches on "+p.farmCode[:3], func() (bool, string) {
+			for _, c := range codes {
+				if heldBy(p.a.DB, c) != number {
+					return false, c + " not held"
+				}
+			}
+			return true, ""
+		})
+	}
+	if n := count(t, pa.a.DB, `SELECT COUNT(*) FROM recall_batches rb JOIN recalls r ON r.id = rb.recall_id WHERE r.number = $1`, number); n != 1 {
+		t.Fatalf("A's copy lists %d batches, want its one", n)
+	}
+	// B's goods are held: no onward sale; B's supervisors cannot decide it
+	if _, err := pb.a.Trace.Sell(ctx, pb.farm, trace.SaleInput{FromCode: on, Quantity: 1, BuyerOperatorCode: pb.trCode}); platform.KindOf(err) != platform.KindConflict {
+		t.Fatalf("selling held goods on B: %v", err)
+	}
+	var bid int64
+	if err := pb.a.DB.QueryRow(ctx, `SELECT id FROM recalls WHERE number = $1`, number).Scan(&bid); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pb.a.Monitoring.Release(ctx, auth.System(), bid, "本地解除"); platform.KindOf(err) != platform.KindConflict {
+		t.Fatalf("releasing a national recall on B: %v", err)
+	}
+	// confirmed at national: the copies follow
+	if _, err := nat.Monitoring.Confirm(ctx, auth.System(), x.Recall.ID); err != nil {
+		t.Fatal(err)
+	}
+	status := func(db *platform.DB) string {
+		var s string
+		_ = db.QueryRow(ctx, `SELECT status FROM recalls WHERE number = $1`, number).Scan(&s)
+		return s
+	}
+	eventually(t, 20*time.Second, "the copies confirmed", func() (bool, string) {
+		return status(pa.a.DB) == "confirmed" && status(pb.a.DB) == "confirmed", status(pa.a.DB) + " " + status(pb.a.DB)
+	})
+	// the holders account for their batches on their own nodes
+	dispose := func(p *province, who *auth.Actor, code string) {
+		t.Helper()
+		if _, err := p.a.Monitoring.Dispose(ctx, who, code, monitoring.DispositionInput{Action: monitoring.DispDestroyed}); err != nil {
+			t.Fatalf("dispose %s: %v", code, err)
+		}
+	}
+	dispose(pa, pa.farm, src)
+	dispose(pb, pb.trader, sale)
+	dispose(pb, pb.trader, rej)
+	dispose(pb, pb.trader, pending)
+	if status(pb.a.DB) != "confirmed" {
+		t.Fatalf("B closed the national recall itself: %s", status(pb.a.DB))
+	}
+	dispose(pb, pb.farm, on)
+	eventually(t, 30*time.Second, "closed at national and on both provinces", func() (bool, string) {
+		accounted := count(t, nat.DB, `SELECT COUNT(*) FROM recall_batches WHERE recall_id = $1 AND disposition <> ''`, x.Recall.ID)
+		return status(nat.DB) == "closed" && status(pa.a.DB) == "closed" && status(pb.a.DB) == "closed",
+			fmt.Sprintf("national %s (%d accounted), A %s, B %s", status(nat.DB), accounted, status(pa.a.DB), status(pb.a.DB))
+	})
+	if n := count(t, pb.a.DB, `SELECT COUNT(*) FROM findings WHERE kind = 'recall_hold' AND code = $1`, number); n == 0 {
+		t.Fatalf("B's supervisors were not alerted")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -73,6 +73,8 @@ func (n *Node) downward(ctx context.Context, row outboxRow) ([]out, error) {
 		if base.Records, err = n.calendarRecords(ctx, year); err != nil {
 			return nil, err
 		}
+	case "recall.open", "recall.confirmed", "recall.released", "recall.disposition":
+		return n.recallDown(ctx, row, base, to)
 	case "limit.save":
 		id, err := strconv.ParseInt(row.ResourceID, 10, 64)
 		if err != nil {
@@ -161,6 +163,8 @@ func (n *Node) applyDownTx(ctx context.Context, tx *platform.Tx, m Message, stre
 		wrote, err = nationalCalendar(ctx, tx, m)
 	case "limit.save":
 		wrote, err = nationalLimit(ctx, tx, m)
+	case "recall.open", "recall.confirmed", "recall.released", "recall.disposition":
+		wrote, err = nationalRecall(ctx, tx, m)
 	default:
 		return OutcomeIgnored, nil
 	}
@@ -246,4 +250,59 @@ func (n *Node) remoteAnswer(ctx context.Context, tx *platform.Tx, m Message) (bo
 		return false, invalid(fmt.Sprintf("records.codes[%s].transfer.responded_on", c.Code), "required", "缺少答复日期", "the answer's date is missing")
 	}
 	return trace.RemoteAnswerTx(ctx, tx, a)
+}
+
+// recallDown sends one of the national node's own recalls, as it now
+// stands, to every province node whose operators hold batches in its
+// scope: when it opens, is confirmed or released, and when a disposition
+// closes it.
+func (n *Node) recallDown(ctx context.Context, row outboxRow, base Message, to func([]string, Message) []out) ([]out, error) {
+	id, err := strconv.ParseInt(row.ResourceID, 10, 64)
+	if row.Topic == "recall.disposition" {
+		var p struct {
+			RecallID int64 `json:"recall_id"`
+			Closed   bool  `json:"closed"`
+		}
+		if json.Unmarshal([]byte(row.Payload), &p) != nil || !p.Closed {
+			return nil, nil // only the closing one changes the recall
+		}
+		id, err = p.RecallID, nil
+	}
+	if err != nil {
+		return nil, nil
+	}
+	r, ok, err := monitoring.NationalRecallOf(ctx, n.db, id, n.cfg.NodeID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	// the nodes whose operators hold batches in its scope
+	rows, err := n.db.Query(ctx, `SELECT DISTINCT x.node FROM recall_batches rb JOIN trace_codes c ON c.code = rb.code
+		JOIN operators o ON o.id = c.operator_id JOIN exchange_records x ON x.kind = $2 AND x.record_key = o.code
+		WHERE rb.recall_id = $1 ORDER BY x.node`, id, kindOperator)
+	nodes, err := platform.Collect(rows, err, func(r *sql.Rows) (string, error) {
+		var s string
+		return s, r.Scan(&s)
+	})
+	if err != nil || len(nodes) == 0 {
+		return nil, err
+	}
+	base.Records = &Records{Recall: &RecallRec{Number: r.Number, Status: r.Status, Reason: r.Reason, RootCode: r.RootCode, RegionCode: r.RegionCode,
+		OpenedAt: r.OpenedAt, DecidedBy: r.DecidedBy, ReleaseReason: r.ReleaseReason, Codes: r.Codes}}
+	return to(nodes, base), nil
+}
+
+// nationalRecall keeps this province's copy of a national recall.
+func nationalRecall(ctx context.Context, tx *platform.Tx, m Message) (bool, error) {
+	if m.Records == nil || m.Records.Recall == nil {
+		return false, invalid("records.recall", "required", "消息中没有召回", "the message carries no recall")
+	}
+	r := m.Records.Recall
+	var v platform.Validator
+	v.Require("records.recall.number", r.Number)
+	v.OneOf("records.recall.status", r.Status, monitoring.RecallOpen, monitoring.RecallConfirmed, monitoring.RecallReleased, monitoring.RecallClosed)
+	if err := v.Err(); err != nil {
+		return false, err
+	}
+	return monitoring.NationalRecallTx(ctx, tx, monitoring.NationalRecall{Number: r.Number, Status: r.Status, Reason: r.Reason, RootCode: r.RootCode,
+		RegionCode: r.RegionCode, OpenedAt: r.OpenedAt, DecidedBy: r.DecidedBy, ReleaseReason: r.ReleaseReason, Codes: r.Codes, Node: m.Node})
 }

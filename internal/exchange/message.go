@@ -45,7 +45,22 @@ type Records struct {
 	Codes     []CodeRec     `json:"codes,omitempty"`
 	// reference data the national node publishes to the province nodes
 	Calendar []CalendarRec          `json:"calendar,omitempty" doc:"years of holidays and make-up working days, each whole"`
+	Recall   *RecallRec             `json:"recall,omitempty" doc:"a national recall reaching the node's batches"`
 	Limit    *monitoring.LimitInput `json:"limit,omitempty" doc:"one residue limit as the national node holds it"`
+}
+
+// RecallRec is a recall decided at the national node, as the province
+// nodes holding batches in its scope receive it.
+type RecallRec struct {
+	Number        string         `json:"number"`
+	Status        string         `json:"status"`
+	Reason        string         `json:"reason"`
+	RootCode      string         `json:"root_code"`
+	RegionCode    string         `json:"region_code"`
+	OpenedAt      time.Time      `json:"opened_at"`
+	DecidedBy     string         `json:"decided_by,omitempty"`
+	ReleaseReason string         `json:"release_reason,omitempty"`
+	Codes         map[string]int `json:"codes" doc:"the scope: trace code → depth from the sampled batch"`
 }
 
 // CalendarRec is one year of the national holiday calendar.

@@ -3,8 +3,11 @@ package exchange
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"math"
 
+	"agtrace/internal/monitoring"
 	"agtrace/internal/platform"
 	"agtrace/internal/trace"
 )
@@ -119,4 +122,33 @@ func (a *applying) route(ctx context.Context, c CodeRec) error {
 	}
 	return a.tx.Emit(ctx, platform.Event{Action: "exchange.route", ResourceType: "trace_code", ResourceID: c.Code,
 		Data: map[string]any{"to": to, "from_node": a.m.Node, "step": step, "topic": topic, "status": t.Status}})
+}
+
+// disposition records at the national node what a province's holder did
+// with a batch held under one of its recalls (the province keeps a copy of
+// the recall; its disposition event names the recall and this node). Only
+// the node whose operator holds the batch may say so.
+func (a *applying) disposition(ctx context.Context) error {
+	var p struct {
+		Number     string  `json:"number"`
+		SourceNode string  `json:"source_node"`
+		Action     string  `json:"action"`
+		Quantity   float64 `json:"quantity"`
+		Note       string  `json:"note"`
+		By         string  `json:"by"`
+	}
+	if json.Unmarshal(a.m.Payload, &p) != nil || p.SourceNode != a.n.cfg.NodeID || p.Number == "" {
+		return nil // the province's own recall: nothing of the national node's
+	}
+	var node string // the node of the batch's holder
+	err := a.tx.QueryRow(ctx, `SELECT x.node FROM trace_codes c JOIN operators o ON o.id = c.operator_id
+		JOIN exchange_records x ON x.kind = $1 AND x.record_key = o.code WHERE c.code = $2`, kindOperator, a.m.ResourceID).Scan(&node)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && node != a.m.Node) {
+		return invalid("resource_id", "unauthorised", "节点 "+a.m.Node+" 不持有批次 "+a.m.ResourceID, "node "+a.m.Node+" does not hold batch "+a.m.ResourceID)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = monitoring.RemoteDispositionTx(ctx, a.tx, p.Number, a.m.ResourceID, p.Action, int64(math.Round(p.Quantity*1000)), p.Note, p.By, a.m.Node)
+	return err
 }

@@ -27,6 +27,8 @@ type Service struct {
 	cases     *supervision.Service
 	signer    secure.Signer
 	publicURL string
+	// recallPrefix tells this node's recall numbers apart (national.go)
+	recallPrefix string
 }
 
 // NewService builds the service; reports are signed with signer and point

@@ -43,8 +43,9 @@ type RecallBatch struct {
 type Recall struct {
 	ID            int64         `json:"id"`
 	Number        string        `json:"number"`
-	SampleID      int64         `json:"sample_id"`
-	RootCode      string        `json:"root_code"`
+	SampleID      int64         `json:"sample_id" doc:"0 for a recall decided at the national node (its sample is there)"`
+	RootCode      string        `json:"root_code" doc:"the sampled batch (empty when it is another node's code not known here)"`
+	SourceNode    string        `json:"source_node,omitempty" doc:"the node that decided it, for a national recall kept on a province node"`
 	RegionCode    string        `json:"region_code"`
 	Status        string        `json:"status" doc:"open | confirmed | released | closed"`
 	Reason        string        `json:"reason"`
@@ -126,7 +127,7 @@ func (s *Service) openRecallTx(ctx context.Context, tx *platform.Tx, actor *auth
 	if err != nil {
 		return err
 	}
-	number := fmt.Sprintf("ZH-%s-%05d", today[:4], n)
+	number := s.recallNumber(today[:4], n)
 	var failed []string
 	for _, it := range p.items {
 		if it.Verdict == VerdictFail {
@@ -247,9 +248,9 @@ func (s *Service) Recall(ctx context.Context, actor *auth.Actor, id int64) (Reca
 func (s *Service) recall(ctx context.Context, id int64) (Recall, error) {
 	var r Recall
 	var decided sql.NullTime
-	err := s.db.QueryRow(ctx, `SELECT id, number, sample_id, root_code, region_code, status, reason, opened_at, decided_by, decided_at, release_reason
-		FROM recalls WHERE id = $1`, id).Scan(&r.ID, &r.Number, &r.SampleID, &r.RootCode, &r.RegionCode, &r.Status, &r.Reason, &r.OpenedAt,
-		&r.DecidedBy, &decided, &r.ReleaseReason)
+	err := s.db.QueryRow(ctx, `SELECT id, number, COALESCE(sample_id, 0), COALESCE(root_code, ''), region_code, status, reason, opened_at, decided_by,
+		decided_at, release_reason, source_node FROM recalls WHERE id = $1`, id).Scan(&r.ID, &r.Number, &r.SampleID, &r.RootCode, &r.RegionCode,
+		&r.Status, &r.Reason, &r.OpenedAt, &r.DecidedBy, &decided, &r.ReleaseReason, &r.SourceNode)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Recall{}, errRecallNotFound
 	}

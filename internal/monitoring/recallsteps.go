@@ -106,6 +106,9 @@ func (s *Service) decide(ctx context.Context, actor *auth.Actor, id int64, to, r
 	}) {
 		return Recall{}, errRecallNotFound
 	}
+	if r.SourceNode != "" {
+		return Recall{}, errNational
+	}
 	from := []string{RecallOpen}
 	if to == RecallReleased {
 		from = append(from, RecallConfirmed)
@@ -157,9 +160,10 @@ func (s *Service) Dispose(ctx context.Context, actor *auth.Actor, code string, i
 		return Recall{}, err
 	}
 	var recallID, operatorID, stock int64
-	var status string
-	err := s.db.QueryRow(ctx, `SELECT rb.recall_id, rb.operator_id, rb.stock_milli, r.status FROM recall_batches rb JOIN recalls r ON r.id = rb.recall_id
-		WHERE rb.code = $1 AND r.status IN ('open', 'confirmed') ORDER BY rb.recall_id LIMIT 1`, code).Scan(&recallID, &operatorID, &stock, &status)
+	var status, number, source string
+	err := s.db.QueryRow(ctx, `SELECT rb.recall_id, rb.operator_id, rb.stock_milli, r.status, r.number, r.source_node FROM recall_batches rb
+		JOIN recalls r ON r.id = rb.recall_id WHERE rb.code = $1 AND r.status IN ('open', 'confirmed') ORDER BY rb.recall_id LIMIT 1`, code).Scan(
+		&recallID, &operatorID, &stock, &status, &number, &source)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Recall{}, platform.NotFound("该批次不在进行中的召回范围内", "the batch is in no open recall")
 	}
@@ -182,17 +186,18 @@ func (s *Service) Dispose(ctx context.Context, actor *auth.Actor, code string, i
 		if n, _ := res.RowsAffected(); n != 1 {
 			return platform.Conflict("该批次已登记处置", "the batch's disposition is already recorded")
 		}
-		var left int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM recall_batches WHERE recall_id = $1 AND disposition = ''`, recallID).Scan(&left); err != nil {
+		// a national recall's copy is closed by the national node, which
+		// gets the disposition with the batch (docs/exchange.md)
+		left, err := closeIfAccounted(ctx, tx, recallID)
+		if err != nil {
 			return err
 		}
-		if left == 0 {
-			if _, err := tx.Exec(ctx, `UPDATE recalls SET status = 'closed', closed_at = $1 WHERE id = $2 AND status IN ('open', 'confirmed')`, tx.Now(), recallID); err != nil {
-				return err
-			}
+		data := map[string]any{"recall_id": recallID, "number": number, "action": in.Action, "quantity": float64(qty) / 1000,
+			"note": in.Note, "by": actor.Name, "closed": left == 0 && source == ""}
+		if source != "" {
+			data["source_node"] = source
 		}
-		return tx.Emit(ctx, platform.Event{Action: "recall.disposition", ResourceType: "trace_code", ResourceID: code,
-			Data: map[string]any{"recall_id": recallID, "action": in.Action, "quantity": float64(qty) / 1000, "closed": left == 0}})
+		return tx.Emit(ctx, platform.Event{Action: "recall.disposition", ResourceType: "trace_code", ResourceID: code, Data: data})
 	})
 	if err != nil {
 		return Recall{}, err
