@@ -1,22 +1,26 @@
 package demo
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"time"
+	"io"
+	"net/http"
+	"net/http/httptest"
 
 	"agtrace/internal/auth"
 	"agtrace/internal/codes"
 	"agtrace/internal/platform"
-	"agtrace/internal/trace"
 )
 
 // clientsStep gives 荣成's provincial platform (its integration account)
-// a token with a rate of its own (300 a minute, burst 30), pushes one turbot
-// batch through it for the farm the import registered (as a push over the
-// API would: the farm's record, the account named in the audit), and logs
-// the calls the platform made — the imports and the push — so that
-// /admin/integrations has content.
+// a token with a rate of its own (300 a minute, burst 30) and makes, with
+// it, the calls such a platform makes, through the platform's own HTTP
+// handler: it pulls the changes feed, pushes one turbot batch for the farm
+// the import registered (header Agtrace-Operator), is refused a push
+// without the header, and reads the batch's trace. So /admin/integrations
+// shows real calls in its log.
 func clientsStep(ctx context.Context, l *Loader) error {
 	u, err := l.App.Auth.GetUserByName(ctx, "rongcheng-integration")
 	if err != nil {
@@ -35,27 +39,47 @@ func clientsStep(ctx context.Context, l *Loader) error {
 	if err != nil {
 		return fmt.Errorf("demo integration: the imported farm: %w", err)
 	}
-	client := actorOf(u)
-	now := l.App.Clock.Now()
-	if _, err := l.App.Trace.CreateBatch(ctx, auth.OnBehalf(client, farm.ID, farm.RegionCode), trace.NewBatch{ProductCode: "turbot", Quantity: 650, Unit: "kg",
-		ProducedAt: platform.Today(now), Origin: "荣成市石岛镇", Attributes: map[string]any{"tank": "2号车间", "harvest_size_g": 550.0}}); err != nil {
-		return fmt.Errorf("demo push: %w", err)
+	h, err := l.App.Handler()
+	if err != nil {
+		return err
 	}
-	id := sess.TokenID
-	at := func(minutes int) time.Time { return now.Add(-time.Duration(minutes) * time.Minute) }
-	for _, c := range []auth.Call{
-		{At: at(4 * 24 * 60), Method: "GET", Route: "/api/v1/changes", Status: 200, Rows: 100, Ms: 18},
-		{At: at(3 * 24 * 60), Method: "POST", Route: "/api/v1/exchange/import", Status: 200, Rows: -1, Ms: 240},
-		{At: at(3*24*60 - 1), Method: "POST", Route: "/api/v1/exchange/import", Status: 200, Rows: -1, Ms: 310},
-		{At: at(3*24*60 - 2), Method: "POST", Route: "/api/v1/exchange/import", Status: 200, Rows: -1, Ms: 120},
-		{At: at(2 * 24 * 60), Method: "GET", Route: "/api/v1/changes", Status: 200, Rows: 37, Ms: 12},
-		{At: at(30), Method: "POST", Route: "/api/v1/batches", Status: 403, Rows: -1, Ms: 3},
-		{At: at(29), Method: "POST", Route: "/api/v1/batches", Status: 201, Rows: -1, Operator: farm.Code, Ms: 21},
-		{At: at(28), Method: "GET", Route: "/api/v1/trace/{code...}", Status: 200, Rows: -1, Ms: 9},
-		{At: at(1), Method: "GET", Route: "/api/v1/changes", Status: 200, Rows: 4, Ms: 11},
-	} {
-		c.UserID, c.TokenID = u.ID, id
-		l.App.Auth.LogCall(c)
+	call := func(method, path string, body any, operatorCode string, want int) (map[string]any, error) {
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		r := httptest.NewRequestWithContext(ctx, method, path, rd)
+		r.RemoteAddr = "127.0.0.1:40000"
+		r.Header.Set("Authorization", "Bearer "+sess.Token)
+		r.Header.Set("Content-Type", "application/json")
+		if operatorCode != "" {
+			r.Header.Set("Agtrace-Operator", operatorCode)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			return nil, fmt.Errorf("demo integration: %s %s: %d, want %d: %s", method, path, w.Code, want, w.Body.String())
+		}
+		var out map[string]any
+		_ = json.Unmarshal(w.Body.Bytes(), &out)
+		return out, nil
+	}
+	if _, err := call("GET", "/api/v1/changes?after=0&limit=100", nil, "", http.StatusOK); err != nil {
+		return err
+	}
+	batch := map[string]any{"product_code": "turbot", "quantity": 650, "unit": "kg", "produced_at": platform.Today(l.App.Clock.Now()),
+		"origin": "荣成市石岛镇", "attributes": map[string]any{"tank": "2号车间", "harvest_size_g": 550.0}}
+	if _, err := call("POST", "/api/v1/batches", batch, "", http.StatusForbidden); err != nil { // a push must name its operator
+		return err
+	}
+	b, err := call("POST", "/api/v1/batches", batch, farm.Code, http.StatusCreated)
+	if err != nil {
+		return err
+	}
+	code, _ := b["trace_code"].(string)
+	if _, err := call("GET", "/api/v1/trace/"+code, nil, "", http.StatusOK); err != nil {
+		return err
 	}
 	return l.App.Auth.FlushCalls(ctx)
 }
