@@ -67,21 +67,17 @@ func (n *Node) applyLoop(ctx context.Context) {
 				}
 				cons = c
 			}
-			batch, err := cons.Fetch(DefaultFetch, jetstream.FetchMaxWait(time.Second))
-			if err != nil {
-				return err
-			}
-			var msgs []jetstream.Msg
-			for m := range batch.Messages() {
-				msgs = append(msgs, m)
+			// what is there now, up to a batch; when nothing is, wait (at
+			// most a second) for the next message alone, so that one message
+			// is applied when it arrives rather than when a batch fills
+			msgs, err := fetch(cons.FetchNoWait(DefaultFetch))
+			if err == nil && len(msgs) == 0 {
+				msgs, err = fetch(cons.Fetch(1, jetstream.FetchMaxWait(time.Second)))
 			}
 			if len(msgs) > 0 {
 				n.applyBatch(ctx, msgs)
 			}
-			if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-				return err
-			}
-			return nil
+			return err
 		}()
 		if err != nil && ctx.Err() == nil {
 			n.log.Warn("apply", "err", err)
@@ -97,6 +93,21 @@ func (n *Node) applyLoop(ctx context.Context) {
 	}
 }
 
+// fetch collects a fetched batch's messages; running out of time is not an error.
+func fetch(batch jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+		return msgs, err
+	}
+	return msgs, nil
+}
+
 // ensureConsumer creates (or finds) the node's durable consumer. MaxDeliver
 // is unlimited on the server: the apply loop parks a message itself at its
 // MaxDeliver-th delivery, after copying it to the dead-letter subject, so a
@@ -104,7 +115,12 @@ func (n *Node) applyLoop(ctx context.Context) {
 func (n *Node) ensureConsumer(ctx context.Context) (jetstream.Consumer, error) {
 	js := n.jetStream()
 	if err := n.ensureStreams(ctx, js); err != nil {
-		return nil, err
+		if n.cfg.Role == RoleNational {
+			return nil, err
+		}
+		// a province whose credentials may not create streams: the national
+		// side created the down stream; the consumer is the province's own
+		n.log.Warn("apply: streams not created here", "err", err)
 	}
 	stream, filter := n.inStream()
 	return js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: ConsumerName(n.cfg.NodeID),

@@ -60,6 +60,7 @@ func testCrossProvinceSale(t *testing.T, engine, url string) {
 	before := stock(pa.a.DB, src)
 
 	// A sells to B's trader: the buyer is named from the national node
+	t0 := time.Now()
 	sale, err := pa.a.Trace.Sell(ctx, pa.farm, trace.SaleInput{FromCode: src, Quantity: 100, BuyerOperatorCode: pb.trCode})
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +76,7 @@ func testCrossProvinceSale(t *testing.T, engine, url string) {
 		s := status(pb.a.DB, sale.TraceCode)
 		return s == trace.TransferPending, s
 	})
+	t.Logf("sale on A (buyer looked up at national) to pending on B: %v", time.Since(t0).Round(time.Millisecond))
 	incoming, err := pb.a.Trace.GetTransfer(ctx, pb.trader, sale.TraceCode)
 	if err != nil {
 		t.Fatalf("B's trader cannot see the incoming sale: %v", err)
@@ -83,6 +85,7 @@ func testCrossProvinceSale(t *testing.T, engine, url string) {
 		t.Fatalf("the incoming sale on B: %+v", incoming)
 	}
 	// B's trader confirms 90 kg; the answer reaches A and the national node
+	t1 := time.Now()
 	if _, err := pb.a.Trace.Confirm(ctx, pb.trader, sale.TraceCode, trace.ConfirmInput{ReceivedQuantity: 90}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +93,7 @@ func testCrossProvinceSale(t *testing.T, engine, url string) {
 		s := status(pa.a.DB, sale.TraceCode)
 		return s == trace.TransferConfirmed, s
 	})
+	t.Logf("confirmation on B to confirmed on A: %v", time.Since(t1).Round(time.Millisecond))
 	if got := count(t, pa.a.DB, `SELECT received_milli FROM transfers WHERE code = $1`, sale.TraceCode); got != 90000 {
 		t.Fatalf("A records %d received", got)
 	}
