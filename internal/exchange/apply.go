@@ -117,6 +117,16 @@ func (n *Node) applyTx(ctx context.Context, tx *platform.Tx, c *txCache, m Messa
 			return "", err
 		}
 	}
+	for i, x := range m.Records.Inspections {
+		if err := a.inspection(ctx, fmt.Sprintf("records.inspections[%d]", i), x); err != nil {
+			return "", err
+		}
+	}
+	for i, x := range m.Records.Samples {
+		if err := a.sample(ctx, fmt.Sprintf("records.samples[%d]", i), x); err != nil {
+			return "", err
+		}
+	}
 	if err := a.resolveLinks(ctx); err != nil {
 		return "", err
 	}
@@ -199,6 +209,7 @@ type applying struct {
 	ops      map[string]int64 // operator code → local id
 	products map[string]bool  // product codes known to exist
 	touched  map[string]bool  // codes written (for cross-node links)
+	skip     bool             // claimOwn: the record is here already
 }
 
 // invalid is a refusal of one field of the message.
@@ -224,6 +235,16 @@ func (a *applying) checkRegions() error {
 	for i, o := range a.m.Records.Operators {
 		if !within(o.RegionCode) {
 			return unauthorisedRegion(fmt.Sprintf("records.operators[%d].region_code", i), a.m.Node, o.RegionCode)
+		}
+	}
+	for i, x := range a.m.Records.Inspections {
+		if !within(x.RegionCode) {
+			return unauthorisedRegion(fmt.Sprintf("records.inspections[%d].region_code", i), a.m.Node, x.RegionCode)
+		}
+	}
+	for i, x := range a.m.Records.Samples {
+		if !within(x.RegionCode) {
+			return unauthorisedRegion(fmt.Sprintf("records.samples[%d].region_code", i), a.m.Node, x.RegionCode)
 		}
 	}
 	for i, c := range a.m.Records.Codes {

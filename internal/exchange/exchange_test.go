@@ -15,6 +15,8 @@ import (
 	"agtrace/internal/apptest"
 	"agtrace/internal/auth"
 	"agtrace/internal/exchange"
+	"agtrace/internal/monitoring"
+	"agtrace/internal/supervision"
 	"agtrace/internal/trace"
 )
 
@@ -60,12 +62,30 @@ func newProvince(t *testing.T, engine, county, other string) *province {
 		t.Fatal(err)
 	}
 	p.split = res.Codes
+	// the county's oversight: an inspection of the farm and a sampling test of its batch
+	staff := func(name string, role auth.Role) *auth.Actor {
+		u, err := p.a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: name + "-" + county, Password: apptest.OperatorPassword, Name: name,
+			Role: string(role), RegionCode: county})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return apptest.ActorOf(u)
+	}
+	if _, err := p.a.Supervision.RecordInspection(ctx, staff("inspector", auth.RoleInspector), supervision.InspectionInput{OperatorCode: farm.Code,
+		Kind: "site", BatchCodes: []string{p.batch}, Result: "pass", Notes: "台账齐全"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.a.Monitoring.RecordSample(ctx, staff("tester", auth.RoleTester), monitoring.SampleInput{OperatorCode: farm.Code, BatchCode: p.batch,
+		SampleNo: "CJ-" + county + "-001", SampledAt: today, Kind: "lab", Items: []monitoring.SampleItemInput{{Substance: "chlorpyrifos", Value: ptr(0.01), Unit: "mg/kg"}}}); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
 // replicated are the tables a province's records land in, with the
 // condition that picks the province's rows at the national node.
-var replicated = []string{"trace_codes", "stock_moves", "trace_edges", "transfers", "certificates", "batch_inputs", "transformations"}
+var replicated = []string{"trace_codes", "stock_moves", "trace_edges", "transfers", "certificates", "batch_inputs", "transformations",
+	"inspections", "inspection_batches", "samples", "sample_items"}
 
 // TestProvincesToNational: two province nodes relay their records over a
 // real JetStream stream and the national node applies them: every record
@@ -172,6 +192,22 @@ func testProvincesToNational(t *testing.T, engine, url string) {
 		t.Fatalf("replay applied %d messages again", got-applied)
 	}
 	checkSame(t, nat, pa, pb)
+
+	// a sample number province A already used, on B: refused at national
+	// (parked with the field named), never merged into A's sample
+	if _, err := pb.a.Monitoring.RecordSample(ctx, actorOf(t, pb.a, "tester-440304"), monitoring.SampleInput{OperatorCode: pb.farmCode,
+		BatchCode: pb.batch, SampleNo: "CJ-370686-001", SampledAt: pb.a.Trace.Today(), Kind: "quick",
+		Items: []monitoring.SampleItemInput{{Substance: "chlorpyrifos", Result: "negative"}}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the clashing sample parked", func() (bool, string) {
+		var e string
+		_ = nat.DB.QueryRow(ctx, `SELECT error FROM exchange_parked WHERE topic = 'sample.record'`).Scan(&e)
+		return strings.Contains(e, "records.samples[0].sample_no"), e
+	})
+	if n := count(t, nat.DB, `SELECT COUNT(*) FROM samples WHERE sample_no = 'CJ-370686-001'`); n != 1 {
+		t.Fatalf("%d samples under A's number at national", n)
+	}
 }
 
 // checkSame compares the national node's rows of each province with the

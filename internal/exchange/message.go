@@ -43,6 +43,9 @@ func MsgID(node string, seq int64) string { return fmt.Sprintf("%s:%d", node, se
 type Records struct {
 	Operators []OperatorRec `json:"operators,omitempty"`
 	Codes     []CodeRec     `json:"codes,omitempty"`
+	// the province's oversight of them (oversight.go)
+	Inspections []InspectionRec `json:"inspections,omitempty"`
+	Samples     []SampleRec     `json:"samples,omitempty"`
 	// reference data the national node publishes to the province nodes
 	Calendar []CalendarRec          `json:"calendar,omitempty" doc:"years of holidays and make-up working days, each whole"`
 	Recall   *RecallRec             `json:"recall,omitempty" doc:"a national recall reaching the node's batches"`

@@ -56,13 +56,17 @@ func snapshot(ctx context.Context, q platform.Querier, node string, row outboxRo
 				return m, err
 			}
 		}
+	case "inspection", "sample":
+		if err := r.oversightOf(ctx, row); err != nil {
+			return m, err
+		}
 	default:
 		return m, nil // not a kind the national node keeps: the event alone
 	}
 	if err := r.operators(ctx); err != nil {
 		return m, err
 	}
-	if len(r.out.Operators) > 0 || len(r.out.Codes) > 0 {
+	if len(r.out.Operators) > 0 || len(r.out.Codes) > 0 || len(r.out.Inspections) > 0 || len(r.out.Samples) > 0 {
 		m.Records = &r.out
 	}
 	return m, nil
@@ -313,6 +317,12 @@ func (r *reader) operators(ctx context.Context) error {
 		for j := range c.Certificates {
 			ref(&c.Certificates[j].OperatorCode)
 		}
+	}
+	for i := range r.out.Inspections {
+		ref(&r.out.Inspections[i].OperatorCode)
+	}
+	for i := range r.out.Samples {
+		ref(&r.out.Samples[i].OperatorCode)
 	}
 	return nil
 }

@@ -51,6 +51,31 @@ func decode(body []byte, subjectNode string) (Message, error) {
 		for i, c := range m.Records.Codes {
 			checkCode(&v, fmt.Sprintf("records.codes[%d]", i), c)
 		}
+		for i, x := range m.Records.Inspections {
+			f := fmt.Sprintf("records.inspections[%d]", i)
+			v.Require(f+".number", x.Number)
+			v.Check(codes.ValidOperatorCode(x.OperatorCode), f+".operator_code", "format", "主体代码无效", "invalid operator code")
+			v.OneOf(f+".kind", x.Kind, "site", "enforcement")
+			v.OneOf(f+".result", x.Result, "pass", "rectify", "violation")
+			v.Check(json.Valid([]byte(x.Checklist)), f+".checklist", "json", "检查项应为 JSON", "the checklist must be JSON")
+			checkDay(&v, f+".on_date", x.OnDate)
+			for j, c := range x.Batches {
+				v.Check(codes.ValidTraceCode(c), fmt.Sprintf("%s.batches[%d]", f, j), "format", "追溯码无效", "invalid trace code")
+			}
+		}
+		for i, x := range m.Records.Samples {
+			f := fmt.Sprintf("records.samples[%d]", i)
+			v.Require(f+".sample_no", x.SampleNo)
+			v.Check(codes.ValidOperatorCode(x.OperatorCode), f+".operator_code", "format", "主体代码无效", "invalid operator code")
+			v.Check(codes.ValidTraceCode(x.BatchCode), f+".batch_code", "format", "追溯码无效", "invalid trace code")
+			v.OneOf(f+".kind", x.Kind, "lab", "quick")
+			v.OneOf(f+".verdict", x.Verdict, "pass", "fail", "not_judged", "positive", "negative")
+			checkDay(&v, f+".sampled_on", x.SampledOn)
+			for j, it := range x.Items {
+				v.Require(fmt.Sprintf("%s.items[%d].substance", f, j), it.Substance)
+				v.Require(fmt.Sprintf("%s.items[%d].verdict", f, j), it.Verdict)
+			}
+		}
 	}
 	return m, v.Err()
 }

@@ -127,12 +127,12 @@ var Figures = []Figure{
 	{Name: "inspections", ZH: "检查", EN: "Inspections", List: "/inspections", DayCol: "i.on_date",
 		Select: `SELECT SUBSTR(i.region_code, 1, 6), '', {day}, i.result, i.kind, COUNT(*) FROM inspections i
 			WHERE {when} GROUP BY 1, 2, 3, 4, 5`,
-		Touch: []Touch{{"inspection", "inspections i ON i.id = {rid}"}},
+		Touch: []Touch{{"inspection", "inspections i ON i.id = {rid}"}, {exchanged, exchangedOf("inspection") + " JOIN inspections i ON i.number = x.record_key"}},
 		Keys:  []string{"pass", "rectify", "violation"}},
 	{Name: "samples", ZH: "抽检", EN: "Sampling", List: "/samples", DayCol: "s.sampled_on",
 		Select: `SELECT SUBSTR(s.region_code, 1, 6), s.product_code, {day}, s.verdict, s.kind, COUNT(*) FROM samples s
 			WHERE {when} GROUP BY 1, 2, 3, 4, 5`,
-		Touch: []Touch{{"sample", "samples s ON s.id = {rid}"}},
+		Touch: []Touch{{"sample", "samples s ON s.id = {rid}"}, {exchanged, exchangedOf("sample") + " JOIN samples s ON s.sample_no = x.record_key"}},
 		Keys:  []string{"pass", "fail", "not_judged", "negative", "positive"}},
 	// sample_items counts the substances tested (one row per item, keyed
 	// by its verdict, sub-keyed by the substance): by=kind gives the pass
@@ -140,7 +140,7 @@ var Figures = []Figure{
 	{Name: "sample_items", ZH: "抽检项目（按物质）", EN: "Substances tested", List: "/samples", DayCol: "s.sampled_on",
 		Select: `SELECT SUBSTR(s.region_code, 1, 6), s.product_code, {day}, i.verdict, i.substance, COUNT(*)
 			FROM sample_items i JOIN samples s ON s.id = i.sample_id WHERE {when} GROUP BY 1, 2, 3, 4, 5`,
-		Touch: []Touch{{"sample", "samples s ON s.id = {rid}"}},
+		Touch: []Touch{{"sample", "samples s ON s.id = {rid}"}, {exchanged, exchangedOf("sample") + " JOIN samples s ON s.sample_no = x.record_key"}},
 		Keys:  []string{"pass", "fail", "not_judged"}},
 	{Name: "recalls", ZH: "召回", EN: "Recalls", List: "/samples", DayCol: "r.opened_at", Instant: true,
 		Select: `SELECT SUBSTR(r.region_code, 1, 6), c.product_code, {day}, r.status, '', COUNT(*)
