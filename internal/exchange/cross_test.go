@@ -4,6 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -251,6 +256,15 @@ func checkNationalRecall(t *testing.T, nat *app.App, pa, pb *province, src, sale
 	if _, err := pb.a.Monitoring.Release(ctx, auth.System(), bid, "本地解除"); platform.KindOf(err) != platform.KindConflict {
 		t.Fatalf("releasing a national recall on B: %v", err)
 	}
+	// B's supervisor sees the copy, says who decides it, and gets no decision buttons
+	if _, err := pb.a.Auth.CreateUser(ctx, auth.System(), auth.NewUser{Username: "sup-440304", Password: apptest.OperatorPassword, Name: "监管员",
+		Role: string(auth.RoleSupervisor), RegionCode: "440304"}); err != nil {
+		t.Fatal(err)
+	}
+	page := pageAs(t, apptest.Server(t, pb.a), "sup-440304", fmt.Sprintf("/recalls/%d", bid))
+	if !strings.Contains(page, `id="recall-national"`) || strings.Contains(page, `id="recall-decide"`) || !strings.Contains(page, number) {
+		t.Fatalf("B's recall page: national note %v, decision form %v", strings.Contains(page, `id="recall-national"`), strings.Contains(page, `id="recall-decide"`))
+	}
 	// confirmed at national: the copies follow
 	if _, err := nat.Monitoring.Confirm(ctx, auth.System(), x.Recall.ID); err != nil {
 		t.Fatal(err)
@@ -289,3 +303,25 @@ func checkNationalRecall(t *testing.T, nat *app.App, pa, pb *province, src, sale
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// pageAs logs in to the web interface of srv and returns the page at path.
+func pageAs(t *testing.T, srv *httptest.Server, user, path string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.PostForm(srv.URL+"/login", url.Values{"username": {user}, "password": {apptest.OperatorPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = c.Get(srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, resp.StatusCode)
+	}
+	return string(b)
+}

@@ -141,7 +141,8 @@ func (s samplePages) recall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := mnRecallData{R: rc, Mine: map[string]bool{}, Actions: monitoring.Dispositions,
-		CanDecide: a.Can(auth.ActRecallManage) && (rc.Status == monitoring.RecallOpen || rc.Status == monitoring.RecallConfirmed)}
+		// a national recall's copy is decided at the national node (docs/exchange.md)
+		CanDecide: a.Can(auth.ActRecallManage) && rc.SourceNode == "" && (rc.Status == monitoring.RecallOpen || rc.Status == monitoring.RecallConfirmed)}
 	for _, b := range rc.Batches {
 		if a.OperatorID != 0 && b.OperatorID == a.OperatorID && b.Disposition == "" && a.Can(auth.ActBatchWrite) {
 			d.Mine[b.Code] = true
