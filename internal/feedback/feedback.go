@@ -162,7 +162,7 @@ func (s *Service) File(ctx context.Context, actor *auth.Actor, in Input) (Feedba
 			return err
 		}
 		return tx.Emit(ctx, platform.Event{Action: "feedback.file", ResourceType: "feedback", ResourceID: fmt.Sprint(id),
-			Data: map[string]any{"role": string(actor.Role), "region": actor.Region}})
+			Data: map[string]any{"role": string(actor.Role), "region": actor.Region, "category": in.Category}})
 	})
 	if err != nil {
 		return Feedback{}, err

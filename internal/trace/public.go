@@ -119,8 +119,13 @@ func (s *Service) Public(ctx context.Context, input, token string) (PublicTrace,
 	if err != nil {
 		return PublicTrace{}, platform.BadRequest("追溯码无效：请核对是否输错", "invalid trace code: please check for a typo").With("field", "code").Typed("invalid-code")
 	}
-	code := tc.Code
-	verified := s.VerifyToken(code, token)
+	return s.PublicVerified(ctx, tc.Code, s.VerifyToken(tc.Code, token))
+}
+
+// PublicVerified is Public for a code already parsed (a valid code) whose
+// token was already checked: the scan page checks both before it looks
+// for a stored page, and does not pay for them twice on a first view.
+func (s *Service) PublicVerified(ctx context.Context, code string, verified bool) (PublicTrace, error) {
 	gen, err := s.generation(ctx)
 	if err != nil {
 		return PublicTrace{}, err

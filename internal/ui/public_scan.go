@@ -197,7 +197,7 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 	}
 	// 3. built from the database and rendered
 	if !cached {
-		if pub, err = s.svc.Trace.Public(r.Context(), code, token); err != nil {
+		if pub, err = s.svc.Trace.PublicVerified(r.Context(), code, verified); err != nil {
 			s.codeProblem(w, r, code, err)
 			return
 		}
