@@ -329,13 +329,3 @@ func StalePagesTx(ctx context.Context, tx *platform.Tx, codes []string) error {
 	}
 	return nil
 }
-
-// bumpCodes stales exactly these codes' pages (a hold's banner shows on the
-// held code only).
-func bumpCodes(ctx context.Context, tx *platform.Tx, codes []string) error {
-	return forChunks(codes, func(chunk []string, args []any) error {
-		_, err := tx.Exec(ctx, `INSERT INTO public_page_revs (code, rev) SELECT code, 1 FROM trace_codes WHERE code IN (`+chunkPlaceholders(len(chunk), 1)+`)
-			ON CONFLICT (code) DO UPDATE SET rev = public_page_revs.rev + 1`, args...)
-		return err
-	})
-}

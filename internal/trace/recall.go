@@ -56,11 +56,12 @@ func DownstreamTx(ctx context.Context, q platform.Querier, root string) ([]Scope
 }
 
 // HoldTx holds the batches for recallID (those another recall already
-// holds stay held by it).
+// holds stay held by it). The caller emits the recall's event afterwards in
+// the same transaction (recall.open, recall.national): that event stales
+// the held codes' stored pages, so their banner shows at once.
 func HoldTx(ctx context.Context, tx *platform.Tx, recallID int64, codes []string) error {
-	if err := bumpCodes(ctx, tx, codes); err != nil { // the banner shows at once (pagestore.go)
-		return err
-	}
+	// the stored pages: the recall event the caller emits next in this
+	// transaction stales the pages of the codes the recall holds (pageSeeds)
 	return forChunks(codes, func(chunk []string, args []any) error {
 		_, err := tx.Exec(ctx, `UPDATE trace_codes SET held_recall = $1 WHERE held_recall IS NULL AND code IN (`+chunkPlaceholders(len(chunk), 2)+`)`,
 			append([]any{recallID}, args...)...)
