@@ -150,6 +150,13 @@ func rasterise(t *testing.T, doc []byte, dpi int) image.Image {
 }
 
 // decodeQR reads the QR code in img with gozxing (an independent decoder).
+// qrDPI is the resolution the QR codes of printed documents are read at:
+// a label printer's 300 dpi. At 150 dpi (2–3 pixels a module) gozxing's
+// detector now and then misjudged the symbol's size on a full page
+// ("NotFoundException: dimension = 31", seen in CI) though the code was
+// sound; a phone's camera sees the printed symbol far larger.
+const qrDPI = 300
+
 func decodeQR(t *testing.T, img image.Image) string {
 	t.Helper()
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)

@@ -97,7 +97,7 @@ func TestPublicVerification(t *testing.T) {
 		tok := a.Trace.Token(origin)
 		want := "http://trace.test/q/" + origin + "?v=" + tok
 		pdf := w.farmC.Do("GET", "/api/v1/batches/"+origin+"/label.pdf?size=50x30", nil).Expect(t, 200)
-		if got := decodeQR(t, rasterise(t, pdf.Body, 150)); got != want {
+		if got := decodeQR(t, rasterise(t, pdf.Body, qrDPI)); got != want {
 			t.Fatalf("label PDF QR = %q, want %q", got, want)
 		}
 		pngR := w.farmC.Do("GET", "/api/v1/batches/"+origin+"/label.png?px=400", nil).Expect(t, 200)
