@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -282,12 +283,10 @@ func (a *applying) claim(ctx context.Context, kind, key string, rec any) (write,
 			a.cache.records[k] = &claimed{node: a.m.Node, last: a.m.Seq, digest: digest}
 			return err == nil, err == nil, err
 		}
-		r = &claimed{}
-		if err := a.tx.QueryRow(ctx, `SELECT node, last_seq, digest FROM exchange_records WHERE kind = $1 AND record_key = $2`, kind, key).Scan(
-			&r.node, &r.last, &r.digest); err != nil {
-			return false, false, err
+		var found bool
+		if r, found, err = a.record(ctx, kind, key); err != nil || !found {
+			return false, false, cmp.Or(err, sql.ErrNoRows) // it was there a moment ago: the insert conflicted
 		}
-		a.cache.records[k] = r
 	}
 	if r.node != a.m.Node || r.last >= a.m.Seq {
 		return false, false, nil
@@ -295,6 +294,26 @@ func (a *applying) claim(ctx context.Context, kind, key string, rec any) (write,
 	write = digest != r.digest
 	r.last, r.digest, r.dirty, r.written = a.m.Seq, digest, true, r.written || write
 	return write, false, nil
+}
+
+// record reads a record's exchange_records row once per transaction
+// (found false: no node sent it).
+func (a *applying) record(ctx context.Context, kind, key string) (*claimed, bool, error) {
+	k := [2]string{kind, key}
+	if r, ok := a.cache.records[k]; ok {
+		return r, true, nil
+	}
+	r := &claimed{}
+	err := a.tx.QueryRow(ctx, `SELECT node, last_seq, digest FROM exchange_records WHERE kind = $1 AND record_key = $2`, kind, key).Scan(
+		&r.node, &r.last, &r.digest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	a.cache.records[k] = r
+	return r, true, nil
 }
 
 // digestOf is a short hash of a record's JSON (struct fields encode in a

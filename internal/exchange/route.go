@@ -33,20 +33,10 @@ func (a *applying) ownerOf(ctx context.Context, code string) (string, error) {
 	if code == "" {
 		return "", nil
 	}
-	k := [2]string{kindOperator, code}
-	if r, ok := a.cache.records[k]; ok {
-		return r.node, nil
-	}
-	r := &claimed{}
-	err := a.tx.QueryRow(ctx, `SELECT node, last_seq, digest FROM exchange_records WHERE kind = $1 AND record_key = $2`, kindOperator, code).Scan(
-		&r.node, &r.last, &r.digest)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
+	r, found, err := a.record(ctx, kindOperator, code)
+	if err != nil || !found {
 		return "", err
 	}
-	a.cache.records[k] = r
 	return r.node, nil
 }
 
