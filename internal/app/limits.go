@@ -111,12 +111,15 @@ func (a *App) dbLimits(next http.Handler) http.Handler {
 			}
 			defer inFlight.Add(-1)
 		}
-		ctx, cancel := context.WithTimeout(platform.WithClass(r.Context(), c), t.of(c))
-		defer cancel()
+		var slots *platform.DB // public requests but health checks: a deferred public slot
 		if c == platform.ClassPublic && !isHealth(r.URL.Path) {
-			var release func()
-			ctx, release = platform.WithPublicSlot(ctx, a.DB)
-			defer release()
+			slots = a.DB
+		}
+		// the class's deadline (its timer made only if the request reaches
+		// the database: platform/request.go)
+		ctx, end := platform.WithRequest(r.Context(), c, t.of(c), slots)
+		defer end()
+		if slots != nil {
 			// a scan page takes its slot when it misses the pages in memory
 			// (trace.StoredPage); other public requests take theirs now
 			if !isScanPage(r) {

@@ -135,13 +135,17 @@ type slotKey struct{}
 // when the request is done.
 func WithPublicSlot(ctx context.Context, db *DB) (context.Context, func()) {
 	s := &publicSlot{db: db}
-	return context.WithValue(ctx, slotKey{}, s), func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.release != nil {
-			s.release()
-			s.release = nil
-		}
+	return context.WithValue(ctx, slotKey{}, s), s.releaseOnce
+}
+
+// releaseOnce gives the slot back if it was taken (a second call does
+// nothing).
+func (s *publicSlot) releaseOnce() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.release != nil {
+		s.release()
+		s.release = nil
 	}
 }
 
