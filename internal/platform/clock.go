@@ -1,6 +1,9 @@
 package platform
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Clock is the only source of "now" in services, so tests can pin time.
 type Clock interface{ Now() time.Time }
@@ -25,3 +28,24 @@ var ChinaTZ = time.FixedZone("CST", 8*3600)
 
 // Today returns the civil date in China for t, as YYYY-MM-DD.
 func Today(t time.Time) string { return t.In(ChinaTZ).Format(time.DateOnly) }
+
+// Days is Today for a hot path: the date is formatted once a day (a scan
+// page answered from memory needs today's date on most views). The zero
+// value is ready to use and safe for concurrent use.
+type Days struct{ cur atomic.Pointer[dayRange] }
+
+type dayRange struct {
+	day        string
+	start, end time.Time
+}
+
+// Of is Today(t).
+func (d *Days) Of(t time.Time) string {
+	if r := d.cur.Load(); r != nil && !t.Before(r.start) && t.Before(r.end) {
+		return r.day
+	}
+	day := Today(t)
+	start, _ := time.ParseInLocation(time.DateOnly, day, ChinaTZ)
+	d.cur.Store(&dayRange{day: day, start: start, end: start.AddDate(0, 0, 1)})
+	return day
+}

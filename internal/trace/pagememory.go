@@ -46,7 +46,13 @@ const memShards = 32
 // slot, struct, key strings).
 const memPageOverhead = 256
 
-type memKey struct{ code, variant string }
+// memKey names a kept page: its code inline (codeKey) and its variant,
+// one shared string per variant (pageMemory.variant), so a lookup reads no
+// string of its own per page.
+type memKey struct {
+	code    codeKey
+	variant string
+}
 
 type memPage struct {
 	page   StoredPage
@@ -64,9 +70,11 @@ type memShard struct {
 }
 
 type pageMemory struct {
-	seed   maphash.Seed
-	budget atomic.Int64 // per shard; 0 = off
-	shards [memShards]memShard
+	seed     maphash.Seed
+	budget   atomic.Int64 // per shard; 0 = off
+	shards   [memShards]memShard
+	namesMu  sync.Mutex
+	variants map[string]string // each variant's one copy
 }
 
 func newPageMemory(total int64) *pageMemory {
@@ -95,17 +103,41 @@ func (m *pageMemory) shard(code string) *memShard {
 }
 
 func (m *pageMemory) get(code, variant string) *memPage {
+	ck, ok := keyOf(code)
+	if !ok {
+		return nil
+	}
 	sh := m.shard(code)
 	sh.mu.Lock()
-	e := sh.m[memKey{code, variant}]
+	e := sh.m[memKey{ck, variant}]
 	sh.mu.Unlock()
 	return e
 }
 
+// variant is v's one shared copy (a handful of variants: the page's
+// languages, verified or not, per release).
+func (m *pageMemory) variant(v string) string {
+	m.namesMu.Lock()
+	defer m.namesMu.Unlock()
+	if s, ok := m.variants[v]; ok {
+		return s
+	}
+	if m.variants == nil || len(m.variants) >= maxVariants {
+		m.variants = map[string]string{}
+	}
+	m.variants[v] = v
+	return v
+}
+
+// maxVariants bounds the shared variant names (a new release's pages bring
+// new ones; the old ones are then dropped with the map).
+const maxVariants = 64
+
 // put keeps p, evicting pages at random while the shard is over budget.
 func (m *pageMemory) put(p StoredPage, gen int64, base ScanStats, now time.Time) {
 	budget := m.budget.Load()
-	if budget == 0 || gen < 0 {
+	ck, ok := keyOf(p.Code)
+	if budget == 0 || gen < 0 || !ok {
 		return
 	}
 	e := &memPage{page: p, base: base, loaded: now,
@@ -115,7 +147,7 @@ func (m *pageMemory) put(p StoredPage, gen int64, base ScanStats, now time.Time)
 	}
 	e.gen.Store(gen)
 	e.views.Store(1)
-	k := memKey{p.Code, p.Variant}
+	k := memKey{ck, m.variant(p.Variant)}
 	sh := m.shard(p.Code)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -139,7 +171,11 @@ func (m *pageMemory) put(p StoredPage, gen int64, base ScanStats, now time.Time)
 }
 
 func (m *pageMemory) drop(code, variant string, e *memPage) {
-	k := memKey{code, variant}
+	ck, ok := keyOf(code)
+	if !ok {
+		return
+	}
+	k := memKey{ck, variant}
 	sh := m.shard(code)
 	sh.mu.Lock()
 	if sh.m[k] == e {
@@ -181,7 +217,8 @@ func (s *Service) memoryPage(ctx context.Context, code, variant string, gen int6
 	if e == nil {
 		return StoredPage{}, ScanStats{}, false, nil
 	}
-	if gen < 0 || s.clock.Now().Sub(e.loaded) >= memPageMaxAge {
+	now := s.clock.Now()
+	if gen < 0 || now.Sub(e.loaded) >= memPageMaxAge {
 		s.mem.drop(code, variant, e)
 		return StoredPage{}, ScanStats{}, false, nil
 	}
@@ -202,7 +239,7 @@ func (s *Service) memoryPage(ctx context.Context, code, variant string, gen int6
 	st := e.base
 	st.Count += e.views.Add(1) - 1
 	if st.FirstAt == "" && st.Count > 0 {
-		st.FirstAt = s.today()
+		st.FirstAt = s.days.Of(now)
 	}
 	s.memHits.Add(1)
 	return e.page, st, true, nil

@@ -2,8 +2,10 @@ package trace
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestPageMemoryBudget: pages are kept up to the byte budget, a page
@@ -45,6 +47,27 @@ func TestPageMemoryBudget(t *testing.T) {
 	m2.put(page("nogen", 10), -1, ScanStats{}, now)
 	if m2.get("huge", "zh.v.x") != nil || m2.get("nogen", "zh.v.x") != nil {
 		t.Fatal("a page over the shard budget or without a generation was kept")
+	}
+	// a string too long to be a trace code is not kept (nor found)
+	long := strings.Repeat("1", codeKeyMax+1)
+	m2.put(page(long, 10), 1, ScanStats{}, now)
+	if m2.get(long, "zh.v.x") != nil {
+		t.Fatal("an over-long code was kept")
+	}
+	// pages share one copy of their variant's name
+	v1, v2 := strings.Clone("zh.v.y"), strings.Clone("zh.v.y")
+	m2.put(StoredPage{Code: "a", Variant: v1}, 1, ScanStats{}, now)
+	m2.put(StoredPage{Code: "b", Variant: v2}, 1, ScanStats{}, now)
+	var names []string
+	for i := range m2.shards {
+		for k := range m2.shards[i].m {
+			if k.variant == "zh.v.y" {
+				names = append(names, k.variant)
+			}
+		}
+	}
+	if len(names) != 2 || unsafe.StringData(names[0]) != unsafe.StringData(names[1]) {
+		t.Fatalf("variant names kept: %d, shared: %v", len(names), len(names) == 2 && unsafe.StringData(names[0]) == unsafe.StringData(names[1]))
 	}
 	// drop removes only the entry it was given
 	e := m2.get("same", "zh.v.x")

@@ -63,6 +63,7 @@ type Service struct {
 	storeHits atomic.Int64      // views answered from stored pages
 	mem       *pageMemory       // stored pages kept in memory (pagememory.go)
 	memHits   atomic.Int64      // views answered from them
+	days      platform.Days     // today's date for them
 	gen       genCache          // the last write generation read (publiccache.go)
 	creditOf  func(ctx context.Context, operatorCode string) (string, error)
 	dir       Directory // operators of other province nodes (remote.go); nil when standalone
