@@ -337,7 +337,11 @@ func rateLimitPublic(proxies *httpx.TrustedProxies, next http.Handler) http.Hand
 		"write": httpx.NewLimiter(WriteBucket, nil), "report": httpx.NewLimiter(ReportBucket, nil)}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c := limitClass(r); c != "" {
-			if ok, wait := buckets[c].Allow(proxies.ClientAddr(r)); !ok {
+			addr := platform.OriginFrom(r.Context()).Addr // Authenticate found it
+			if addr == "" {
+				addr = proxies.ClientAddr(r)
+			}
+			if ok, wait := buckets[c].Allow(addr); !ok {
 				w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 				httpx.WriteProblem(w, r, platform.TooMany("请求过于频繁，请稍后再试", "too many requests; slow down"))
 				return

@@ -157,8 +157,7 @@ func (s tracePublicPages) code(w http.ResponseWriter, r *http.Request) {
 	verified := s.svc.Trace.VerifyToken(code, token)
 	view := trace.ScanView{Client: trace.ClientClass(r.UserAgent()), Region: trace.SharedProvince(q.Get("r"))}
 	shared := view.Region != ""
-	variant, storable := storedVariant(r, q, code, lang, verified)
-	variant += "." + s.pageVersion
+	variant, storable := s.variants.storedVariant(r, q, code, lang, verified)
 	var pub trace.PublicTrace
 	cached := false
 	key := "" // the rendered-page cache's key, for pages not stored
@@ -236,6 +235,9 @@ func (s tracePublicPages) renderScanPage(r *http.Request, code, token, lang stri
 	return s.heads.newScanPage(lang, pub.ETag, text), nil
 }
 
+// varyEncodingCookie is a scan page's Vary after httpx.Compress set its own.
+var varyEncodingCookie = []string{"Accept-Encoding", "Cookie"}
+
 // scanCacheControl is every scan page's cache lifetime.
 var scanCacheControl = []string{fmt.Sprintf("public, max-age=%d, stale-while-revalidate=%d", trace.PublicMaxAge, trace.PublicStale)}
 
@@ -251,7 +253,11 @@ func (s tracePublicPages) scanHeaders(w http.ResponseWriter, r *http.Request, fa
 	h := w.Header()
 	h["Etag"] = []string{etag}
 	h["Cache-Control"] = scanCacheControl[:1:1]
-	h["Vary"] = append(h["Vary"], "Cookie") // the language is a cookie
+	if v := h["Vary"]; len(v) == 1 && v[0] == varyEncodingCookie[0] { // the language is a cookie
+		h["Vary"] = varyEncodingCookie[:2:2] // shared: no allocation per view
+	} else {
+		h["Vary"] = append(v, "Cookie")
+	}
 	if httpx.ETagMatches(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return false

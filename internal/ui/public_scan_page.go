@@ -214,17 +214,46 @@ var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // storedVariant names the stored page a request may be answered with: the
 // canonical path (not an alias, whose links differ), and no query but the
 // label's valid token (a share, a flash or a wrong token is rendered live).
-func storedVariant(r *http.Request, q url.Values, code, lang string, verified bool) (string, bool) {
+func (v scanVariants) storedVariant(r *http.Request, q url.Values, code, lang string, verified bool) (string, bool) {
 	if r.PathValue("code") != code {
 		return "", false
 	}
 	switch {
 	case len(q) == 0 && !verified:
-		return lang + ".u", true
+		return v.name(lang, false), true
 	case len(q) == 1 && len(q["v"]) == 1 && verified:
-		return lang + ".v", true
+		return v.name(lang, true), true
 	}
 	return "", false
+}
+
+// scanVariants names this release's stored scan pages: per language, the
+// page opened without the label's token (".u") and with it (".v"), then
+// the page version. Built once: the names are not concatenated per view.
+type scanVariants struct {
+	version string
+	names   map[string][2]string
+}
+
+func newScanVariants(version string) scanVariants {
+	v := scanVariants{version: version, names: map[string][2]string{}}
+	for _, lang := range []string{"zh", "en"} {
+		v.names[lang] = [2]string{lang + ".u." + version, lang + ".v." + version}
+	}
+	return v
+}
+
+func (v scanVariants) name(lang string, verified bool) string {
+	n, ok := v.names[lang]
+	switch {
+	case !ok && verified:
+		return lang + ".v." + v.version
+	case !ok:
+		return lang + ".u." + v.version
+	case verified:
+		return n[1]
+	}
+	return n[0]
 }
 
 // renderedPages keeps each scan page as rendered, in parts, for

@@ -82,9 +82,10 @@ type Server struct {
 	scanPages *renderedPages // the public scan pages as rendered (public_scan.go)
 	provinces *provinceList  // the scan page's share form (public_scan.go)
 	heads     *layoutHeads   // the scan pages' compressed layout heads (public_scan_page.go)
-	// pageVersion names the scan page's templates and words: stored pages
-	// of another version are never served (public_scan_page.go)
-	pageVersion string
+	// variants name the stored scan pages by the page's templates and
+	// words: stored pages of another version are never served
+	// (public_scan_page.go)
+	variants scanVariants
 }
 
 // access says who may reach a route.
@@ -109,7 +110,7 @@ type pageGroup interface {
 
 // Register parses the templates and adds every page route to mux.
 func Register(mux *http.ServeMux, svc Services, opts Options) error {
-	s := &Server{svc: svc, opts: opts, scanPages: &renderedPages{}, provinces: &provinceList{}, heads: &layoutHeads{}, pageVersion: scanPageVersion()}
+	s := &Server{svc: svc, opts: opts, scanPages: &renderedPages{}, provinces: &provinceList{}, heads: &layoutHeads{}, variants: newScanVariants(scanPageVersion())}
 	if _, err := loadCatalogues(); err != nil {
 		return err
 	}
