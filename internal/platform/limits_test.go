@@ -140,24 +140,7 @@ func TestLazyPublicSlot(t *testing.T) {
 	for _, engine := range apptest.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			db := openBare(t, engine)
-			free := func() int { // slots free now: take them all, then give them back
-				n := 0
-				var rels []func()
-				for {
-					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
-					rel, err := db.AcquirePublic(ctx)
-					cancel()
-					if err != nil {
-						break
-					}
-					n++
-					rels = append(rels, rel)
-				}
-				for _, r := range rels {
-					r()
-				}
-				return n
-			}
+			free := func() int { return freeSlots(db) }
 			all := db.PublicSlots()
 			_, idle := platform.WithPublicSlot(context.Background(), db)
 			if got := free(); got != all {
@@ -184,14 +167,7 @@ func TestLazyPublicSlot(t *testing.T) {
 				t.Fatalf("after release: %d of %d slots free", got, all)
 			}
 
-			var rels []func()
-			for range all {
-				rel, err := db.AcquirePublic(context.Background())
-				if err != nil {
-					t.Fatal(err)
-				}
-				rels = append(rels, rel)
-			}
+			rels := takeAllSlots(t, db)
 			short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
 			short, release = platform.WithPublicSlot(short, db)
@@ -218,4 +194,39 @@ func TestLazyPublicSlot(t *testing.T) {
 			}
 		})
 	}
+}
+
+// freeSlots is how many public slots are free now: it takes them all, then
+// gives them back.
+func freeSlots(db *platform.DB) int {
+	n := 0
+	var rels []func()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+		rel, err := db.AcquirePublic(ctx)
+		cancel()
+		if err != nil {
+			break
+		}
+		n++
+		rels = append(rels, rel)
+	}
+	for _, r := range rels {
+		r()
+	}
+	return n
+}
+
+// takeAllSlots takes every public slot; call each release when done.
+func takeAllSlots(t *testing.T, db *platform.DB) []func() {
+	t.Helper()
+	var rels []func()
+	for range db.PublicSlots() {
+		rel, err := db.AcquirePublic(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rels = append(rels, rel)
+	}
+	return rels
 }

@@ -126,24 +126,7 @@ func TestRequestContext(t *testing.T) {
 func TestRequestSlot(t *testing.T) {
 	db := openBare(t, "sqlite")
 	all := db.PublicSlots()
-	free := func() int {
-		n := 0
-		var rels []func()
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
-			rel, err := db.AcquirePublic(ctx)
-			cancel()
-			if err != nil {
-				break
-			}
-			n++
-			rels = append(rels, rel)
-		}
-		for _, r := range rels {
-			r()
-		}
-		return n
-	}
+	free := func() int { return freeSlots(db) }
 	ctx, end := platform.WithRequest(context.Background(), platform.ClassPublic, time.Minute, db)
 	if got := free(); got != all {
 		t.Fatalf("a request that has not queried holds a slot: %d of %d free", got, all)
@@ -161,14 +144,7 @@ func TestRequestSlot(t *testing.T) {
 		t.Fatalf("after the request: %d of %d free", got, all)
 	}
 	// the slot waits no longer than the request's deadline
-	var rels []func()
-	for range all {
-		rel, err := db.AcquirePublic(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rels = append(rels, rel)
-	}
+	rels := takeAllSlots(t, db)
 	ctx, end = platform.WithRequest(context.Background(), platform.ClassPublic, 30*time.Millisecond, db)
 	if err := db.TakeSlot(ctx); !platform.IsUnavailable(err) {
 		t.Fatalf("TakeSlot with every slot taken: %v, want unavailable", err)
