@@ -75,8 +75,7 @@ type ScanCounter struct {
 	pending map[scanKey]scanCount
 	codes   map[codeKey]codeViews // by value and keyed inline: no heap object or pointer per code for the collector
 	tracked int                   // codes whose views since start are kept (at most maxSeen)
-	day     string                // today in China, for keys
-	dayEnd  time.Time             // when day ends
+	days    platform.Days         // today in China, for keys
 }
 
 // codeViews are a code's views: counted by this process since it started
@@ -109,12 +108,7 @@ func (c *ScanCounter) record(code string, v ScanView, now time.Time) {
 		return // not a trace code (CountScan's callers resolve codes first)
 	}
 	c.mu.Lock()
-	if !now.Before(c.dayEnd) || now.Before(c.dayEnd.AddDate(0, 0, -1)) {
-		c.day = platform.Today(now)
-		start, _ := time.ParseInLocation(time.DateOnly, c.day, platform.ChinaTZ)
-		c.dayEnd = start.AddDate(0, 0, 1)
-	}
-	k := scanKey{code, c.day, v.Client, v.Region}
+	k := scanKey{code, c.days.Of(now), v.Client, v.Region}
 	e := c.pending[k]
 	e.n++
 	e.last = now
@@ -176,8 +170,9 @@ func (c *ScanCounter) unflushed(code string) int64 { return c.views(code).unfold
 
 // scanLockSpan bounds the codes a fold's bookkeeping (logged, forget)
 // handles per hold of the counter's lock, which every view waits on to be
-// counted: at a crowd's 200,000 codes one hold for all of them made the
-// scan page's p99 89–137 ms on SQLite (docs/benchmarks.md).
+// counted: at a crowd's 200,000 codes one hold for all of them stalls
+// every view for its length (its share of SQLite's p99 is not measured
+// yet; docs/benchmarks.md).
 const scanLockSpan = 2048
 
 // pause lets views waiting on the lock be counted (c.mu held).
