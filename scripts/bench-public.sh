@@ -12,7 +12,9 @@
 # (200000: how many codes are drawn from), WARM (1: view every drawn code
 # once before measuring — a running server's state; 0: measure cold),
 # PAGE_MEMORY (1024: MiB of pages the server keeps in memory), PROFILE (a
-# file prefix: the server's CPU profile over each scan-page run, PROFILE.HOT).
+# file prefix: the server's CPU profile over each scan-page run, PROFILE.HOT),
+# SERVE_LOG (a file: the server's log is kept there; by default it goes with
+# the temporary directory).
 set -euo pipefail
 DATA=${1:?data directory}
 DBURL=${2:-}
@@ -27,7 +29,7 @@ go run ./scripts/labelurls "${dbflag[@]}" --limit "$CODES" > "$WORK/paths.txt"
 echo "$(wc -l < "$WORK/paths.txt") codes"
 
 
-"$BIN" serve "${dbflag[@]}" --addr 127.0.0.1:18080 --public-url http://127.0.0.1:18080 --trusted-proxies 127.0.0.1/32 --monitor-every 0 --page-memory "$PAGE_MEMORY" --metrics-token bench 2>"$WORK/serve.log" &
+"$BIN" serve "${dbflag[@]}" --addr 127.0.0.1:18080 --public-url http://127.0.0.1:18080 --trusted-proxies 127.0.0.1/32 --monitor-every 0 --page-memory "$PAGE_MEMORY" --metrics-token bench 2>"${SERVE_LOG:-$WORK/serve.log}" &
 go build -o "$WORK/ceiling" ./scripts/ceiling
 "$WORK/ceiling" --addr 127.0.0.1:18081 &
 for _ in $(seq 1 60); do curl -fs http://127.0.0.1:18080/healthz >/dev/null && curl -fs http://127.0.0.1:18081/ >/dev/null && break; sleep 0.5; done
