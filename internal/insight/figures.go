@@ -158,9 +158,10 @@ var Figures = []Figure{
 		Touch: []Touch{{"complaint", "complaints p ON p.id = {rid}"}},
 		Keys:  []string{"received", "assigned", "replied", "closed"}},
 	{Name: "scans", ZH: "公众扫码", EN: "Public scans", List: "/batches", DayCol: "s.day",
-		Select: `SELECT SUBSTR(c.region_code, 1, 6), c.product_code, {day}, s.client, '', SUM(s.count)
-			FROM trace_scans s JOIN trace_codes c ON c.code = s.code WHERE {when} GROUP BY 1, 2, 3, 4, 5`,
-		Since: `SELECT DISTINCT s.day FROM trace_scans s WHERE s.last_at >= $1`,
+		// trace_scan_areas: the scan log's fold keeps the views by county, product and client
+		Select: `SELECT s.region_code, s.product_code, {day}, s.client, '', SUM(s.count)
+			FROM trace_scan_areas s WHERE {when} GROUP BY 1, 2, 3, 4, 5`,
+		Since: `SELECT DISTINCT s.day FROM trace_scan_areas s WHERE s.folded_at >= $1`,
 		Keys:  []string{"wechat", "alipay", "mobile", "desktop", "tool", "other"}},
 }
 

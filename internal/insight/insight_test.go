@@ -17,6 +17,7 @@ import (
 	"agtrace/internal/httpx"
 	"agtrace/internal/insight"
 	"agtrace/internal/platform"
+	"agtrace/internal/trace"
 )
 
 // snapshot is stat_daily and stat_monthly as a map, for comparing runs;
@@ -76,6 +77,7 @@ func direct(t *testing.T, a *app.App, prefix string) map[string]map[string]int64
 		"complaints":     `SELECT status, COUNT(*) FROM complaints WHERE region_code >= $1 AND region_code < $2 GROUP BY status`,
 		"recalls":        `SELECT status, COUNT(*) FROM recalls WHERE region_code >= $1 AND region_code < $2 GROUP BY status`,
 		"certificates":   `SELECT f.basis, COUNT(*) FROM certificates f JOIN operators o ON o.id = f.operator_id WHERE o.county_code >= $1 AND o.county_code < $2 GROUP BY f.basis`,
+		"scans":          `SELECT s.client, CAST(SUM(s.count) AS BIGINT) FROM trace_scans s JOIN trace_codes c ON c.code = s.code WHERE c.region_code >= $1 AND c.region_code < $2 GROUP BY s.client`,
 	}
 	typeKey := map[string]string{"1": "production", "2": "circulation", "3": "market_entry"}
 	out := map[string]map[string]int64{}
@@ -219,6 +221,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 		if _, err := demo.Load(ctx, a, "demo-pass-2026"); err != nil {
 			t.Fatal(err)
 		}
+		scanViews(t, a)
 		// the demo's last step ran the incremental job over its whole workload
 		var wm, top int64
 		if err := a.DB.QueryRow(ctx, `SELECT audit_id FROM stat_watermark`).Scan(&wm); err != nil || wm <= rep.ToAudit {
@@ -288,6 +291,27 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 		}
 		countyOfficial(t, a)
 	})
+}
+
+// scanViews counts public views of the demo's codes (one to three each,
+// from several clients) and folds them into trace_scans.
+func scanViews(t *testing.T, a *app.App) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := a.DB.Query(ctx, `SELECT code FROM trace_codes ORDER BY code`)
+	codes, err := platform.Collect(rows, err, platform.Scalar[string])
+	if err != nil || len(codes) == 0 {
+		t.Fatalf("codes to view: %d (%v)", len(codes), err)
+	}
+	clients := []string{trace.ClientWeChat, trace.ClientMobile, trace.ClientDesktop}
+	for i, c := range codes {
+		for j := range i%3 + 1 {
+			a.Trace.CountScan(c, trace.ScanView{Client: clients[(i+j)%len(clients)]})
+		}
+	}
+	if err := a.Trace.FlushScans(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // countyOfficial: a county analyst sees the county's figures (equal to the

@@ -11,7 +11,6 @@ import (
 
 	"agtrace/internal/auth"
 	"agtrace/internal/platform"
-	"agtrace/internal/trace"
 )
 
 // Every is how often Serve runs the incremental job.
@@ -21,11 +20,12 @@ const Every = time.Minute
 // recomputed in one grouped pass instead of day by day.
 const wholeFigureAfter = 31
 
-// scanOverlap: rows of event-less tables (scans) changed this long before
-// the last run are looked at again, so views folded late into trace_scans
-// (trace.ScanMaxDelay) are not missed (recomputing a day twice changes
-// nothing).
-const scanOverlap = trace.ScanMaxDelay + 5*time.Minute
+// scanOverlap: days of rows of event-less tables (trace_scan_areas)
+// changed this long before the last run are recomputed again. A fold's rows
+// carry the time its transaction began, which can precede the last run
+// although it committed after it; generous, since recomputing a day twice
+// changes nothing and costs a few rows.
+const scanOverlap = 5 * time.Minute
 
 // watermarkName is the job's row in stat_watermark.
 const watermarkName = "stat_daily"

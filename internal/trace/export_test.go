@@ -24,3 +24,11 @@ func SetScanFoldChunk(n int) (restore func()) {
 	scanFoldChunk = n
 	return func() { scanFoldChunk = old }
 }
+
+// SetScanAreaLookup sets how many codes a fold looks up a statement and
+// returns a func restoring it.
+func SetScanAreaLookup(n int) (restore func()) {
+	old := scanAreaLookup
+	scanAreaLookup = n
+	return func() { scanAreaLookup = old }
+}

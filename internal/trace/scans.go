@@ -38,11 +38,6 @@ const ScanFoldEvery = time.Minute
 // (it stopped without closing) are folded by whichever instance folds next.
 const scanOrphanAge = 10 * ScanFoldEvery
 
-// ScanMaxDelay is the longest a counted view takes to reach trace_scans:
-// an orphan's rows are folded up to a fold period after they are due. A
-// reader of changed rows (last_at) looks this far back.
-const ScanMaxDelay = scanOrphanAge + ScanFoldEvery
-
 // scanFlushRows is how many counts one statement writes (6 parameters a
 // row). Not more: SQLite looks a numbered parameter's name up in a list,
 // so a statement's binding costs grow with the square of its parameters
@@ -449,7 +444,10 @@ func (s *Service) applyScanChunks(ctx context.Context, spread time.Duration, app
 				return err
 			}
 			sum = chunk
-			return upsertScans(ctx, tx, chunk)
+			if err := upsertScans(ctx, tx, chunk); err != nil {
+				return err
+			}
+			return upsertScanAreas(ctx, tx, chunk, tx.Now())
 		})
 		if err != nil {
 			return err
