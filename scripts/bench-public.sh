@@ -12,13 +12,16 @@
 # (200000: how many codes are drawn from), WARM (1: view every drawn code
 # once before measuring — a running server's state; 0: measure cold),
 # PAGE_MEMORY (1024: MiB of pages the server keeps in memory), PROFILE (a
-# file prefix: the server's CPU profile over each scan-page run, PROFILE.HOT),
+# file prefix: the server's CPU profile over each scan-page run, PROFILE.HOT,
+# PROFILE.HOT.ROUND when ROUNDS > 1),
 # SERVE_LOG (a file: the server's log is kept there; by default it goes with
-# the temporary directory).
+# the temporary directory), ROUNDS (1: how many times the ceiling and scan
+# page runs are repeated on the same warmed server; compare medians, the
+# ceiling alone moves by a fifth between runs on a shared VM).
 set -euo pipefail
 DATA=${1:?data directory}
 DBURL=${2:-}
-CONNS=${CONNS:-64} SECS=${SECS:-30} HOT=${HOT:-0} CODES=${CODES:-200000} WARM=${WARM:-1} PAGE_MEMORY=${PAGE_MEMORY:-1024}
+CONNS=${CONNS:-64} SECS=${SECS:-30} ROUNDS=${ROUNDS:-1} HOT=${HOT:-0} CODES=${CODES:-200000} WARM=${WARM:-1} PAGE_MEMORY=${PAGE_MEMORY:-1024}
 BIN=${BIN:-bin/agtrace}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -81,14 +84,17 @@ LUA
 # The ceiling gets the same requests from the same Lua script (random paths,
 # headers): both runs pay wrk's per-request Lua cost, so the ratio compares
 # the servers, not the load generators.
+for round in $(seq 1 "$ROUNDS"); do
 for hot in $HOT; do
+  [ "$ROUNDS" = 1 ] || echo "== round $round"
   lua "$hot"
   echo "== ceiling: bare net/http, fixed 1 KB page (same requests, hot $hot %)"
   wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18081 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
   echo "== /q/{code} (hot $hot %)"
   if [ -n "${PROFILE:-}" ]; then
-    (sleep 2; curl -s -H "Authorization: Bearer bench" -o "$PROFILE.$hot" "http://127.0.0.1:18080/debug/pprof/profile?seconds=$((SECS - 4))") &
+    (sleep 2; curl -s -H "Authorization: Bearer bench" -o "$PROFILE.$hot$([ "$ROUNDS" = 1 ] || echo ".$round")" "http://127.0.0.1:18080/debug/pprof/profile?seconds=$((SECS - 4))") &
   fi
   wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18080 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
   curl -s -H "Authorization: Bearer bench" http://127.0.0.1:18080/metrics | grep -E '^agtrace_scan_pages_'
+done
 done

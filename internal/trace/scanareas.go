@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"agtrace/internal/platform"
@@ -29,11 +32,64 @@ var scanAreaLookup = 64
 // codeArea is where a code's views are counted: its county and product.
 type codeArea struct{ county, product string }
 
+// areaCache remembers the areas of codes a fold looked up: a code's region
+// and product never change, and at a crowd's scans the same codes come back
+// every minute (looked up each time, they were half of a fold's work on
+// SQLite). Areas are interned, so an entry holds no pointer.
+type areaCache struct {
+	mu    sync.Mutex
+	of    map[codeKey]uint32 // index into areas
+	areas []codeArea
+	index map[codeArea]uint32
+}
+
+// maxAreaCodes bounds the codes areaCache remembers (some 40 bytes each);
+// beyond it codes are looked up at every fold.
+const maxAreaCodes = 1 << 20
+
+// get is the area of code, when remembered.
+func (c *areaCache) get(code string) (codeArea, bool) {
+	k, ok := keyOf(code)
+	if !ok {
+		return codeArea{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i, ok := c.of[k]
+	if !ok {
+		return codeArea{}, false
+	}
+	return c.areas[i], true
+}
+
+// put remembers code's area (while there is room).
+func (c *areaCache) put(code string, a codeArea) {
+	k, ok := keyOf(code)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.of == nil {
+		c.of, c.index = map[codeKey]uint32{}, map[codeArea]uint32{}
+	}
+	if len(c.of) >= maxAreaCodes {
+		return
+	}
+	i, ok := c.index[a]
+	if !ok {
+		i = uint32(len(c.areas))
+		c.areas = append(c.areas, a)
+		c.index[a] = i
+	}
+	c.of[k] = i
+}
+
 // upsertScanAreas adds counts to trace_scan_areas (tx: the one adding them
 // to trace_scans). Rows are written in key order, so two instances applying
 // chunks at once take the rows' locks in the same order.
-func upsertScanAreas(ctx context.Context, tx *platform.Tx, p map[scanKey]scanCount, now time.Time) error {
-	areas, err := codeAreas(ctx, tx, p)
+func (s *Service) upsertScanAreas(ctx context.Context, tx *platform.Tx, p map[scanKey]scanCount, now time.Time) error {
+	areas, err := s.codeAreas(ctx, tx, p)
 	if err != nil {
 		return err
 	}
@@ -84,19 +140,22 @@ func (a scanArea) less(b scanArea) bool {
 	return a.client < b.client
 }
 
-// codeAreas is the county and product of each code of p, read in code
-// order (neighbouring index pages).
-func codeAreas(ctx context.Context, tx *platform.Tx, p map[scanKey]scanCount) (map[string]codeArea, error) {
-	seen := make(map[string]bool, len(p))
-	codes := make([]string, 0, len(p))
+// codeAreas is the county and product of each code of p: remembered, or
+// read in code order (neighbouring index pages).
+func (s *Service) codeAreas(ctx context.Context, tx *platform.Tx, p map[scanKey]scanCount) (map[string]codeArea, error) {
+	out := make(map[string]codeArea, len(p))
+	missing := map[string]bool{}
 	for k := range p {
-		if !seen[k.code] {
-			seen[k.code] = true
-			codes = append(codes, k.code)
+		if _, ok := out[k.code]; ok || missing[k.code] {
+			continue
+		}
+		if a, ok := s.areas.get(k.code); ok {
+			out[k.code] = a
+		} else {
+			missing[k.code] = true
 		}
 	}
-	sort.Strings(codes)
-	out := make(map[string]codeArea, len(codes))
+	codes := slices.Sorted(maps.Keys(missing))
 	query := `SELECT code, SUBSTR(region_code, 1, 6), product_code FROM trace_codes WHERE code IN ` + inList(scanAreaLookup)
 	args := make([]any, scanAreaLookup)
 	for len(codes) > 0 {
@@ -109,14 +168,14 @@ func codeAreas(ctx context.Context, tx *platform.Tx, p map[scanKey]scanCount) (m
 		if err != nil {
 			return nil, err
 		}
-		if err := readCodeAreas(rows, out); err != nil {
+		if err := s.readCodeAreas(rows, out); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-func readCodeAreas(rows *sql.Rows, into map[string]codeArea) error {
+func (s *Service) readCodeAreas(rows *sql.Rows, into map[string]codeArea) error {
 	defer rows.Close()
 	for rows.Next() {
 		var code string
@@ -125,6 +184,7 @@ func readCodeAreas(rows *sql.Rows, into map[string]codeArea) error {
 			return err
 		}
 		into[code] = a
+		s.areas.put(code, a)
 	}
 	return rows.Err()
 }

@@ -296,8 +296,15 @@ func (s *Service) logScans(ctx context.Context) error {
 	if len(p) == 0 {
 		return nil
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO trace_scan_log (owner, at, entries) VALUES ($1, $2, $3)`,
-		s.scans.owner, s.clock.Now(), encodeScanLog(p))
+	// on the write path (InTx), not a pooled connection: on SQLite a write on
+	// another connection makes the writer's connection drop its whole page
+	// cache at its next transaction, and this write comes every second
+	// (every fold chunk then began by re-reading its index pages)
+	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO trace_scan_log (owner, at, entries) VALUES ($1, $2, $3)`,
+			s.scans.owner, s.clock.Now(), encodeScanLog(p))
+		return err
+	})
 	if err != nil {
 		s.scans.putBack(p)
 	}
@@ -447,7 +454,7 @@ func (s *Service) applyScanChunks(ctx context.Context, spread time.Duration, app
 			if err := upsertScans(ctx, tx, chunk); err != nil {
 				return err
 			}
-			return upsertScanAreas(ctx, tx, chunk, tx.Now())
+			return s.upsertScanAreas(ctx, tx, chunk, tx.Now())
 		})
 		if err != nil {
 			return err

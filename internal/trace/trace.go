@@ -58,6 +58,7 @@ type Service struct {
 	misses    *MissLimiter      // public lookups of codes that do not exist
 	tolerance MismatchTolerance // quantity-mismatch tolerance (nil: every difference is a finding)
 	scans     *ScanCounter      // public views, counted in memory (scans.go)
+	areas     areaCache         // codes' counties and products, for the fold (scanareas.go)
 	pages     *publicCache      // public answers per code, valid while nothing was written (publiccache.go)
 	keeper    pageKeeper        // rendered pages waiting to be stored (pagestore.go)
 	storeHits atomic.Int64      // views answered from stored pages

@@ -13,7 +13,7 @@ CREATE TABLE trace_scan_areas (
     count        BIGINT NOT NULL,
     folded_at    TIMESTAMP NOT NULL,
     PRIMARY KEY (day, region_code, product_code, client)
-) WITHOUT ROWID;
+) WITHOUT ROWID; -- drift:engine-only (one B-tree per row)
 CREATE INDEX trace_scan_areas_folded ON trace_scan_areas (folded_at);
 INSERT INTO trace_scan_areas (day, region_code, product_code, client, count, folded_at)
     SELECT s.day, SUBSTR(c.region_code, 1, 6), c.product_code, s.client, SUM(s.count), MAX(s.last_at)
