@@ -17,7 +17,10 @@
 # SERVE_LOG (a file: the server's log is kept there; by default it goes with
 # the temporary directory), ROUNDS (1: how many times the ceiling and scan
 # page runs are repeated on the same warmed server; compare medians, the
-# ceiling alone moves by a fifth between runs on a shared VM).
+# ceiling alone moves by a fifth between runs on a shared VM), PROBE (a file
+# prefix: during each scan-page run scripts/probe sends a request every 10 ms
+# and writes each second's median and slowest answer to PROBE.HOT[.ROUND],
+# to see when the tail happens).
 set -euo pipefail
 DATA=${1:?data directory}
 DBURL=${2:-}
@@ -34,6 +37,7 @@ echo "$(wc -l < "$WORK/paths.txt") codes"
 
 "$BIN" serve "${dbflag[@]}" --addr 127.0.0.1:18080 --public-url http://127.0.0.1:18080 --trusted-proxies 127.0.0.1/32 --monitor-every 0 --page-memory "$PAGE_MEMORY" --metrics-token bench 2>"${SERVE_LOG:-$WORK/serve.log}" &
 go build -o "$WORK/ceiling" ./scripts/ceiling
+[ -n "${PROBE:-}" ] && go build -o "$WORK/probe" ./scripts/probe
 "$WORK/ceiling" --addr 127.0.0.1:18081 &
 for _ in $(seq 1 60); do curl -fs http://127.0.0.1:18080/healthz >/dev/null && curl -fs http://127.0.0.1:18081/ >/dev/null && break; sleep 0.5; done
 
@@ -93,6 +97,9 @@ for hot in $HOT; do
   echo "== /q/{code} (hot $hot %)"
   if [ -n "${PROFILE:-}" ]; then
     (sleep 2; curl -s -H "Authorization: Bearer bench" -o "$PROFILE.$hot$([ "$ROUNDS" = 1 ] || echo ".$round")" "http://127.0.0.1:18080/debug/pprof/profile?seconds=$((SECS - 4))") &
+  fi
+  if [ -n "${PROBE:-}" ]; then
+    "$WORK/probe" --secs "$SECS" < "$WORK/paths.txt" > "$PROBE.$hot$([ "$ROUNDS" = 1 ] || echo ".$round")" &
   fi
   wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$WORK/scan.lua" http://127.0.0.1:18080 | grep -E "Requests/sec|99%|Non-2xx|Socket errors|Latency "
   curl -s -H "Authorization: Bearer bench" http://127.0.0.1:18080/metrics | grep -E '^agtrace_scan_pages_'
