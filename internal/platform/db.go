@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -133,7 +134,7 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := checkWritable(dir); err != nil {
 		return nil, err
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+	dsn := "file:" + path + "?_pragma=busy_timeout(" + strconv.Itoa(int(sqliteBusyWait/time.Millisecond)) + ")&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-65536)&_pragma=temp_store(MEMORY)&_txlock=immediate&_time_format=sqlite&_timezone=UTC"
 	sdb, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -158,6 +159,13 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 // sqliteConns is how many SQLite connections serve reads; one more is the
 // writer's (writer.go).
 const sqliteConns = 4
+
+// sqliteBusyWait is how long a statement waits for SQLite's write lock (its
+// busy timeout) and DB.Exec for the writer's connection.
+const sqliteBusyWait = 15 * time.Second
+
+// writerWait is how long DB.Exec waits for the writer's connection.
+var writerWait = sqliteBusyWait
 
 func checkWritable(dir string) error {
 	f, err := os.CreateTemp(dir, ".write-test-*")
@@ -220,13 +228,51 @@ type Querier interface {
 }
 
 // Exec, Query and QueryRow run a query through the statement cache (SQLite).
+// Exec runs one statement outside a transaction of the caller's. On SQLite
+// a write (INSERT, UPDATE, DELETE, REPLACE) runs on the writer's connection
+// as a one-statement member of its queue (writer.go): written on a pooled
+// connection, it would make the writer's connection drop its whole page
+// cache at its next transaction. It must not be called inside an InTx
+// callback (use tx.Exec there): it would wait for the writer that callback
+// holds, and fails after writerWait, as SQLite's busy timeout did.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	db.takeSlot(ctx)
 	q := db.Q(query)
+	if db.writer != nil && isWrite(q) {
+		return db.execOnWriter(ctx, query, args)
+	}
 	if st := db.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return db.sql.ExecContext(ctx, q, args...)
+}
+
+// execOnWriter runs a write statement on SQLite's writer connection. It
+// neither claims an Idempotency-Key nor counts as a commit of the process
+// (DB.Commits): it is not a request's write transaction.
+func (db *DB) execOnWriter(ctx context.Context, query string, args []any) (sql.Result, error) {
+	wctx, cancel := context.WithTimeout(ctx, writerWait) // only the wait for the writer honours it
+	defer cancel()
+	var res sql.Result
+	err := db.inGroupTx(wctx, func(tx *Tx) error {
+		var err error
+		res, err = tx.Exec(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// isWrite reports whether a statement writes rows (DB.Exec sends those to
+// SQLite's writer; PRAGMA, ANALYZE and VACUUM stay on a pooled connection:
+// some cannot run inside a transaction).
+func isWrite(q string) bool {
+	q = strings.TrimLeft(q, " \t\r\n")
+	for _, verb := range [...]string{"INSERT", "UPDATE", "DELETE", "REPLACE"} {
+		if len(q) > len(verb) && strings.EqualFold(q[:len(verb)], verb) {
+			return true
+		}
+	}
+	return false
 }
 
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {

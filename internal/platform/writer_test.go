@@ -201,3 +201,74 @@ func TestGroupCommitLastWaiterGivesUp(t *testing.T) {
 		t.Fatalf("rows %s", got)
 	}
 }
+
+// TestExecWritesOnWriter: on SQLite DB.Exec sends row writes to the
+// writer's connection (counted as its writers; not as the process's
+// commits) and everything else to the pool; its result is the statement's.
+// Called inside an InTx callback it fails after writerWait instead of
+// waiting for ever for the writer the callback holds, and the callback's
+// own transaction still commits.
+func TestExecWritesOnWriter(t *testing.T) {
+	for _, c := range []struct {
+		q     string
+		write bool
+	}{
+		{"INSERT INTO t (a) VALUES ($1)", true},
+		{"  \n\tupdate t SET a = 'x'", true},
+		{"Delete FROM t", true},
+		{"REPLACE INTO t (a) VALUES ('x')", true},
+		{"PRAGMA wal_checkpoint(TRUNCATE)", false},
+		{"ANALYZE", false},
+		{"VACUUM", false},
+		{"SELECT 1", false},
+		{"CREATE TABLE u (a TEXT)", false},
+		{"INSERT", false}, // the verb alone is not a statement
+		{"", false},
+	} {
+		if got := isWrite(c.q); got != c.write {
+			t.Errorf("isWrite(%q) = %v, want %v", c.q, got, c.write)
+		}
+	}
+
+	ctx := context.Background()
+	db := openTestSQLite(t)
+	writers, commits := db.writer.writers.Load(), db.Commits()
+	res, err := db.Exec(ctx, `INSERT INTO t (a) VALUES ($1), ($2)`, "a", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 2 {
+		t.Fatalf("rows affected: %d %v, want 2", n, err)
+	}
+	if got := db.writer.writers.Load() - writers; got != 1 {
+		t.Fatalf("the insert ran as %d writers of the writer's connection, want 1", got)
+	}
+	if db.Commits() != commits {
+		t.Fatal("an Exec counted as a commit of the process")
+	}
+	if got := rowsOf(t, db); len(got) != 2 {
+		t.Fatalf("rows %v, want a and b", got)
+	}
+
+	defer func(old time.Duration) { writerWait = old }(writerWait)
+	writerWait = 200 * time.Millisecond
+	var inner error
+	start := time.Now()
+	err = db.InTx(ctx, func(tx *Tx) error {
+		_, inner = db.Exec(ctx, `INSERT INTO t (a) VALUES ('inner')`)
+		_, err := tx.Exec(ctx, `INSERT INTO t (a) VALUES ('outer')`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inner == nil || !errors.Is(inner, context.DeadlineExceeded) {
+		t.Fatalf("Exec inside InTx: %v, want a deadline error", inner)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Exec inside InTx gave up after %v", d)
+	}
+	if got := rowsOf(t, db); fmt.Sprint(got) != "[a b outer]" {
+		t.Fatalf("rows %v, want [a b outer]", got)
+	}
+}

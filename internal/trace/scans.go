@@ -296,15 +296,11 @@ func (s *Service) logScans(ctx context.Context) error {
 	if len(p) == 0 {
 		return nil
 	}
-	// on the write path (InTx), not a pooled connection: on SQLite a write on
-	// another connection makes the writer's connection drop its whole page
-	// cache at its next transaction, and this write comes every second
-	// (every fold chunk then began by re-reading its index pages)
-	err := s.db.InTx(ctx, func(tx *platform.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO trace_scan_log (owner, at, entries) VALUES ($1, $2, $3)`,
-			s.scans.owner, s.clock.Now(), encodeScanLog(p))
-		return err
-	})
+	// on SQLite on the writer's connection (DB.Exec): written on a pooled
+	// one every second, it made the writer drop its page cache before every
+	// fold chunk
+	_, err := s.db.Exec(ctx, `INSERT INTO trace_scan_log (owner, at, entries) VALUES ($1, $2, $3)`,
+		s.scans.owner, s.clock.Now(), encodeScanLog(p))
 	if err != nil {
 		s.scans.putBack(p)
 	}
