@@ -228,6 +228,7 @@ type Querier interface {
 }
 
 // Exec, Query and QueryRow run a query through the statement cache (SQLite).
+//
 // Exec runs one statement outside a transaction of the caller's. On SQLite
 // a write (INSERT, UPDATE, DELETE, REPLACE) runs on the writer's connection
 // as a one-statement member of its queue (writer.go): written on a pooled
