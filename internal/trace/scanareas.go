@@ -1,12 +1,12 @@
 package trace
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -99,11 +99,10 @@ func (s *Service) upsertScanAreas(ctx context.Context, tx *platform.Tx, p map[sc
 			sums[scanArea{k.day, a.county, a.product, k.client}] += v.n
 		}
 	}
-	keys := make([]scanArea, 0, len(sums))
-	for k := range sums {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+	keys := slices.SortedFunc(maps.Keys(sums), func(a, b scanArea) int {
+		return cmp.Or(strings.Compare(a.day, b.day), strings.Compare(a.county, b.county),
+			strings.Compare(a.product, b.product), strings.Compare(a.client, b.client))
+	})
 	for len(keys) > 0 {
 		chunk := keys[:min(len(keys), scanFlushRows)]
 		keys = keys[len(chunk):]
@@ -125,19 +124,6 @@ func (s *Service) upsertScanAreas(ctx context.Context, tx *platform.Tx, p map[sc
 		}
 	}
 	return nil
-}
-
-func (a scanArea) less(b scanArea) bool {
-	if a.day != b.day {
-		return a.day < b.day
-	}
-	if a.county != b.county {
-		return a.county < b.county
-	}
-	if a.product != b.product {
-		return a.product < b.product
-	}
-	return a.client < b.client
 }
 
 // codeAreas is the county and product of each code of p: remembered, or

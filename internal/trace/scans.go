@@ -166,8 +166,7 @@ func (c *ScanCounter) unflushed(code string) int64 { return c.views(code).unfold
 // scanLockSpan bounds the codes a fold's bookkeeping (logged, forget)
 // handles per hold of the counter's lock, which every view waits on to be
 // counted: at a crowd's 200,000 codes one hold for all of them stalls
-// every view for its length (its share of SQLite's p99 is not measured
-// yet; docs/benchmarks.md).
+// every view for its length.
 const scanLockSpan = 2048
 
 // pause lets views waiting on the lock be counted (c.mu held).
@@ -296,9 +295,6 @@ func (s *Service) logScans(ctx context.Context) error {
 	if len(p) == 0 {
 		return nil
 	}
-	// on SQLite on the writer's connection (DB.Exec): written on a pooled
-	// one every second, it made the writer drop its page cache before every
-	// fold chunk
 	_, err := s.db.Exec(ctx, `INSERT INTO trace_scan_log (owner, at, entries) VALUES ($1, $2, $3)`,
 		s.scans.owner, s.clock.Now(), encodeScanLog(p))
 	if err != nil {
