@@ -46,7 +46,7 @@ func TestTraceEndToEnd(t *testing.T) {
 		if ct := r.Header.Get("Content-Type"); ct != "application/pdf" {
 			t.Fatalf("label content type %q", ct)
 		}
-		if got, want := decodeQR(t, rasterise(t, r.Body, qrDPI)), "http://trace.test/q/"+origin+"?v="+a.Trace.Token(origin); got != want {
+		if got, want := pdfQR(t, r.Body), "http://trace.test/q/"+origin+"?v="+a.Trace.Token(origin); got != want {
 			t.Fatalf("label QR = %q, want %q", got, want)
 		}
 		w.farmC.Do("GET", "/api/v1/batches/"+origin+"/label.png", nil).Expect(t, 200)
@@ -80,7 +80,7 @@ func TestTraceEndToEnd(t *testing.T) {
 
 		// the seller prints the trace certificate (追溯凭证) that goes with the goods
 		tc := w.farmC.Do("GET", "/api/v1/batches/"+circ+"/trace-certificate.pdf", nil).Expect(t, 200)
-		if got := decodeQR(t, rasterise(t, tc.Body, qrDPI)); got != "http://trace.test/q/"+circ+"?v="+a.Trace.Token(circ) {
+		if got := pdfQR(t, tc.Body); got != "http://trace.test/q/"+circ+"?v="+a.Trace.Token(circ) {
 			t.Fatalf("trace certificate QR = %q", got)
 		}
 
@@ -122,7 +122,7 @@ func TestTraceEndToEnd(t *testing.T) {
 			t.Fatalf("market entry: %s", me.Body)
 		}
 		pdf := w.coopC.Do("GET", me.Str("certificate_url"), nil).Expect(t, 200)
-		if got := decodeQR(t, rasterise(t, pdf.Body, qrDPI)); got != "http://trace.test/q/"+entry+"?v="+a.Trace.Token(entry) {
+		if got := pdfQR(t, pdf.Body); got != "http://trace.test/q/"+entry+"?v="+a.Trace.Token(entry) {
 			t.Fatalf("market-entry certificate QR = %q", got)
 		}
 		if r := w.market.Do("POST", "/api/v1/transfers/"+entry+"/accept", nil).Expect(t, 200); r.Str("status") != "accepted" {

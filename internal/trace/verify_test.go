@@ -97,7 +97,7 @@ func TestPublicVerification(t *testing.T) {
 		tok := a.Trace.Token(origin)
 		want := "http://trace.test/q/" + origin + "?v=" + tok
 		pdf := w.farmC.Do("GET", "/api/v1/batches/"+origin+"/label.pdf?size=50x30", nil).Expect(t, 200)
-		if got := decodeQR(t, rasterise(t, pdf.Body, qrDPI)); got != want {
+		if got := pdfQR(t, pdf.Body); got != want {
 			t.Fatalf("label PDF QR = %q, want %q", got, want)
 		}
 		pngR := w.farmC.Do("GET", "/api/v1/batches/"+origin+"/label.png?px=400", nil).Expect(t, 200)
@@ -105,8 +105,8 @@ func TestPublicVerification(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := decodeQR(t, img); got != want {
-			t.Fatalf("label PNG QR = %q, want %q", got, want)
+		if got, err := decodeQR(img); err != nil || got != want {
+			t.Fatalf("label PNG QR = %q (%v), want %q", got, err, want)
 		}
 		if b := w.farmC.Do("GET", "/api/v1/batches/"+origin, nil).Expect(t, 200); b.Str("public_url") != want {
 			t.Fatalf("batch public_url = %q, want %q", b.Str("public_url"), want)
