@@ -32,3 +32,11 @@ func SetScanAreaLookup(n int) (restore func()) {
 	scanAreaLookup = n
 	return func() { scanAreaLookup = old }
 }
+
+// SetMaxInLog sets how many keys an instance sums in memory between folds
+// (0: every fold reads its log rows back) and returns a func restoring it.
+func SetMaxInLog(n int) (restore func()) {
+	old := maxInLog
+	maxInLog = n
+	return func() { maxInLog = old }
+}

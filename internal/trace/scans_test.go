@@ -53,6 +53,20 @@ func TestFlushScansMany(t *testing.T) {
 // folded by another only once it has been silent for ten minutes, and a
 // damaged log row stops the fold without losing anything.
 func TestScanLogFold(t *testing.T) {
+	// the instance's own rows summed in memory as they are logged, and read
+	// back from the log (a sum too large to keep: maxInLog 0)
+	for _, mode := range []struct {
+		name  string
+		limit int
+	}{{"sums in memory", 1 << 19}, {"log read back", 0}} {
+		t.Run(mode.name, func(t *testing.T) {
+			defer trace.SetMaxInLog(mode.limit)()
+			testScanLogFold(t)
+		})
+	}
+}
+
+func testScanLogFold(t *testing.T) {
 	apptest.ForEachEngine(t, func(t *testing.T, a *app.App) {
 		ctx := context.Background()
 		stored := func(code string) (sum int64) {
@@ -132,6 +146,41 @@ func TestScanLogFold(t *testing.T) {
 		}
 		if got := logRows(); got != 3 {
 			t.Fatalf("log rows after a failed fold: %d, want 3 (live, damaged, ours)", got)
+		}
+		// the damaged row removed, the next fold counts the kept view once
+		if _, err := a.DB.Exec(ctx, `DELETE FROM trace_scan_log WHERE entries = 'not an entry'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Trace.FoldScans(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := stored(code); got != 12 {
+			t.Fatalf("trace_scans after the failed fold's rerun: %d, want 12", got)
+		}
+
+		// a log write that fails keeps its counts for the next, and the
+		// fold after it reads the log back (the row may have landed)
+		a.Trace.CountScan(code, trace.ScanView{Client: trace.ClientMobile})
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := a.Trace.LogScans(cancelled); err == nil {
+			t.Fatal("log write with a cancelled context succeeded")
+		}
+		a.Trace.CountScan(code, trace.ScanView{Client: trace.ClientMobile})
+		if err := a.Trace.LogScans(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Trace.FoldScans(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := stored(code); got != 14 {
+			t.Fatalf("trace_scans after a failed log write: %d, want 14", got)
+		}
+		if got := logRows(); got != 1 {
+			t.Fatalf("log rows at the end: %d, want 1 (the live instance's)", got)
+		}
+		if got := trace.Unfolded(a.Trace, code); got != 0 {
+			t.Fatalf("unfolded views at the end: %d, want 0", got)
 		}
 	})
 }
