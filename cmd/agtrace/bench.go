@@ -18,7 +18,7 @@ func runBench(ctx context.Context, args []string) error {
 	db := fs.String("db", "", "PostgreSQL URL of a fresh database (postgres://user@host:5432/db); empty = SQLite in --data")
 	queries := fs.Int("queries", 2000, "trace queries per direction (random codes)")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed builds the same chains")
-	workers := fs.Int("workers", 0, "chains written concurrently (default 8; 1 for --bulk on SQLite, where an import does all its work inside its transaction)")
+	workers := fs.Int("workers", 0, "chains written concurrently (default 8; 1 for --bulk, whose imports run one at a time on either engine)")
 	bulk := fs.Int("bulk", 0, "write through bulk imports (trace.Service.Import) of about N codes per transaction; 0 = one transaction per service call, as the API")
 	reuse := fs.Bool("reuse", false, "allow a non-empty --data / database: add --batches more codes (0 = only measure)")
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of a table")

@@ -26,7 +26,7 @@ type Config struct {
 	Batches int    // trace codes to write (0 with Reuse: measure an existing database)
 	Queries int    // trace queries per direction
 	Seed    uint64 // fixes every random choice
-	Workers int    // chains written concurrently (0: 2, or 1 for a bulk import on SQLite)
+	Workers int    // chains written concurrently (0: 8, or 1 for bulk imports)
 	Bulk    int    // > 0: write through bulk imports of about this many codes per transaction
 	DataDir string // SQLite file, keys (and documents)
 	DBURL   string // PostgreSQL instead of SQLite
@@ -145,10 +145,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	if cfg.Workers <= 0 {
 		// 8 on the API path: SQLite writers queue in Go and share commits
-		// (platform/writer.go), so more writers make larger groups. A bulk
-		// import does everything inside its transaction: 1 on SQLite.
+		// (platform/writer.go), so more writers make larger groups. Bulk
+		// imports run one at a time on either engine (SQLite has one
+		// writer; on PostgreSQL trace.lockSequences queues them, and 8
+		// workers of 500-code imports waited out the 120 s statement
+		// timeout in that queue): 1.
 		cfg.Workers = 8
-		if cfg.DBURL == "" && cfg.Bulk > 0 {
+		if cfg.Bulk > 0 {
 			cfg.Workers = 1
 		}
 	}
