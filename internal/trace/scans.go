@@ -72,6 +72,7 @@ type ScanCounter struct {
 	pending map[scanKey]scanCount
 	codes   map[codeKey]codeViews // by value and keyed inline: no heap object or pointer per code for the collector
 	tracked int                   // codes whose views since start are kept (at most maxSeen)
+	gen     uint32                // counts take: a code's pend belongs to the pending map while its gen is this
 	days    platform.Days         // today in China, for keys
 }
 
@@ -79,7 +80,23 @@ type ScanCounter struct {
 // (for display; kept for maxSeen codes) and not folded into trace_scans yet.
 type codeViews struct {
 	seen, unfolded int64
-	tracked        bool // seen is counted (one of the first maxSeen codes)
+	pend           int64  // of unfolded, views in the pending map (not logged yet), while gen is the counter's
+	gen            uint32 // the counter's gen when pend was last counted
+	tracked        bool   // seen is counted (one of the first maxSeen codes)
+}
+
+// pending is cv's views not logged yet, under the counter's generation gen.
+func (cv codeViews) pending(gen uint32) int64 {
+	if cv.gen != gen {
+		return 0
+	}
+	return cv.pend
+}
+
+// addPending adds n views to cv's pending ones under generation gen.
+func (cv *codeViews) addPending(n int64, gen uint32) {
+	cv.pend = cv.pending(gen) + n
+	cv.gen = gen
 }
 
 func newScanCounter() *ScanCounter {
@@ -118,6 +135,7 @@ func (c *ScanCounter) record(code string, v ScanView, now time.Time) {
 		}
 	}
 	cv.unfolded++
+	cv.addPending(1, c.gen)
 	if cv.tracked {
 		cv.seen++
 	}
@@ -150,6 +168,7 @@ func (c *ScanCounter) take() map[scanKey]scanCount {
 	// map rehashed its way up to a crowd's tens of thousands of codes a
 	// second (about 4 % of the server's time under a scan load)
 	c.pending = make(map[scanKey]scanCount, len(p))
+	c.gen++ // every code's pend is now zero, without touching the codes
 	return p
 }
 
@@ -159,6 +178,12 @@ func (c *ScanCounter) putBack(p map[scanKey]scanCount) {
 	defer c.mu.Unlock()
 	for k, v := range p {
 		c.pending[k] = c.pending[k].plus(v)
+		if ck, ok := keyOf(k.code); ok {
+			if cv, ok := c.codes[ck]; ok {
+				cv.addPending(v.n, c.gen)
+				c.codes[ck] = cv
+			}
+		}
 	}
 }
 
@@ -179,37 +204,24 @@ func (c *ScanCounter) pause() {
 }
 
 // logged is, per code, the views counted and already in the scan log (all
-// unfolded views but the pending ones). Each code's figure is taken at one
-// instant, exact while the caller holds logMu (nothing is logged
-// meanwhile), so the lock may be let go between codes: a code first seen
-// meanwhile has nothing in the log yet.
+// unfolded views but the pending ones). A view adds to a code's unfolded
+// and pending views at once, so their difference does not change while the
+// caller holds logMu (nothing is logged meanwhile), and the lock may be let
+// go between codes: a code first seen meanwhile has nothing in the log yet.
 func (c *ScanCounter) logged() map[codeKey]int64 {
 	out := map[codeKey]int64{}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	pendingBy := c.pendingByCode()
 	i := 0
 	for ck, cv := range c.codes {
-		if n := cv.unfolded - pendingBy[ck]; n > 0 {
+		if n := cv.unfolded - cv.pending(c.gen); n > 0 {
 			out[ck] = n
 		}
 		if i++; i%scanLockSpan == 0 {
 			c.pause()
-			pendingBy = c.pendingByCode() // views counted meanwhile
 		}
 	}
 	return out
-}
-
-// pendingByCode is the pending views per code (c.mu held).
-func (c *ScanCounter) pendingByCode() map[codeKey]int64 {
-	m := make(map[codeKey]int64, len(c.pending))
-	for k, v := range c.pending {
-		if ck, ok := keyOf(k.code); ok {
-			m[ck] += v.n
-		}
-	}
-	return m
 }
 
 // forget takes folded views off the unfolded counts.
