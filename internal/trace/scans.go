@@ -396,7 +396,9 @@ func (s *Service) foldScans(ctx context.Context, spread time.Duration) error {
 			return err
 		}
 		if len(orphans) > 0 {
-			sum = maps.Clone(sum)
+			if mem != nil {
+				sum = maps.Clone(mem) // mem stays as it is should the transaction fail
+			}
 			for k, v := range orphans {
 				sum[k] = sum[k].plus(v)
 			}
